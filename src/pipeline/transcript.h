@@ -1,0 +1,36 @@
+// The result of transcribing one input: segments as openai/whisper's transcribe() returns them.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace wisp {
+
+struct Segment {
+  int id = 0;
+  int seek = 0;          // window start, in mel frames (10 ms each), as openai/whisper reports it
+  double start = 0.0;    // seconds
+  double end = 0.0;      // seconds
+  std::string text;      // decoded text, leading space kept as the model produced it
+  std::vector<int> tokens;
+  float avg_logprob = 0.0f;
+  float compression_ratio = 0.0f;
+  float no_speech_prob = 0.0f;
+  float temperature = 0.0f;
+};
+
+struct Transcript {
+  std::vector<Segment> segments;
+  std::string language;               // e.g. "en"
+  float language_probability = 1.0f;  // 1 when the language was given, not detected
+  double duration = 0.0;              // seconds of audio
+
+  // All segment texts joined, as openai/whisper's result["text"].
+  std::string text() const {
+    std::string out;
+    for (const auto& s : segments) out += s.text;
+    return out;
+  }
+};
+
+}  // namespace wisp
