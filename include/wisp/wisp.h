@@ -1,0 +1,144 @@
+/* wisp — local speech-to-text with OpenAI Whisper models. Public C API.
+ *
+ * Handles:
+ *   wisp_model    immutable once loaded; share one across threads and contexts.
+ *   wisp_context  per stream (decoder state, scratch buffers); use one thread at a time.
+ *   wisp_result   a finished transcript; read-only, free with wisp_result_free.
+ * Every call returns a wisp_status; on failure wisp_last_error() (per thread) says what went wrong.
+ * Params structs are passed by pointer and start with their own size, so they can grow without
+ * breaking callers: always initialise them with the matching *_default() function.
+ * No function aborts or throws; this header needs nothing but the C standard library.
+ */
+#ifndef WISP_WISP_H
+#define WISP_WISP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define WISP_VERSION "0.1.0"
+
+typedef enum wisp_status {
+  WISP_OK = 0,
+  WISP_ERR_INVALID_ARGUMENT = 1, /* a bad parameter value */
+  WISP_ERR_IO = 2,               /* a file could not be opened or read */
+  WISP_ERR_MODEL = 3,            /* the model is missing, truncated, corrupt or of the wrong shape */
+  WISP_ERR_AUDIO = 4,            /* the audio could not be decoded */
+  WISP_ERR_DECODE = 5,           /* decoding failed */
+  WISP_ERR_CANCELLED = 6,        /* a callback asked to stop */
+  WISP_ERR_INTERNAL = 7          /* a bug in wisp: please report it */
+} wisp_status;
+
+typedef struct wisp_model wisp_model;
+typedef struct wisp_context wisp_context;
+typedef struct wisp_result wisp_result;
+
+/* The message of the last failed call on this thread ("" if none). Valid until the next call. */
+const char* wisp_last_error(void);
+const char* wisp_status_name(wisp_status status);
+const char* wisp_version(void);
+
+/* ---- model ---- */
+typedef struct wisp_model_params {
+  size_t struct_size; /* sizeof(wisp_model_params) */
+  int n_threads;      /* compute threads (process-wide); 0 = all cores */
+} wisp_model_params;
+
+wisp_model_params wisp_model_params_default(void);
+/* path: a CTranslate2 Whisper model directory (model.bin, config.json, tokenizer.json). */
+wisp_status wisp_model_load(const char* path, const wisp_model_params* params, wisp_model** out);
+void wisp_model_free(wisp_model* model);
+int wisp_model_is_multilingual(const wisp_model* model);
+int wisp_model_n_mels(const wisp_model* model);
+
+/* ---- context ---- */
+wisp_status wisp_context_create(const wisp_model* model, wisp_context** out);
+void wisp_context_free(wisp_context* ctx);
+
+/* ---- transcription ---- */
+typedef enum wisp_task { WISP_TASK_TRANSCRIBE = 0, WISP_TASK_TRANSLATE = 1 } wisp_task;
+
+typedef struct wisp_segment {
+  int id;
+  int seek; /* window start in 10-ms mel frames */
+  double start, end; /* seconds */
+  const char* text;  /* UTF-8 */
+  const int* tokens;
+  int n_tokens;
+  float avg_logprob, compression_ratio, no_speech_prob, temperature;
+} wisp_segment;
+
+/* Called for each segment as soon as it is decoded; return 0 to stop (the call then returns
+ * WISP_ERR_CANCELLED and no result). The segment is valid only during the call. */
+typedef int (*wisp_segment_callback)(const wisp_segment* segment, void* user_data);
+/* Called after each window with the fraction of audio done, 0..1. */
+typedef void (*wisp_progress_callback)(double fraction, void* user_data);
+
+typedef struct wisp_transcribe_params {
+  size_t struct_size;         /* sizeof(wisp_transcribe_params) */
+  const char* language;       /* "en", "de", ...; NULL or "auto" detects (multilingual models) */
+  wisp_task task;
+  int beam_size;              /* beams at temperature 0; 1 = greedy (default 5) */
+  int best_of;                /* samples at temperature > 0 (default 5) */
+  float patience;             /* beam search patience (default 1) */
+  float length_penalty;       /* < 0: rank by log-prob / length (default); else ((5+len)/6)^alpha */
+  const float* temperatures;  /* fallback temperatures; NULL = 0, 0.2, ... 1.0 */
+  int n_temperatures;
+  float compression_ratio_threshold; /* default 2.4; <= 0 disables */
+  float logprob_threshold;           /* default -1.0; <= -1e9 disables */
+  float no_speech_threshold;         /* default 0.6; <= 0 disables */
+  int condition_on_previous_text;    /* default 1 */
+  const char* initial_prompt;        /* NULL for none */
+  int suppress_blank;                /* default 1 */
+  int without_timestamps;            /* default 0 */
+  float max_initial_timestamp;       /* seconds, default 1.0 */
+  uint32_t seed;                     /* sampling seed */
+  wisp_segment_callback on_segment;
+  wisp_progress_callback on_progress;
+  void* user_data;
+} wisp_transcribe_params;
+
+wisp_transcribe_params wisp_transcribe_params_default(void);
+
+/* Any audio FFmpeg reads (wav, flac, mp3, ogg/opus, m4a, webm...); "-" reads stdin. */
+wisp_status wisp_transcribe_file(wisp_context* ctx, const char* path, const wisp_transcribe_params* params,
+                                 wisp_result** out);
+/* Encoded audio bytes in memory (a whole file's contents). */
+wisp_status wisp_transcribe_memory(wisp_context* ctx, const void* data, size_t size,
+                                   const wisp_transcribe_params* params, wisp_result** out);
+/* 16 kHz mono float samples in [-1, 1]. */
+wisp_status wisp_transcribe_pcm(wisp_context* ctx, const float* samples, size_t n_samples,
+                                const wisp_transcribe_params* params, wisp_result** out);
+
+/* ---- results ---- */
+int wisp_result_n_segments(const wisp_result* result);
+const wisp_segment* wisp_result_segment(const wisp_result* result, int i); /* NULL if out of range */
+const char* wisp_result_text(const wisp_result* result);
+const char* wisp_result_language(const wisp_result* result);
+float wisp_result_language_probability(const wisp_result* result);
+double wisp_result_duration(const wisp_result* result); /* seconds of audio */
+
+typedef struct wisp_timings {
+  double load_audio_ms, mel_ms, encoder_ms, decoder_ms, total_ms;
+  int n_windows;       /* encoder runs */
+  int n_tokens;        /* tokens in the final segments */
+  int n_decode_steps;  /* reserved */
+} wisp_timings;
+wisp_timings wisp_result_timings(const wisp_result* result);
+
+typedef enum wisp_format { WISP_FORMAT_TXT, WISP_FORMAT_SRT, WISP_FORMAT_VTT, WISP_FORMAT_TSV, WISP_FORMAT_JSON } wisp_format;
+/* "txt", "srt", "vtt", "tsv", "json" → format; returns 0 if unknown. */
+int wisp_format_from_name(const char* name, wisp_format* out);
+/* The transcript rendered in `format`; the string belongs to the result (valid until wisp_result_free). */
+wisp_status wisp_result_format(wisp_result* result, wisp_format format, const char** out);
+
+void wisp_result_free(wisp_result* result);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* WISP_WISP_H */

@@ -1,0 +1,94 @@
+// wisp.hpp — a small RAII C++ wrapper over the C API (wisp.h). Errors become wisp::Exception.
+#ifndef WISP_WISP_HPP
+#define WISP_WISP_HPP
+
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "wisp/wisp.h"
+
+namespace wisp {
+
+class Exception : public std::runtime_error {
+ public:
+  Exception(wisp_status status, const std::string& message) : std::runtime_error(message), status_(status) {}
+  wisp_status status() const noexcept { return status_; }
+
+ private:
+  wisp_status status_;
+};
+
+inline void check(wisp_status s) {
+  if (s != WISP_OK) throw Exception(s, wisp_last_error());
+}
+
+class Result {
+ public:
+  explicit Result(wisp_result* r) : r_(r, &wisp_result_free) {}
+  int n_segments() const { return wisp_result_n_segments(r_.get()); }
+  const wisp_segment& segment(int i) const { return *wisp_result_segment(r_.get(), i); }
+  std::string text() const { return wisp_result_text(r_.get()); }
+  std::string language() const { return wisp_result_language(r_.get()); }
+  float language_probability() const { return wisp_result_language_probability(r_.get()); }
+  double duration() const { return wisp_result_duration(r_.get()); }
+  wisp_timings timings() const { return wisp_result_timings(r_.get()); }
+  // "txt", "srt", "vtt", "tsv" or "json".
+  std::string format(const std::string& name) const {
+    wisp_format f;
+    if (!wisp_format_from_name(name.c_str(), &f)) throw Exception(WISP_ERR_INVALID_ARGUMENT, "unknown format " + name);
+    const char* out = nullptr;
+    check(wisp_result_format(r_.get(), f, &out));
+    return out;
+  }
+  wisp_result* get() const { return r_.get(); }
+
+ private:
+  std::unique_ptr<wisp_result, void (*)(wisp_result*)> r_;
+};
+
+class Model {
+ public:
+  Model() = default;
+  explicit Model(const std::string& path, int n_threads = 0) {
+    wisp_model_params p = wisp_model_params_default();
+    p.n_threads = n_threads;
+    wisp_model* m = nullptr;
+    check(wisp_model_load(path.c_str(), &p, &m));
+    m_.reset(m, &wisp_model_free);
+  }
+  bool multilingual() const { return wisp_model_is_multilingual(m_.get()) != 0; }
+  const wisp_model* get() const { return m_.get(); }
+
+ private:
+  std::shared_ptr<wisp_model> m_;  // shared: contexts may outlive copies of the handle
+  friend class Context;
+};
+
+class Context {
+ public:
+  explicit Context(const Model& model) : model_(model.m_), c_(nullptr, &wisp_context_free) {
+    wisp_context* c = nullptr;
+    check(wisp_context_create(model.get(), &c));
+    c_.reset(c);
+  }
+  Result transcribe_file(const std::string& path, const wisp_transcribe_params& p) {
+    wisp_result* r = nullptr;
+    check(wisp_transcribe_file(c_.get(), path.c_str(), &p, &r));
+    return Result(r);
+  }
+  Result transcribe_pcm(const std::vector<float>& samples, const wisp_transcribe_params& p) {
+    wisp_result* r = nullptr;
+    check(wisp_transcribe_pcm(c_.get(), samples.data(), samples.size(), &p, &r));
+    return Result(r);
+  }
+
+ private:
+  std::shared_ptr<wisp_model> model_;  // keeps the model alive as long as the context
+  std::unique_ptr<wisp_context, void (*)(wisp_context*)> c_;
+};
+
+}  // namespace wisp
+
+#endif  // WISP_WISP_HPP

@@ -1,0 +1,301 @@
+// The C API: the only extern "C" code. Every entry point catches everything and turns it into a
+// wisp_status plus a per-thread message; no exception crosses this file.
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <new>
+#include <string>
+#include <thread>
+
+#include "audio/audio_decoder.h"
+#include "core/error.h"
+#include "kernels/ops.h"
+#include "model/whisper_model.h"
+#include "output/writers.h"
+#include "pipeline/transcriber.h"
+#include "wisp/wisp.h"
+
+struct wisp_model {
+  std::shared_ptr<const wisp::WhisperModel> model;
+};
+
+struct wisp_context {
+  std::shared_ptr<const wisp::WhisperModel> model;
+  wisp::Transcriber transcriber;
+  explicit wisp_context(std::shared_ptr<const wisp::WhisperModel> m) : model(m), transcriber(std::move(m)) {}
+};
+
+struct wisp_result {
+  wisp::Transcript transcript;
+  std::vector<wisp_segment> segments;  // views into transcript
+  std::string text;
+  std::string formatted;
+  wisp_timings timings{};
+};
+
+namespace {
+
+thread_local std::string g_last_error;
+
+wisp_status status_of(wisp::ErrorKind k) {
+  switch (k) {
+    case wisp::ErrorKind::InvalidArgument: return WISP_ERR_INVALID_ARGUMENT;
+    case wisp::ErrorKind::Io: return WISP_ERR_IO;
+    case wisp::ErrorKind::Model: return WISP_ERR_MODEL;
+    case wisp::ErrorKind::Audio: return WISP_ERR_AUDIO;
+    case wisp::ErrorKind::Decode: return WISP_ERR_DECODE;
+    case wisp::ErrorKind::Cancelled: return WISP_ERR_CANCELLED;
+    case wisp::ErrorKind::Internal: return WISP_ERR_INTERNAL;
+  }
+  return WISP_ERR_INTERNAL;
+}
+
+// Runs `f`, mapping every exception to a status and message.
+template <typename F>
+wisp_status guarded(F&& f) {
+  try {
+    g_last_error.clear();
+    f();
+    return WISP_OK;
+  } catch (const wisp::Error& e) {
+    g_last_error = e.what();
+    return status_of(e.kind());
+  } catch (const std::bad_alloc&) {
+    g_last_error = "out of memory";
+    return WISP_ERR_INTERNAL;
+  } catch (const std::exception& e) {
+    g_last_error = std::string("internal error: ") + e.what();
+    return WISP_ERR_INTERNAL;
+  } catch (...) {
+    g_last_error = "internal error: unknown exception";
+    return WISP_ERR_INTERNAL;
+  }
+}
+
+wisp_status invalid(const char* msg) {
+  g_last_error = msg;
+  return WISP_ERR_INVALID_ARGUMENT;
+}
+
+wisp::TranscribeOptions to_options(const wisp_transcribe_params* p) {
+  wisp::TranscribeOptions o;
+  if (!p) return o;
+  if (p->struct_size != sizeof(wisp_transcribe_params))
+    throw wisp::Error(wisp::ErrorKind::InvalidArgument,
+                      "wisp_transcribe_params.struct_size mismatch: initialise with wisp_transcribe_params_default()");
+  o.language = p->language ? p->language : "";
+  o.translate = p->task == WISP_TASK_TRANSLATE;
+  o.beam_size = p->beam_size;
+  o.best_of = p->best_of;
+  o.patience = p->patience;
+  if (p->length_penalty >= 0.0f) o.length_penalty = p->length_penalty;
+  if (p->temperatures) {
+    if (p->n_temperatures <= 0 || p->n_temperatures > 64)
+      throw wisp::Error(wisp::ErrorKind::InvalidArgument, "n_temperatures must be between 1 and 64");
+    o.temperatures.assign(p->temperatures, p->temperatures + p->n_temperatures);
+  }
+  o.compression_ratio_threshold = p->compression_ratio_threshold > 0 ? std::optional<float>(p->compression_ratio_threshold) : std::nullopt;
+  o.logprob_threshold = p->logprob_threshold > -1e9f ? std::optional<float>(p->logprob_threshold) : std::nullopt;
+  o.no_speech_threshold = p->no_speech_threshold > 0 ? std::optional<float>(p->no_speech_threshold) : std::nullopt;
+  o.condition_on_previous_text = p->condition_on_previous_text != 0;
+  o.initial_prompt = p->initial_prompt ? p->initial_prompt : "";
+  o.suppress_blank = p->suppress_blank != 0;
+  o.without_timestamps = p->without_timestamps != 0;
+  o.max_initial_timestamp = p->max_initial_timestamp;
+  o.seed = p->seed;
+  return o;
+}
+
+void fill_segment_view(const wisp::Segment& s, wisp_segment* v) {
+  v->id = s.id;
+  v->seek = s.seek;
+  v->start = s.start;
+  v->end = s.end;
+  v->text = s.text.c_str();
+  v->tokens = s.tokens.data();
+  v->n_tokens = static_cast<int>(s.tokens.size());
+  v->avg_logprob = s.avg_logprob;
+  v->compression_ratio = s.compression_ratio;
+  v->no_speech_prob = s.no_speech_prob;
+  v->temperature = s.temperature;
+}
+
+using Clock = std::chrono::steady_clock;
+
+wisp_status run_transcription(wisp_context* ctx, const wisp_transcribe_params* params, wisp_result** out,
+                              const std::function<std::vector<float>()>& load_audio) {
+  if (!ctx || !out) return invalid("context and result pointer must not be NULL");
+  *out = nullptr;
+  return guarded([&] {
+    const wisp::TranscribeOptions options = to_options(params);
+    auto result = std::make_unique<wisp_result>();
+    const auto t0 = Clock::now();
+    const std::vector<float> samples = load_audio();
+    const auto t1 = Clock::now();
+    wisp::SegmentCallback on_segment;
+    bool cancelled = false;
+    if (params && params->on_segment) {
+      on_segment = [&](const wisp::Segment& s) {
+        wisp_segment view{};
+        fill_segment_view(s, &view);
+        cancelled = params->on_segment(&view, params->user_data) == 0;
+        return !cancelled;
+      };
+    }
+    wisp::ProgressCallback on_progress;
+    if (params && params->on_progress)
+      on_progress = [&](double f) { params->on_progress(f, params->user_data); };
+    wisp::StageTimings st;
+    result->transcript =
+        ctx->transcriber.transcribe(samples.data(), samples.size(), options, on_segment, on_progress, &st);
+    if (cancelled) throw wisp::Error(wisp::ErrorKind::Cancelled, "transcription stopped by the segment callback");
+    const auto t2 = Clock::now();
+    result->timings.load_audio_ms = std::chrono::duration<double, std::milli>(t1 - t0).count();
+    result->timings.total_ms = std::chrono::duration<double, std::milli>(t2 - t0).count();
+    result->timings.mel_ms = st.mel_ms;
+    result->timings.encoder_ms = st.encoder_ms;
+    result->timings.decoder_ms = st.decoder_ms;
+    result->timings.n_windows = st.n_windows;
+    result->timings.n_tokens = st.n_tokens;
+    result->timings.n_decode_steps = st.n_decode_steps;
+    result->segments.resize(result->transcript.segments.size());
+    for (size_t i = 0; i < result->segments.size(); ++i)
+      fill_segment_view(result->transcript.segments[i], &result->segments[i]);
+    result->text = result->transcript.text();
+    *out = result.release();
+  });
+}
+
+}  // namespace
+
+extern "C" {
+
+const char* wisp_last_error(void) { return g_last_error.c_str(); }
+const char* wisp_version(void) { return WISP_VERSION; }
+
+const char* wisp_status_name(wisp_status s) {
+  switch (s) {
+    case WISP_OK: return "ok";
+    case WISP_ERR_INVALID_ARGUMENT: return "invalid argument";
+    case WISP_ERR_IO: return "i/o error";
+    case WISP_ERR_MODEL: return "model error";
+    case WISP_ERR_AUDIO: return "audio error";
+    case WISP_ERR_DECODE: return "decode error";
+    case WISP_ERR_CANCELLED: return "cancelled";
+    case WISP_ERR_INTERNAL: return "internal error";
+  }
+  return "unknown status";
+}
+
+wisp_model_params wisp_model_params_default(void) {
+  wisp_model_params p{};
+  p.struct_size = sizeof(p);
+  p.n_threads = 0;
+  return p;
+}
+
+wisp_status wisp_model_load(const char* path, const wisp_model_params* params, wisp_model** out) {
+  if (!path || !out) return invalid("model path and output pointer must not be NULL");
+  *out = nullptr;
+  if (params && params->struct_size != sizeof(wisp_model_params))
+    return invalid("wisp_model_params.struct_size mismatch: initialise with wisp_model_params_default()");
+  return guarded([&] {
+    int threads = params ? params->n_threads : 0;
+    if (threads < 0 || threads > 1024) throw wisp::Error(wisp::ErrorKind::InvalidArgument, "thread count out of range");
+    if (threads == 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    wisp::kernels::set_num_threads(threads);
+    auto m = std::make_unique<wisp_model>();
+    m->model = wisp::WhisperModel::load(path);
+    *out = m.release();
+  });
+}
+
+void wisp_model_free(wisp_model* model) { delete model; }
+int wisp_model_is_multilingual(const wisp_model* model) { return model && model->model->multilingual() ? 1 : 0; }
+int wisp_model_n_mels(const wisp_model* model) { return model ? model->model->dims().n_mels : 0; }
+
+wisp_status wisp_context_create(const wisp_model* model, wisp_context** out) {
+  if (!model || !out) return invalid("model and output pointer must not be NULL");
+  *out = nullptr;
+  return guarded([&] { *out = new wisp_context(model->model); });
+}
+
+void wisp_context_free(wisp_context* ctx) { delete ctx; }
+
+wisp_transcribe_params wisp_transcribe_params_default(void) {
+  wisp_transcribe_params p{};
+  p.struct_size = sizeof(p);
+  p.language = nullptr;
+  p.task = WISP_TASK_TRANSCRIBE;
+  p.beam_size = 5;
+  p.best_of = 5;
+  p.patience = 1.0f;
+  p.length_penalty = -1.0f;
+  p.temperatures = nullptr;
+  p.n_temperatures = 0;
+  p.compression_ratio_threshold = 2.4f;
+  p.logprob_threshold = -1.0f;
+  p.no_speech_threshold = 0.6f;
+  p.condition_on_previous_text = 1;
+  p.initial_prompt = nullptr;
+  p.suppress_blank = 1;
+  p.without_timestamps = 0;
+  p.max_initial_timestamp = 1.0f;
+  p.seed = 0;
+  return p;
+}
+
+wisp_status wisp_transcribe_file(wisp_context* ctx, const char* path, const wisp_transcribe_params* params,
+                                 wisp_result** out) {
+  if (!path) return invalid("audio path must not be NULL");
+  return run_transcription(ctx, params, out, [&] { return wisp::audio::decode_file(path); });
+}
+
+wisp_status wisp_transcribe_memory(wisp_context* ctx, const void* data, size_t size,
+                                   const wisp_transcribe_params* params, wisp_result** out) {
+  if (!data && size) return invalid("audio data must not be NULL");
+  return run_transcription(ctx, params, out, [&] { return wisp::audio::decode_memory(data, size, "<memory>"); });
+}
+
+wisp_status wisp_transcribe_pcm(wisp_context* ctx, const float* samples, size_t n_samples,
+                                const wisp_transcribe_params* params, wisp_result** out) {
+  if (!samples && n_samples) return invalid("samples must not be NULL");
+  return run_transcription(ctx, params, out, [&] {
+    for (size_t i = 0; i < n_samples; ++i)
+      if (!std::isfinite(samples[i]))
+        throw wisp::Error(wisp::ErrorKind::InvalidArgument, "samples contain NaN or infinity");
+    return std::vector<float>(samples, samples + n_samples);
+  });
+}
+
+int wisp_result_n_segments(const wisp_result* r) { return r ? static_cast<int>(r->segments.size()) : 0; }
+const wisp_segment* wisp_result_segment(const wisp_result* r, int i) {
+  if (!r || i < 0 || i >= static_cast<int>(r->segments.size())) return nullptr;
+  return &r->segments[i];
+}
+const char* wisp_result_text(const wisp_result* r) { return r ? r->text.c_str() : ""; }
+const char* wisp_result_language(const wisp_result* r) { return r ? r->transcript.language.c_str() : ""; }
+float wisp_result_language_probability(const wisp_result* r) { return r ? r->transcript.language_probability : 0; }
+double wisp_result_duration(const wisp_result* r) { return r ? r->transcript.duration : 0; }
+wisp_timings wisp_result_timings(const wisp_result* r) { return r ? r->timings : wisp_timings{}; }
+
+int wisp_format_from_name(const char* name, wisp_format* out) {
+  if (!name || !out) return 0;
+  wisp::output::Format f;
+  if (!wisp::output::parse_format(name, &f)) return 0;
+  *out = static_cast<wisp_format>(static_cast<int>(f));
+  return 1;
+}
+
+wisp_status wisp_result_format(wisp_result* r, wisp_format format, const char** out) {
+  if (!r || !out) return invalid("result and output pointer must not be NULL");
+  if (format < WISP_FORMAT_TXT || format > WISP_FORMAT_JSON) return invalid("unknown output format");
+  return guarded([&] {
+    r->formatted = wisp::output::format_transcript(r->transcript, static_cast<wisp::output::Format>(format));
+    *out = r->formatted.c_str();
+  });
+}
+
+void wisp_result_free(wisp_result* r) { delete r; }
+
+}  // extern "C"

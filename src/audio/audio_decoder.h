@@ -1,0 +1,30 @@
+// Audio decoding: any FFmpeg-readable input -> 16 kHz mono float32 PCM, the only format the engine consumes.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+namespace wisp::audio {
+
+constexpr int kSampleRate = 16000;
+
+// Decodes any FFmpeg-readable input (wav, flac, mp3, ogg/opus, m4a/mp4, webm, ...) to 16 kHz mono float32
+// PCM in [-1, 1]; path "-" reads the bytes from stdin. All streams are downmixed to mono and resampled with
+// libswresample as they are decoded, so the full-rate audio is never held in memory (hours of audio stream
+// through; only the 16 kHz output is kept). Throws wisp::Error(ErrorKind::Audio or ErrorKind::Io, message)
+// with a message that names the file on: missing/unreadable file (Io), empty file, not audio / no audio
+// stream, unsupported codec, corrupt data that yields no samples, zero-length audio. FFmpeg never prints: its
+// last error line is kept and appended to the message instead.
+//
+// Notes: a file is read only through its own descriptor; references to other files or URLs inside the input
+// (playlists, external tracks) are refused. From a pipe, formats that need seeking (an mp4/m4a whose index is
+// at the end) cannot be decoded; such input throws ErrorKind::Audio.
+std::vector<float> decode_file(const std::string& path);
+
+// Same, from bytes in memory (for the C API's "transcribe a buffer" and the future HTTP server). `name` is
+// used in messages and as a hint for format detection (its extension). The bytes are not copied and must stay
+// alive for the duration of the call.
+std::vector<float> decode_memory(const void* data, size_t size, const std::string& name);
+
+}  // namespace wisp::audio

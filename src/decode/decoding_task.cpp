@@ -1,0 +1,144 @@
+#include "decode/decoding_task.h"
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+
+#include "core/error.h"
+#include "decode/compression.h"
+
+namespace wisp::decode {
+
+DecodingTask::DecodingTask(const WhisperModel& model, nn::Decoder& decoder, std::mt19937& rng)
+    : model_(model), decoder_(decoder), rng_(rng) {}
+
+// [<|startofprev|> prompt...] <|startoftranscript|> [<|lang|> <|task|>] [<|notimestamps|>]
+std::vector<int> DecodingTask::initial_tokens(const DecodingOptions& o, int* sot_index) const {
+  const Tokenizer& tok = model_.tokenizer();
+  std::vector<int> tokens;
+  if (!o.prompt.empty()) {
+    const int max_prompt = model_.dims().n_text_ctx / 2 - 1;
+    tokens.push_back(tok.sot_prev());
+    const size_t start = o.prompt.size() > static_cast<size_t>(max_prompt) ? o.prompt.size() - max_prompt : 0;
+    tokens.insert(tokens.end(), o.prompt.begin() + static_cast<std::ptrdiff_t>(start), o.prompt.end());
+  }
+  *sot_index = static_cast<int>(tokens.size());
+  const std::vector<int> sot = tok.sot_sequence(o.language, o.translate);
+  tokens.insert(tokens.end(), sot.begin(), sot.end());
+  if (o.without_timestamps) tokens.push_back(tok.no_timestamps());
+  return tokens;
+}
+
+// openai's suppress_tokens="-1": the non-speech symbols (config.json's suppress_ids) plus the task and
+// special tokens, which must never be sampled.
+std::vector<int> DecodingTask::suppress_ids() const {
+  const Tokenizer& tok = model_.tokenizer();
+  std::set<int> ids(model_.metadata().suppress_ids.begin(), model_.metadata().suppress_ids.end());
+  for (int id : {tok.translate(), tok.transcribe(), tok.sot(), tok.sot_prev(), tok.sot_lm(), tok.no_speech()})
+    if (id >= 0) ids.insert(id);
+  return {ids.begin(), ids.end()};
+}
+
+std::vector<DecodingResult> DecodingTask::run(int n_windows, const DecodingOptions& o) {
+  const Tokenizer& tok = model_.tokenizer();
+  const int V = model_.dims().n_vocab, n_ctx = model_.dims().n_text_ctx;
+  const bool sampling = o.temperature > 0.0f;
+  const int group = sampling ? std::max(1, o.best_of) : std::max(1, o.beam_size);
+  if (o.beam_size < 1 || o.best_of < 1) throw Error(ErrorKind::InvalidArgument, "beam size and best-of must be >= 1");
+
+  int sot_index = 0;
+  const std::vector<int> init = initial_tokens(o, &sot_index);
+  const int sample_begin = static_cast<int>(init.size());
+  if (sample_begin >= n_ctx) throw Error(ErrorKind::InvalidArgument, "prompt does not fit in the text context");
+
+  // Logit filters, in openai's order.
+  std::vector<std::unique_ptr<LogitFilter>> filters;
+  if (o.suppress_blank) {
+    std::vector<int> blank = model_.metadata().suppress_ids_begin;
+    if (blank.empty()) blank = {tok.encode(" ").empty() ? tok.eot() : tok.encode(" ")[0], tok.eot()};
+    filters.push_back(make_suppress_blank(blank));
+  }
+  filters.push_back(make_suppress_tokens(suppress_ids()));
+  if (!o.without_timestamps) {
+    const int max_initial = static_cast<int>(std::lround(o.max_initial_timestamp / 0.02f));
+    filters.push_back(make_timestamp_rules(tok.eot(), tok.no_timestamps(), tok.timestamp_begin(), max_initial));
+  }
+  std::unique_ptr<TokenDecoder> picker = (!sampling && group > 1)
+                                             ? make_beam_search_decoder(group, tok.eot(), o.patience)
+                                             : make_greedy_decoder(o.temperature, tok.eot(), group, &rng_);
+
+  // All sequences: window w owns rows [w·group, (w+1)·group).
+  const int n_seq = n_windows * group;
+  std::vector<std::vector<int>> tokens(n_seq, init);
+  std::vector<int> seq_window(n_seq);
+  for (int s = 0; s < n_seq; ++s) seq_window[s] = s / group;
+  std::vector<float> sum_logprobs(n_seq, 0.0f), no_speech(n_windows, 0.0f);
+  std::vector<int> source, step_tokens;
+  decoder_.reset(n_seq);
+
+  int offset = 0;
+  for (int i = 0; i < o.sample_len; ++i) {
+    // The first step feeds the whole initial sequence; later steps only the newest token.
+    const int L = (i == 0) ? sample_begin : 1;
+    step_tokens.resize(static_cast<size_t>(n_seq) * L);
+    for (int s = 0; s < n_seq; ++s)
+      std::copy(tokens[s].end() - L, tokens[s].end(), step_tokens.begin() + static_cast<std::ptrdiff_t>(s) * L);
+    const float* hidden = decoder_.forward(step_tokens.data(), L, offset, seq_window.data());
+    const int D = model_.dims().n_text_state;
+    logits_.resize(static_cast<size_t>(n_seq) * V);
+    if (i == 0) {
+      // no-speech probability from the logits at <|startoftranscript|>, once per window.
+      std::vector<float> sot_logits(V), lp;
+      for (int w = 0; w < n_windows; ++w) {
+        decoder_.logits(hidden + (static_cast<size_t>(w) * group * L + sot_index) * D, 1, sot_logits.data());
+        log_softmax(sot_logits.data(), V, lp);
+        no_speech[w] = tok.no_speech() >= 0 ? std::exp(lp[tok.no_speech()]) : 0.0f;
+      }
+    }
+    for (int s = 0; s < n_seq; ++s)
+      decoder_.logits(hidden + (static_cast<size_t>(s) * L + L - 1) * D, 1, logits_.data() + static_cast<size_t>(s) * V);
+    offset += L;
+
+    LogitBatch batch{logits_.data(), n_seq, V, &tokens, sample_begin};
+    for (const auto& f : filters) f->apply(batch);
+    const bool completed = picker->update(tokens, logits_.data(), V, sum_logprobs, source);
+    bool reordered = false;
+    for (int s = 0; s < n_seq; ++s) reordered = reordered || source[s] != s;
+    if (reordered) decoder_.reorder_cache(source, offset);
+    if (completed || static_cast<int>(tokens[0].size()) >= n_ctx) break;
+  }
+
+  Candidates cands = picker->finalize(tokens, sum_logprobs, sample_begin);
+  std::vector<DecodingResult> results(n_windows);
+  for (int w = 0; w < n_windows; ++w) {
+    // Cut every candidate at its first <|endoftext|>.
+    for (auto& seq : cands.tokens[w]) seq.erase(std::find(seq.begin(), seq.end(), tok.eot()), seq.end());
+    const int best = rank_candidates(cands.tokens[w], cands.sum_logprobs[w], o.length_penalty);
+    DecodingResult& r = results[w];
+    r.tokens = cands.tokens[w][best];
+    r.text = tok.decode(r.tokens);
+    r.avg_logprob = cands.sum_logprobs[w][best] / static_cast<float>(r.tokens.size() + 1);
+    r.no_speech_prob = no_speech[w];
+    r.temperature = o.temperature;
+    r.compression_ratio = compression_ratio(r.text);
+  }
+  return results;
+}
+
+int rank_candidates(const std::vector<std::vector<int>>& tokens, const std::vector<float>& sum_logprobs,
+                    const std::optional<float>& length_penalty) {
+  int best = 0;
+  double best_score = -INFINITY;
+  for (size_t i = 0; i < tokens.size(); ++i) {
+    const double len = static_cast<double>(tokens[i].size());
+    const double penalty = length_penalty ? std::pow((5.0 + len) / 6.0, *length_penalty) : len;
+    const double score = sum_logprobs[i] / std::max(penalty, 1e-9);
+    if (score > best_score) {
+      best_score = score;
+      best = static_cast<int>(i);
+    }
+  }
+  return best;
+}
+
+}  // namespace wisp::decode

@@ -1,0 +1,117 @@
+#include "decode/logit_filters.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+namespace wisp::decode {
+namespace {
+
+constexpr float kNegInf = -std::numeric_limits<float>::infinity();
+
+void fill_neg_inf(float* row, int from, int to) {
+  for (int i = std::max(from, 0); i < to; ++i) row[i] = kNegInf;
+}
+
+class SuppressBlank final : public LogitFilter {
+ public:
+  explicit SuppressBlank(std::vector<int> ids) : ids_(std::move(ids)) {}
+  void apply(const LogitBatch& b) const override {
+    for (int s = 0; s < b.n_seq; ++s) {
+      if (static_cast<int>((*b.tokens)[s].size()) != b.sample_begin) continue;
+      float* row = b.logits + static_cast<size_t>(s) * b.n_vocab;
+      for (int id : ids_)
+        if (id >= 0 && id < b.n_vocab) row[id] = kNegInf;
+    }
+  }
+
+ private:
+  std::vector<int> ids_;
+};
+
+class SuppressTokens final : public LogitFilter {
+ public:
+  explicit SuppressTokens(std::vector<int> ids) : ids_(std::move(ids)) {}
+  void apply(const LogitBatch& b) const override {
+    for (int s = 0; s < b.n_seq; ++s) {
+      float* row = b.logits + static_cast<size_t>(s) * b.n_vocab;
+      for (int id : ids_)
+        if (id >= 0 && id < b.n_vocab) row[id] = kNegInf;
+    }
+  }
+
+ private:
+  std::vector<int> ids_;
+};
+
+class TimestampRules final : public LogitFilter {
+ public:
+  TimestampRules(int eot, int no_timestamps, int timestamp_begin, int max_initial)
+      : eot_(eot), no_ts_(no_timestamps), ts_begin_(timestamp_begin), max_initial_(max_initial) {}
+
+  void apply(const LogitBatch& b) const override {
+    for (int s = 0; s < b.n_seq; ++s) {
+      float* row = b.logits + static_cast<size_t>(s) * b.n_vocab;
+      const std::vector<int>& seq = (*b.tokens)[s];
+      const int n_sampled = static_cast<int>(seq.size()) - b.sample_begin;
+      if (no_ts_ < b.n_vocab) row[no_ts_] = kNegInf;
+
+      // Timestamps come in pairs, except directly before <|endoftext|>.
+      const bool last_ts = n_sampled >= 1 && seq.back() >= ts_begin_;
+      const bool penultimate_ts = n_sampled < 2 || seq[seq.size() - 2] >= ts_begin_;
+      if (last_ts) {
+        if (penultimate_ts)
+          fill_neg_inf(row, ts_begin_, b.n_vocab);  // must be text now
+        else
+          fill_neg_inf(row, 0, eot_);  // must be a timestamp or <|endoftext|>
+      }
+      // Timestamps never decrease; after a closing timestamp, the next one must move forward.
+      int last_timestamp = -1;
+      for (int i = b.sample_begin; i < static_cast<int>(seq.size()); ++i)
+        if (seq[i] >= ts_begin_) last_timestamp = seq[i];
+      if (last_timestamp >= 0) {
+        const int limit = (last_ts && !penultimate_ts) ? last_timestamp : last_timestamp + 1;
+        fill_neg_inf(row, ts_begin_, limit);
+      }
+      if (n_sampled == 0) {
+        // The first sampled token is a timestamp, no later than max_initial_timestamp.
+        fill_neg_inf(row, 0, ts_begin_);
+        if (max_initial_ >= 0) fill_neg_inf(row, ts_begin_ + max_initial_ + 1, b.n_vocab);
+      }
+      // If the timestamps are jointly more probable than any single text token, sample a timestamp.
+      float mx = kNegInf;
+      for (int i = 0; i < b.n_vocab; ++i) mx = std::max(mx, row[i]);
+      if (mx == kNegInf) continue;
+      double total = 0.0, ts_total = 0.0;
+      float max_text = kNegInf;
+      for (int i = 0; i < b.n_vocab; ++i) {
+        const double e = std::exp(static_cast<double>(row[i]) - mx);
+        total += e;
+        if (i >= ts_begin_) ts_total += e;
+        else max_text = std::max(max_text, row[i]);
+      }
+      const double log_total = std::log(total);
+      const double ts_logprob = ts_total > 0 ? std::log(ts_total) - log_total : -INFINITY;
+      const double max_text_logprob = static_cast<double>(max_text) - mx - log_total;
+      if (ts_logprob > max_text_logprob) fill_neg_inf(row, 0, ts_begin_);
+    }
+  }
+
+ private:
+  int eot_, no_ts_, ts_begin_, max_initial_;
+};
+
+}  // namespace
+
+std::unique_ptr<LogitFilter> make_suppress_blank(std::vector<int> ids) {
+  return std::make_unique<SuppressBlank>(std::move(ids));
+}
+std::unique_ptr<LogitFilter> make_suppress_tokens(std::vector<int> ids) {
+  return std::make_unique<SuppressTokens>(std::move(ids));
+}
+std::unique_ptr<LogitFilter> make_timestamp_rules(int eot, int no_timestamps, int timestamp_begin,
+                                                  int max_initial_timestamp_index) {
+  return std::make_unique<TimestampRules>(eot, no_timestamps, timestamp_begin, max_initial_timestamp_index);
+}
+
+}  // namespace wisp::decode

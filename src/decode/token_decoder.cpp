@@ -1,0 +1,194 @@
+#include "decode/token_decoder.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <map>
+#include <numeric>
+
+#include "core/error.h"
+
+namespace wisp::decode {
+
+void log_softmax(const float* logits, int n, std::vector<float>& out) {
+  out.resize(n);
+  float mx = -std::numeric_limits<float>::infinity();
+  for (int i = 0; i < n; ++i) mx = std::max(mx, logits[i]);
+  double sum = 0.0;
+  for (int i = 0; i < n; ++i) sum += std::exp(static_cast<double>(logits[i]) - mx);
+  const float lse = mx + static_cast<float>(std::log(sum));
+  for (int i = 0; i < n; ++i) out[i] = logits[i] - lse;
+}
+
+namespace {
+
+// Trims each finished sequence to its sampled part and appends eot (as openai's finalize pads).
+std::vector<int> sampled_part(const std::vector<int>& seq, int sample_begin) {
+  return std::vector<int>(seq.begin() + sample_begin, seq.end());
+}
+
+class GreedyDecoder final : public TokenDecoder {
+ public:
+  GreedyDecoder(float temperature, int eot, int group_size, std::mt19937* rng)
+      : temperature_(temperature), eot_(eot), group_(group_size), rng_(rng) {}
+  void reset() override {}
+
+  bool update(std::vector<std::vector<int>>& tokens, const float* logits, int n_vocab,
+              std::vector<float>& sum_logprobs, std::vector<int>& source) override {
+    source.resize(tokens.size());
+    std::iota(source.begin(), source.end(), 0);
+    bool all_done = true;
+    for (size_t s = 0; s < tokens.size(); ++s) {
+      const float* row = logits + s * n_vocab;
+      int next;
+      if (temperature_ == 0.0f) {
+        next = static_cast<int>(std::max_element(row, row + n_vocab) - row);
+      } else {
+        // Categorical(logits / T): sample from the tempered softmax.
+        probs_.resize(n_vocab);
+        float mx = *std::max_element(row, row + n_vocab);
+        for (int i = 0; i < n_vocab; ++i) probs_[i] = std::exp((row[i] - mx) / temperature_);
+        std::discrete_distribution<int> dist(probs_.begin(), probs_.end());
+        next = dist(*rng_);
+      }
+      log_softmax(row, n_vocab, logprobs_);
+      const bool finished = tokens[s].back() == eot_;
+      if (!finished) sum_logprobs[s] += logprobs_[next];
+      tokens[s].push_back(finished ? eot_ : next);
+      all_done = all_done && tokens[s].back() == eot_;
+    }
+    return all_done;
+  }
+
+  Candidates finalize(const std::vector<std::vector<int>>& tokens, const std::vector<float>& sum_logprobs,
+                      int sample_begin) override {
+    Candidates c;
+    const size_t n_audio = tokens.size() / group_;
+    c.tokens.resize(n_audio);
+    c.sum_logprobs.resize(n_audio);
+    for (size_t s = 0; s < tokens.size(); ++s) {
+      std::vector<int> seq = sampled_part(tokens[s], sample_begin);
+      seq.push_back(eot_);
+      c.tokens[s / group_].push_back(std::move(seq));
+      c.sum_logprobs[s / group_].push_back(sum_logprobs[s]);
+    }
+    return c;
+  }
+
+ private:
+  float temperature_;
+  int eot_, group_;
+  std::mt19937* rng_;
+  std::vector<float> logprobs_;
+  std::vector<double> probs_;
+};
+
+class BeamSearchDecoder final : public TokenDecoder {
+ public:
+  BeamSearchDecoder(int beam_size, int eot, float patience)
+      : beam_(beam_size), eot_(eot), max_candidates_(static_cast<int>(std::lround(beam_size * patience))) {
+    if (max_candidates_ <= 0) throw Error(ErrorKind::InvalidArgument, "patience must be positive");
+  }
+  void reset() override { finished_.clear(); }
+
+  bool update(std::vector<std::vector<int>>& tokens, const float* logits, int n_vocab,
+              std::vector<float>& sum_logprobs, std::vector<int>& source) override {
+    if (tokens.size() % beam_ != 0) throw Error(ErrorKind::Internal, "batch is not a multiple of the beam size");
+    const size_t n_audio = tokens.size() / beam_;
+    if (finished_.empty()) finished_.resize(n_audio);
+    std::vector<std::vector<int>> next;
+    std::vector<float> next_logprobs;
+    source.clear();
+    for (size_t a = 0; a < n_audio; ++a) {
+      // Step 1: every beam's top (beam_size + 1) continuations with their cumulative log-probs.
+      std::map<std::vector<int>, std::pair<float, int>> scores;  // sequence → (log-prob, source row)
+      for (int j = 0; j < beam_; ++j) {
+        const size_t row = a * beam_ + j;
+        log_softmax(logits + row * n_vocab, n_vocab, logprobs_);
+        order_.resize(n_vocab);
+        std::iota(order_.begin(), order_.end(), 0);
+        std::partial_sort(order_.begin(), order_.begin() + beam_ + 1, order_.end(),
+                          [&](int x, int y) { return logprobs_[x] > logprobs_[y]; });
+        for (int k = 0; k < beam_ + 1; ++k) {
+          std::vector<int> seq = tokens[row];
+          seq.push_back(order_[k]);
+          scores[std::move(seq)] = {sum_logprobs[row] + logprobs_[order_[k]], static_cast<int>(row)};
+        }
+      }
+      // Step 2: keep the best beam_size unfinished ones; finished ones become candidates.
+      std::vector<const std::pair<const std::vector<int>, std::pair<float, int>>*> ranked;
+      for (const auto& e : scores) ranked.push_back(&e);
+      std::stable_sort(ranked.begin(), ranked.end(),
+                       [](auto* x, auto* y) { return x->second.first > y->second.first; });
+      std::vector<std::pair<std::vector<int>, float>> newly_finished;
+      int saved = 0;
+      for (auto* e : ranked) {
+        if (e->first.back() == eot_) {
+          newly_finished.emplace_back(e->first, e->second.first);
+        } else {
+          next.push_back(e->first);
+          next_logprobs.push_back(e->second.first);
+          source.push_back(e->second.second);
+          if (++saved == beam_) break;
+        }
+      }
+      for (auto& [seq, lp] : newly_finished) {
+        if (static_cast<int>(finished_[a].size()) >= max_candidates_) break;
+        finished_[a].emplace_back(std::move(seq), lp);
+      }
+    }
+    tokens = std::move(next);
+    sum_logprobs = std::move(next_logprobs);
+    for (const auto& f : finished_)
+      if (static_cast<int>(f.size()) < max_candidates_) return false;
+    return true;
+  }
+
+  Candidates finalize(const std::vector<std::vector<int>>& tokens, const std::vector<float>& sum_logprobs,
+                      int sample_begin) override {
+    const size_t n_audio = tokens.size() / beam_;
+    if (finished_.empty()) finished_.resize(n_audio);
+    Candidates c;
+    c.tokens.resize(n_audio);
+    c.sum_logprobs.resize(n_audio);
+    for (size_t a = 0; a < n_audio; ++a) {
+      auto& fin = finished_[a];
+      if (static_cast<int>(fin.size()) < beam_) {
+        // Not enough finished: add the unfinished beams, best first, closed with eot.
+        std::vector<int> idx(beam_);
+        std::iota(idx.begin(), idx.end(), 0);
+        std::stable_sort(idx.begin(), idx.end(), [&](int x, int y) {
+          return sum_logprobs[a * beam_ + x] > sum_logprobs[a * beam_ + y];
+        });
+        for (int j : idx) {
+          std::vector<int> seq = tokens[a * beam_ + j];
+          seq.push_back(eot_);
+          fin.emplace_back(std::move(seq), sum_logprobs[a * beam_ + j]);
+          if (static_cast<int>(fin.size()) >= beam_) break;
+        }
+      }
+      for (auto& [seq, lp] : fin) {
+        c.tokens[a].push_back(sampled_part(seq, sample_begin));
+        c.sum_logprobs[a].push_back(lp);
+      }
+    }
+    return c;
+  }
+
+ private:
+  int beam_, eot_, max_candidates_;
+  std::vector<std::vector<std::pair<std::vector<int>, float>>> finished_;
+  std::vector<float> logprobs_;
+  std::vector<int> order_;
+};
+
+}  // namespace
+
+std::unique_ptr<TokenDecoder> make_greedy_decoder(float temperature, int eot, int group_size, std::mt19937* rng) {
+  return std::make_unique<GreedyDecoder>(temperature, eot, group_size, rng);
+}
+std::unique_ptr<TokenDecoder> make_beam_search_decoder(int beam_size, int eot, float patience) {
+  return std::make_unique<BeamSearchDecoder>(beam_size, eot, patience);
+}
+
+}  // namespace wisp::decode

@@ -1,0 +1,126 @@
+#include "model/whisper_model.h"
+
+#include "core/error.h"
+
+namespace wisp {
+namespace {
+
+using Shape = std::vector<int64_t>;
+
+Linear linear(const WeightTable& w, const std::string& scope, int out, int in) {
+  Linear l;
+  l.w = w.get(scope + "/weight", Shape{out, in}).data.data();
+  l.b = w.has(scope + "/bias") ? w.get(scope + "/bias", Shape{out}).data.data() : nullptr;
+  l.out = out;
+  l.in = in;
+  return l;
+}
+
+Norm norm(const WeightTable& w, const std::string& scope, int d) {
+  return {w.get(scope + "/gamma", Shape{d}).data.data(), w.get(scope + "/beta", Shape{d}).data.data()};
+}
+
+int count_layers(const WeightTable& w, const std::string& prefix) {
+  int n = 0;
+  while (w.has(prefix + std::to_string(n) + "/ffn/linear_0/weight")) ++n;
+  return n;
+}
+
+}  // namespace
+
+std::shared_ptr<const WhisperModel> WhisperModel::load(const std::string& path) {
+  std::shared_ptr<WhisperModel> m(new WhisperModel());
+  LoadedModel files = load_model_files(path);
+  m->path_ = path;
+  m->weights_ = std::move(files.weights);
+  m->metadata_ = std::move(files.metadata);
+  m->bind();
+  m->tokenizer_ = std::make_unique<decode::Tokenizer>(
+      decode::Tokenizer::from_model_dir(files.directory, m->multilingual()));
+  if (m->tokenizer_->vocab_size() > m->dims_.n_vocab + 1600)
+    throw Error(ErrorKind::Model, path + ": tokenizer has " + std::to_string(m->tokenizer_->vocab_size()) +
+                                      " tokens but the model only " + std::to_string(m->dims_.n_vocab));
+  return m;
+}
+
+// Derive the dimensions from the tensor shapes, then bind every weight with a shape check.
+void WhisperModel::bind() {
+  const WeightTable& w = *weights_;
+  const std::string& src = w.source();
+  const Tensor& conv1 = w.get("encoder/conv1/weight");
+  const Tensor& embed = w.get("decoder/embeddings/weight");
+  if (conv1.shape.size() != 3 || conv1.shape[2] != 3)
+    throw Error(ErrorKind::Model, src + ": 'encoder/conv1/weight' has wrong shape " + shape_to_string(conv1.shape) +
+                                      "; expected [D, n_mels, 3]");
+  if (embed.shape.size() != 2)
+    throw Error(ErrorKind::Model, src + ": 'decoder/embeddings/weight' must be 2-D");
+  dims_.n_audio_state = static_cast<int>(conv1.shape[0]);
+  dims_.n_mels = static_cast<int>(conv1.shape[1]);
+  dims_.n_vocab = static_cast<int>(embed.shape[0]);
+  dims_.n_text_state = static_cast<int>(embed.shape[1]);
+  dims_.n_audio_layer = count_layers(w, "encoder/layer_");
+  dims_.n_text_layer = count_layers(w, "decoder/layer_");
+  dims_.n_audio_head = static_cast<int>(w.scalar("encoder/num_heads", dims_.n_audio_state / 64.0f));
+  dims_.n_text_head = static_cast<int>(w.scalar("decoder/num_heads", dims_.n_text_state / 64.0f));
+  const Tensor& enc_pos = w.get("encoder/position_encodings/encodings");
+  const Tensor& dec_pos = w.get("decoder/position_encodings/encodings");
+  if (enc_pos.shape.size() != 2 || dec_pos.shape.size() != 2)
+    throw Error(ErrorKind::Model, src + ": position encodings must be 2-D");
+  dims_.n_audio_ctx = static_cast<int>(enc_pos.shape[0]);
+  dims_.n_text_ctx = static_cast<int>(dec_pos.shape[0]);
+
+  const int D = dims_.n_audio_state, Dt = dims_.n_text_state;
+  if (dims_.n_mels != 80 && dims_.n_mels != 128)
+    throw Error(ErrorKind::Model, src + ": unsupported number of mel bins " + std::to_string(dims_.n_mels));
+  if (dims_.n_audio_layer == 0 || dims_.n_text_layer == 0)
+    throw Error(ErrorKind::Model, src + ": no encoder or decoder layers found");
+  if (dims_.n_audio_head <= 0 || D % dims_.n_audio_head != 0 || dims_.n_text_head <= 0 ||
+      Dt % dims_.n_text_head != 0 || D != Dt)
+    throw Error(ErrorKind::Model, src + ": inconsistent widths/heads");
+  if (dims_.n_audio_ctx != 1500)
+    throw Error(ErrorKind::Model, src + ": encoder positions " + std::to_string(dims_.n_audio_ctx) + ", expected 1500");
+
+  encoder_.conv1_w = w.get("encoder/conv1/weight", Shape{D, dims_.n_mels, 3}).data.data();
+  encoder_.conv1_b = w.get("encoder/conv1/bias", Shape{D}).data.data();
+  encoder_.conv2_w = w.get("encoder/conv2/weight", Shape{D, D, 3}).data.data();
+  encoder_.conv2_b = w.get("encoder/conv2/bias", Shape{D}).data.data();
+  encoder_.pos = enc_pos.data.data();
+  for (int i = 0; i < dims_.n_audio_layer; ++i) {
+    const std::string s = "encoder/layer_" + std::to_string(i);
+    EncoderLayer l;
+    l.attn_ln = norm(w, s + "/self_attention/layer_norm", D);
+    l.qkv = linear(w, s + "/self_attention/linear_0", 3 * D, D);
+    l.attn_out = linear(w, s + "/self_attention/linear_1", D, D);
+    l.mlp_ln = norm(w, s + "/ffn/layer_norm", D);
+    const int F = static_cast<int>(w.get(s + "/ffn/linear_0/weight").shape[0]);
+    l.fc1 = linear(w, s + "/ffn/linear_0", F, D);
+    l.fc2 = linear(w, s + "/ffn/linear_1", D, F);
+    encoder_.layers.push_back(l);
+  }
+  encoder_.ln_post = norm(w, "encoder/layer_norm", D);
+
+  decoder_.embed = embed.data.data();
+  decoder_.pos = w.get("decoder/position_encodings/encodings", Shape{dims_.n_text_ctx, Dt}).data.data();
+  for (int i = 0; i < dims_.n_text_layer; ++i) {
+    const std::string s = "decoder/layer_" + std::to_string(i);
+    DecoderLayer l;
+    l.self_ln = norm(w, s + "/self_attention/layer_norm", Dt);
+    l.self_qkv = linear(w, s + "/self_attention/linear_0", 3 * Dt, Dt);
+    l.self_out = linear(w, s + "/self_attention/linear_1", Dt, Dt);
+    l.cross_ln = norm(w, s + "/attention/layer_norm", Dt);
+    l.cross_q = linear(w, s + "/attention/linear_0", Dt, Dt);
+    l.cross_kv = linear(w, s + "/attention/linear_1", 2 * Dt, Dt);
+    l.cross_out = linear(w, s + "/attention/linear_2", Dt, Dt);
+    l.mlp_ln = norm(w, s + "/ffn/layer_norm", Dt);
+    const int F = static_cast<int>(w.get(s + "/ffn/linear_0/weight").shape[0]);
+    l.fc1 = linear(w, s + "/ffn/linear_0", F, Dt);
+    l.fc2 = linear(w, s + "/ffn/linear_1", Dt, F);
+    decoder_.layers.push_back(l);
+  }
+  decoder_.ln = norm(w, "decoder/layer_norm", Dt);
+  decoder_.proj = w.has("decoder/projection/weight")
+                      ? w.get("decoder/projection/weight", embed.shape).data.data()
+                      : decoder_.embed;
+}
+
+}  // namespace wisp

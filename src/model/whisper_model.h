@@ -1,0 +1,105 @@
+// WhisperModel: the immutable, shareable model — hyper-parameters, bound weights, tokenizer, metadata.
+//
+// Built once from a model path; every per-stream Context reads it concurrently and never writes it.
+// The weight views below point into the WeightTable the model owns. Shapes follow PyTorch's Linear
+// convention: weight (out_features, in_features).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "decode/tokenizer.h"
+#include "model/model_loader.h"
+
+namespace wisp {
+
+struct WhisperDims {
+  int n_mels = 80;
+  int n_audio_ctx = 1500;  // encoder positions (30 s / 20 ms)
+  int n_audio_state = 0;
+  int n_audio_head = 0;
+  int n_audio_layer = 0;
+  int n_text_ctx = 448;
+  int n_text_state = 0;
+  int n_text_head = 0;
+  int n_text_layer = 0;
+  int n_vocab = 0;
+};
+
+struct Linear {
+  const float* w = nullptr;  // (out, in)
+  const float* b = nullptr;  // (out) or nullptr
+  int out = 0, in = 0;
+};
+
+struct Norm {
+  const float* gamma = nullptr;
+  const float* beta = nullptr;
+};
+
+struct EncoderLayer {
+  Norm attn_ln;
+  Linear qkv;   // (3D, D): fused query, key, value
+  Linear attn_out;
+  Norm mlp_ln;
+  Linear fc1, fc2;
+};
+
+struct DecoderLayer {
+  Norm self_ln;
+  Linear self_qkv;  // (3D, D)
+  Linear self_out;
+  Norm cross_ln;
+  Linear cross_q;   // (D, D)
+  Linear cross_kv;  // (2D, D): key and value of the encoder output
+  Linear cross_out;
+  Norm mlp_ln;
+  Linear fc1, fc2;
+};
+
+struct EncoderWeights {
+  const float* conv1_w = nullptr;  // (D, n_mels, 3)
+  const float* conv1_b = nullptr;
+  const float* conv2_w = nullptr;  // (D, D, 3)
+  const float* conv2_b = nullptr;
+  const float* pos = nullptr;  // (n_audio_ctx, D)
+  std::vector<EncoderLayer> layers;
+  Norm ln_post;
+};
+
+struct DecoderWeights {
+  const float* embed = nullptr;  // (n_vocab, D) token embeddings
+  const float* proj = nullptr;   // (n_vocab, D) output projection; the embeddings when tied
+  const float* pos = nullptr;    // (n_text_ctx, D)
+  std::vector<DecoderLayer> layers;
+  Norm ln;
+};
+
+class WhisperModel {
+ public:
+  // Loads and validates every file of the model at `path`; throws Error naming what is wrong.
+  static std::shared_ptr<const WhisperModel> load(const std::string& path);
+
+  const WhisperDims& dims() const { return dims_; }
+  const EncoderWeights& encoder() const { return encoder_; }
+  const DecoderWeights& decoder() const { return decoder_; }
+  const decode::Tokenizer& tokenizer() const { return *tokenizer_; }
+  const ModelMetadata& metadata() const { return metadata_; }
+  bool multilingual() const { return dims_.n_vocab >= 51865; }
+  const std::string& path() const { return path_; }
+
+ private:
+  WhisperModel() = default;
+  void bind();
+
+  std::string path_;
+  WhisperDims dims_;
+  std::unique_ptr<WeightTable> weights_;
+  ModelMetadata metadata_;
+  std::unique_ptr<decode::Tokenizer> tokenizer_;
+  EncoderWeights encoder_;
+  DecoderWeights decoder_;
+};
+
+}  // namespace wisp

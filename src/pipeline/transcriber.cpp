@@ -1,0 +1,234 @@
+#include "pipeline/transcriber.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+
+#include "audio/mel.h"
+#include "core/error.h"
+#include "decode/decoding_task.h"
+#include "decode/language_detection.h"
+
+namespace wisp {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double ms_since(Clock::time_point t0) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+}
+
+constexpr int kInputStride = 2;             // mel frames per encoder position
+constexpr double kTimePrecision = 0.02;     // seconds per timestamp token
+constexpr double kFrameSeconds = 0.01;      // seconds per mel frame
+
+void validate(const TranscribeOptions& o, const WhisperModel& m) {
+  auto bad = [](const std::string& msg) { throw Error(ErrorKind::InvalidArgument, msg); };
+  if (o.beam_size < 1 || o.beam_size > 64) bad("beam size must be between 1 and 64");
+  if (o.best_of < 1 || o.best_of > 64) bad("best-of must be between 1 and 64");
+  if (!(o.patience > 0.0f)) bad("patience must be positive");
+  if (o.temperatures.empty()) bad("at least one temperature is needed");
+  for (float t : o.temperatures)
+    if (!(t >= 0.0f && t <= 10.0f)) bad("temperatures must be between 0 and 10");
+  if (!m.multilingual()) {
+    if (o.translate) bad("an English-only model cannot translate; use a multilingual model");
+    if (!o.language.empty() && o.language != "auto" && o.language != "en")
+      bad("an English-only model only transcribes English (language '" + o.language + "' requested)");
+  } else if (!o.language.empty() && o.language != "auto" && m.tokenizer().language_token(o.language) < 0) {
+    bad("unknown language '" + o.language + "'");
+  }
+}
+
+}  // namespace
+
+Transcriber::Transcriber(std::shared_ptr<const WhisperModel> model)
+    : model_(std::move(model)), encoder_(*model_), decoder_(*model_) {}
+
+decode::DecodingResult Transcriber::decode_with_fallback(const TranscribeOptions& o, decode::DecodingOptions d,
+                                                         StageTimings* t) {
+  decode::DecodingTask task(*model_, decoder_, rng_);
+  decode::DecodingResult result;
+  for (float temperature : o.temperatures) {
+    d.temperature = temperature;
+    const auto t0 = Clock::now();
+    result = task.run(1, d)[0];
+    if (t) t->decoder_ms += ms_since(t0);
+    bool needs_fallback = false;
+    if (o.compression_ratio_threshold && result.compression_ratio > *o.compression_ratio_threshold)
+      needs_fallback = true;  // too repetitive
+    if (o.logprob_threshold && result.avg_logprob < *o.logprob_threshold)
+      needs_fallback = true;  // too unlikely
+    if (o.no_speech_threshold && result.no_speech_prob > *o.no_speech_threshold)
+      needs_fallback = false;  // silence: a low log-prob is expected
+    if (!needs_fallback) break;
+  }
+  return result;
+}
+
+Transcript Transcriber::transcribe(const float* samples, size_t n_samples, const TranscribeOptions& o,
+                                   const SegmentCallback& on_segment, const ProgressCallback& on_progress,
+                                   StageTimings* timings) {
+  validate(o, *model_);
+  rng_.seed(o.seed);
+  const WhisperModel& m = *model_;
+  const decode::Tokenizer& tok = m.tokenizer();
+  const int n_mels = m.dims().n_mels, D = m.dims().n_audio_state, T = m.dims().n_audio_ctx;
+
+  auto t0 = Clock::now();
+  const audio::LogMel mel = audio::log_mel_spectrogram(samples, n_samples, n_mels, audio::kChunkSamples);
+  if (timings) timings->mel_ms += ms_since(t0);
+  const int content_frames = mel.n_frames - audio::kChunkFrames;
+
+  Transcript out;
+  out.duration = static_cast<double>(n_samples) / 16000.0;
+  window_mel_.resize(static_cast<size_t>(n_mels) * audio::kChunkFrames);
+  audio_features_.resize(static_cast<size_t>(T) * D);
+
+  // Copies mel[:, seek : seek + size] and zero-fills the rest of the 3000 frames (pad_or_trim, in log-mel
+  // space, as openai/whisper and faster-whisper build the window), then encodes it.
+  auto encode_window = [&](int seek, int size) {
+    for (int b = 0; b < n_mels; ++b) {
+      const float* src = mel.data.data() + static_cast<size_t>(b) * mel.n_frames;
+      float* dst = window_mel_.data() + static_cast<size_t>(b) * audio::kChunkFrames;
+      const int avail = std::max(0, std::min(size, mel.n_frames - seek));
+      std::memcpy(dst, src + seek, sizeof(float) * avail);
+      std::fill(dst + avail, dst + audio::kChunkFrames, 0.0f);
+    }
+    const auto te = Clock::now();
+    encoder_.encode(window_mel_.data(), audio_features_.data());
+    decoder_.set_audio(audio_features_.data(), 1);
+    if (timings) {
+      timings->encoder_ms += ms_since(te);
+      timings->n_windows++;
+    }
+  };
+
+  // Language: given, or detected on the first window.
+  std::string language = o.language == "auto" ? "" : o.language;
+  if (!m.multilingual()) language = "en";
+  int encoded_seek = -1;
+  if (language.empty()) {
+    encode_window(0, std::min(audio::kChunkFrames, content_frames));
+    encoded_seek = 0;
+    const auto tl = Clock::now();
+    auto langs = decode::detect_language(m, decoder_);
+    if (timings) timings->decoder_ms += ms_since(tl);
+    language = langs.front().code;
+    out.language_probability = langs.front().probability;
+  }
+  out.language = language;
+
+  decode::DecodingOptions d;
+  d.translate = o.translate;
+  d.language = language;
+  d.sample_len = m.dims().n_text_ctx / 2;
+  d.best_of = o.best_of;
+  d.beam_size = o.beam_size;
+  d.patience = o.patience;
+  d.length_penalty = o.length_penalty;
+  d.suppress_blank = o.suppress_blank;
+  d.without_timestamps = o.without_timestamps;
+  d.max_initial_timestamp = o.max_initial_timestamp;
+
+  std::vector<int> all_tokens;
+  size_t prompt_reset_since = 0;
+  if (!o.initial_prompt.empty()) {
+    std::string p = o.initial_prompt;
+    p.erase(0, p.find_first_not_of(" \t\n"));
+    p.erase(p.find_last_not_of(" \t\n") + 1);
+    all_tokens = tok.encode(" " + p);
+  }
+
+  int seek = 0;
+  while (seek < content_frames) {
+    const int previous_seek = seek;
+    const double time_offset = seek * kFrameSeconds;
+    const int segment_size = std::min(audio::kChunkFrames, content_frames - seek);
+    const double segment_duration = segment_size * kFrameSeconds;
+    if (seek != encoded_seek) encode_window(seek, segment_size);
+    encoded_seek = seek;
+
+    d.prompt.assign(all_tokens.begin() + static_cast<std::ptrdiff_t>(prompt_reset_since), all_tokens.end());
+    const decode::DecodingResult result = decode_with_fallback(o, d, timings);
+    const std::vector<int>& tokens = result.tokens;
+
+    if (o.no_speech_threshold && result.no_speech_prob > *o.no_speech_threshold &&
+        !(o.logprob_threshold && result.avg_logprob > *o.logprob_threshold)) {
+      seek += segment_size;  // silence: skip the whole window
+      if (on_progress) on_progress(std::min(1.0, static_cast<double>(seek) / content_frames));
+      continue;
+    }
+
+    const int ts_begin = tok.timestamp_begin();
+    auto is_ts = [&](size_t i) { return tokens[i] >= ts_begin; };
+    std::vector<Segment> current;
+    auto add_segment = [&](double start, double end, std::vector<int> seg_tokens) {
+      Segment s;
+      s.seek = seek;
+      s.start = start;
+      s.end = end;
+      std::vector<int> text_tokens;
+      for (int t : seg_tokens)
+        if (t < tok.eot()) text_tokens.push_back(t);
+      s.text = tok.decode(text_tokens);
+      s.tokens = std::move(seg_tokens);
+      s.temperature = result.temperature;
+      s.avg_logprob = result.avg_logprob;
+      s.compression_ratio = result.compression_ratio;
+      s.no_speech_prob = result.no_speech_prob;
+      current.push_back(std::move(s));
+    };
+
+    const size_t n = tokens.size();
+    const bool single_timestamp_ending = n >= 2 && !is_ts(n - 2) && is_ts(n - 1);
+    std::vector<size_t> slices;  // indices where two timestamps meet: segment boundaries
+    for (size_t i = 1; i < n; ++i)
+      if (is_ts(i - 1) && is_ts(i)) slices.push_back(i);
+
+    if (!slices.empty()) {
+      if (single_timestamp_ending) slices.push_back(n);
+      size_t last_slice = 0;
+      for (size_t cur : slices) {
+        std::vector<int> seg(tokens.begin() + static_cast<std::ptrdiff_t>(last_slice),
+                             tokens.begin() + static_cast<std::ptrdiff_t>(cur));
+        const double start = time_offset + (seg.front() - ts_begin) * kTimePrecision;
+        const double end = time_offset + (seg.back() - ts_begin) * kTimePrecision;
+        add_segment(start, end, std::move(seg));
+        last_slice = cur;
+      }
+      if (single_timestamp_ending) {
+        seek += segment_size;  // no speech after the last timestamp: move on a whole window
+      } else {
+        seek += (tokens[last_slice - 1] - ts_begin) * kInputStride;  // resume at the last timestamp
+      }
+    } else {
+      double duration = segment_duration;
+      int last_ts = -1;
+      for (size_t i = 0; i < n; ++i)
+        if (is_ts(i)) last_ts = tokens[i];
+      if (last_ts >= 0 && last_ts != ts_begin) duration = (last_ts - ts_begin) * kTimePrecision;
+      add_segment(time_offset, time_offset + duration, tokens);
+      seek += segment_size;
+    }
+
+    if (seek <= previous_seek) seek = previous_seek + segment_size;  // never decode the same window twice
+
+    bool keep_going = true;
+    for (Segment& s : current) {
+      // openai keeps instantaneous or text-less segments with empty text; we drop them from the result
+      // but still condition on their tokens the same way (none).
+      const bool blank = s.text.find_first_not_of(" \t\n") == std::string::npos;
+      if (s.start == s.end || blank) continue;
+      all_tokens.insert(all_tokens.end(), s.tokens.begin(), s.tokens.end());
+      s.id = static_cast<int>(out.segments.size());
+      if (timings) timings->n_tokens += static_cast<int>(s.tokens.size());
+      out.segments.push_back(s);
+      if (on_segment && !on_segment(out.segments.back())) keep_going = false;
+    }
+    if (!o.condition_on_previous_text || result.temperature > 0.5f) prompt_reset_since = all_tokens.size();
+    if (on_progress) on_progress(std::min(1.0, static_cast<double>(seek) / std::max(content_frames, 1)));
+    if (!keep_going) break;
+  }
+  return out;
+}
+
+}  // namespace wisp

@@ -1,0 +1,71 @@
+// Transcriber: the per-stream context. Runs openai/whisper's transcribe() over a whole recording:
+// log-mel of everything, then sequential 30-s windows whose next start ("seek") follows the last
+// timestamp the model emitted, each decoded with temperature fallback, conditioned on the text before.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "decode/decoding_options.h"
+#include "model/whisper_model.h"
+#include "nn/decoder.h"
+#include "nn/encoder.h"
+#include "pipeline/transcript.h"
+
+namespace wisp {
+
+struct TranscribeOptions {
+  std::string language;  // "" or "auto": detect on the first 30 s (multilingual models)
+  bool translate = false;
+  int beam_size = 5;
+  int best_of = 5;
+  float patience = 1.0f;
+  std::optional<float> length_penalty;
+  std::vector<float> temperatures{0.0f, 0.2f, 0.4f, 0.6f, 0.8f, 1.0f};
+  std::optional<float> compression_ratio_threshold = 2.4f;
+  std::optional<float> logprob_threshold = -1.0f;
+  std::optional<float> no_speech_threshold = 0.6f;
+  bool condition_on_previous_text = true;
+  std::string initial_prompt;
+  bool suppress_blank = true;
+  bool without_timestamps = false;
+  float max_initial_timestamp = 1.0f;
+  uint32_t seed = 0;  // sampling at temperature > 0
+};
+
+struct StageTimings {
+  double mel_ms = 0, encoder_ms = 0, decoder_ms = 0;
+  int n_windows = 0;      // encoder runs
+  int n_tokens = 0;       // tokens in the final segments
+  int n_decode_steps = 0; // decoder forward passes (all fallbacks included)
+};
+
+// Return false to stop transcribing (the result then ends with what was decoded so far).
+using SegmentCallback = std::function<bool(const Segment&)>;
+using ProgressCallback = std::function<void(double fraction)>;
+
+class Transcriber {
+ public:
+  explicit Transcriber(std::shared_ptr<const WhisperModel> model);
+
+  // samples: 16 kHz mono float PCM.
+  Transcript transcribe(const float* samples, size_t n_samples, const TranscribeOptions& options,
+                        const SegmentCallback& on_segment = {}, const ProgressCallback& on_progress = {},
+                        StageTimings* timings = nullptr);
+
+ private:
+  decode::DecodingResult decode_with_fallback(const TranscribeOptions& o, decode::DecodingOptions d,
+                                              StageTimings* t);
+
+  std::shared_ptr<const WhisperModel> model_;
+  nn::Encoder encoder_;
+  nn::Decoder decoder_;
+  std::mt19937 rng_;
+  std::vector<float> window_mel_, audio_features_;
+};
+
+}  // namespace wisp

@@ -1,0 +1,63 @@
+// Command-line options of the wisp CLI and their parsing (CLI11).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "wisp/wisp.h"
+
+namespace wisp_cli {
+
+struct CommonOptions {
+  std::string model = "tiny.en";  // a model directory, or the name of one under the models folder
+  int threads = 0;                // 0 = all cores
+};
+
+struct TranscribeCommand {
+  std::vector<std::string> inputs;
+  std::string language = "auto";
+  std::string task = "transcribe";
+  std::string output_format = "txt";  // txt, srt, vtt, tsv, json or all
+  std::string output_dir;             // empty: write to stdout
+  int beam_size = 5;
+  int best_of = 5;
+  float patience = 1.0f;
+  float length_penalty = -1.0f;
+  float temperature = 0.0f;
+  float temperature_increment = 0.2f;
+  float compression_ratio_threshold = 2.4f;
+  float logprob_threshold = -1.0f;
+  float no_speech_threshold = 0.6f;
+  bool condition_on_previous_text = true;
+  std::string prompt;
+  bool without_timestamps = false;
+  unsigned seed = 0;
+  bool quiet = false;
+  bool verbose = false;
+};
+
+struct BenchCommand {
+  std::string input;
+  int runs = 5;
+  int beam_size = 5;
+  std::string language = "auto";
+};
+
+struct ParsedCommand {
+  enum Kind { None, Transcribe, Bench } kind = None;
+  CommonOptions common;
+  TranscribeCommand transcribe;
+  BenchCommand bench;
+};
+
+// Parses argv. Returns -1 to go on, or the exit status to end with (0 after --help, 2 for bad usage).
+int parse_command_line(int argc, char** argv, ParsedCommand* out);
+
+// Resolves a model name ("tiny.en", "base") or directory to a directory, searching $WISP_MODELS_DIR,
+// the models folder next to the executable's project, and ~/.cache/wisp/models.
+std::string resolve_model_path(const std::string& name_or_path, const char* argv0);
+
+// The fallback temperatures: start, start + increment, ... up to 1.0 (a single one when increment <= 0).
+std::vector<float> fallback_temperatures(float start, float increment);
+
+}  // namespace wisp_cli

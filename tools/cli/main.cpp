@@ -1,0 +1,200 @@
+// wisp CLI: a thin user of the public C API (include/wisp/wisp.h).
+//   wisp transcribe [options] FILE...   text (or srt/vtt/tsv/json) per input
+//   wisp bench [options] FILE           per-stage timings over repeated runs
+// Exit status: 0 only when every input was transcribed; 1 when any failed; 2 for bad usage.
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "cli_options.h"
+#include "wisp/wisp.hpp"
+
+namespace fs = std::filesystem;
+using namespace wisp_cli;
+
+namespace {
+
+struct ProgressState {
+  std::string name;
+  bool enabled = false;
+};
+
+void on_progress(double fraction, void* user) {
+  auto* p = static_cast<ProgressState*>(user);
+  if (!p->enabled) return;
+  std::fprintf(stderr, "\r%s: %3d%%", p->name.c_str(), static_cast<int>(fraction * 100.0 + 0.5));
+  std::fflush(stderr);
+}
+
+int on_segment_verbose(const wisp_segment* s, void*) {
+  std::fprintf(stderr, "[%8.2f --> %8.2f]%s\n", s->start, s->end, s->text);
+  return 1;
+}
+
+std::vector<std::string> formats_of(const std::string& f) {
+  if (f == "all") return {"txt", "srt", "vtt", "tsv", "json"};
+  return {f};
+}
+
+int run_transcribe(const ParsedCommand& cmd, const char* argv0) {
+  const TranscribeCommand& t = cmd.transcribe;
+  const bool to_stdout = t.output_dir.empty();
+  if (to_stdout && t.output_format == "all") {
+    std::cerr << "wisp: --output-format all needs --output-dir\n";
+    return 2;
+  }
+  if (!to_stdout) {
+    std::error_code ec;
+    fs::create_directories(t.output_dir, ec);
+    if (ec || !fs::is_directory(t.output_dir)) {
+      std::cerr << "wisp: cannot create output directory '" << t.output_dir << "': " << ec.message() << "\n";
+      return 1;
+    }
+  }
+  if (std::count(t.inputs.begin(), t.inputs.end(), "-") > 1) {
+    std::cerr << "wisp: stdin (-) can be given only once\n";
+    return 2;
+  }
+
+  wisp::Model model;
+  try {
+    model = wisp::Model(resolve_model_path(cmd.common.model, argv0), cmd.common.threads);
+  } catch (const wisp::Exception& e) {
+    std::cerr << "wisp: cannot load model: " << e.what() << "\n";
+    return 1;
+  }
+  if (t.task == "translate" && !model.multilingual()) {
+    std::cerr << "wisp: model '" << cmd.common.model << "' is English-only and cannot translate; use a multilingual model\n";
+    return 2;
+  }
+  wisp::Context ctx(model);
+
+  const std::vector<float> temps = fallback_temperatures(t.temperature, t.temperature_increment);
+  wisp_transcribe_params p = wisp_transcribe_params_default();
+  p.language = t.language == "auto" ? nullptr : t.language.c_str();
+  p.task = t.task == "translate" ? WISP_TASK_TRANSLATE : WISP_TASK_TRANSCRIBE;
+  p.beam_size = t.beam_size;
+  p.best_of = t.best_of;
+  p.patience = t.patience;
+  p.length_penalty = t.length_penalty;
+  p.temperatures = temps.data();
+  p.n_temperatures = static_cast<int>(temps.size());
+  p.compression_ratio_threshold = t.compression_ratio_threshold;
+  p.logprob_threshold = t.logprob_threshold;
+  p.no_speech_threshold = t.no_speech_threshold;
+  p.condition_on_previous_text = t.condition_on_previous_text ? 1 : 0;
+  p.initial_prompt = t.prompt.empty() ? nullptr : t.prompt.c_str();
+  p.without_timestamps = t.without_timestamps ? 1 : 0;
+  p.seed = t.seed;
+  ProgressState progress;
+  progress.enabled = !t.quiet && !t.verbose && isatty(STDERR_FILENO);
+  p.on_progress = on_progress;
+  p.user_data = &progress;
+  if (t.verbose && !t.quiet) p.on_segment = on_segment_verbose;
+
+  int failures = 0;
+  for (const std::string& input : t.inputs) {
+    progress.name = input == "-" ? "stdin" : fs::path(input).filename().string();
+    try {
+      wisp::Result result = ctx.transcribe_file(input, p);
+      if (progress.enabled) std::fprintf(stderr, "\r\033[K");
+      for (const std::string& f : formats_of(t.output_format)) {
+        const std::string text = result.format(f);
+        if (to_stdout) {
+          std::cout << text;
+          if (!text.empty() && text.back() != '\n') std::cout << '\n';
+          std::cout.flush();
+        } else {
+          const std::string stem = input == "-" ? "stdin" : fs::path(input).stem().string();
+          const fs::path out = fs::path(t.output_dir) / (stem + "." + f);
+          std::ofstream os(out, std::ios::binary);
+          os << text;
+          if (!os) throw wisp::Exception(WISP_ERR_IO, "cannot write '" + out.string() + "'");
+          if (!t.quiet) std::cerr << "wisp: wrote " << out.string() << "\n";
+        }
+      }
+    } catch (const wisp::Exception& e) {
+      if (progress.enabled) std::fprintf(stderr, "\r\033[K");
+      std::cerr << "wisp: " << input << ": " << e.what() << "\n";
+      ++failures;
+    }
+  }
+  return failures == 0 ? 0 : 1;
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+int run_bench(const ParsedCommand& cmd, const char* argv0) {
+  const BenchCommand& b = cmd.bench;
+  const std::string path = resolve_model_path(cmd.common.model, argv0);
+  using Clock = std::chrono::steady_clock;
+  std::vector<double> load, audio, mel, enc, dec, total, rtf, ms_per_token;
+  int tokens = 0, windows = 0;
+  double duration = 0;
+  try {
+    for (int run = 0; run <= b.runs; ++run) {  // run 0 is a warm-up, not counted
+      const auto t0 = Clock::now();
+      wisp::Model model(path, cmd.common.threads);
+      const double load_ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+      wisp::Context ctx(model);
+      wisp_transcribe_params p = wisp_transcribe_params_default();
+      p.beam_size = b.beam_size;
+      p.language = b.language == "auto" ? nullptr : b.language.c_str();
+      wisp::Result r = ctx.transcribe_file(b.input, p);
+      const wisp_timings tm = r.timings();
+      if (run == 0) continue;
+      load.push_back(load_ms);
+      audio.push_back(tm.load_audio_ms);
+      mel.push_back(tm.mel_ms);
+      enc.push_back(tm.encoder_ms);
+      dec.push_back(tm.decoder_ms);
+      total.push_back(tm.total_ms);
+      duration = r.duration();
+      rtf.push_back(duration / (tm.total_ms / 1000.0));
+      tokens = tm.n_tokens;
+      windows = tm.n_windows;
+      ms_per_token.push_back(tm.n_tokens ? tm.decoder_ms / tm.n_tokens : 0.0);
+    }
+  } catch (const wisp::Exception& e) {
+    std::cerr << "wisp bench: " << e.what() << "\n";
+    return 1;
+  }
+  std::printf("wisp %s bench: %s, model %s, %d thread(s), beam %d, %d runs (+1 warm-up), medians\n", wisp_version(),
+              b.input.c_str(), path.c_str(), cmd.common.threads, b.beam_size, b.runs);
+  std::printf("audio: %.2f s, %d window(s), %d output tokens\n\n", duration, windows, tokens);
+  std::printf("| stage          | median ms |\n|----------------|-----------|\n");
+  std::printf("| model load     | %9.1f |\n", median(load));
+  std::printf("| audio decode   | %9.1f |\n", median(audio));
+  std::printf("| mel            | %9.1f |\n", median(mel));
+  std::printf("| encoder        | %9.1f |\n", median(enc));
+  std::printf("| decoder        | %9.1f |\n", median(dec));
+  std::printf("| ms per token   | %9.2f |\n", median(ms_per_token));
+  std::printf("| total (no load)| %9.1f |\n", median(total));
+  std::printf("\nrealtime factor (audio s / total s, load excluded): %.1fx\n", median(rtf));
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  ParsedCommand cmd;
+  const int code = parse_command_line(argc, argv, &cmd);
+  if (code >= 0) return code;
+  try {
+    return cmd.kind == ParsedCommand::Transcribe ? run_transcribe(cmd, argv[0]) : run_bench(cmd, argv[0]);
+  } catch (const std::exception& e) {
+    std::cerr << "wisp: " << e.what() << "\n";
+    return 1;
+  }
+}
