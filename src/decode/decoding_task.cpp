@@ -95,8 +95,11 @@ std::vector<DecodingResult> DecodingTask::run(int n_windows, const DecodingOptio
         no_speech[w] = tok.no_speech() >= 0 ? std::exp(lp[tok.no_speech()]) : 0.0f;
       }
     }
+    // One GEMM for every sequence's last position: the (V, D) projection is read once per step.
+    last_hidden_.resize(static_cast<size_t>(n_seq) * D);
     for (int s = 0; s < n_seq; ++s)
-      decoder_.logits(hidden + (static_cast<size_t>(s) * L + L - 1) * D, 1, logits_.data() + static_cast<size_t>(s) * V);
+      std::copy_n(hidden + (static_cast<size_t>(s) * L + L - 1) * D, D, last_hidden_.begin() + static_cast<std::ptrdiff_t>(s) * D);
+    decoder_.logits(last_hidden_.data(), n_seq, logits_.data());
     offset += L;
 
     LogitBatch batch{logits_.data(), n_seq, V, &tokens, sample_begin};

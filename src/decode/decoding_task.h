@@ -29,7 +29,7 @@ class DecodingTask {
   const WhisperModel& model_;
   nn::Decoder& decoder_;
   std::mt19937& rng_;
-  std::vector<float> logits_;
+  std::vector<float> logits_, last_hidden_;
 };
 
 // Ranks candidates by length-normalised log-prob (openai's MaximumLikelihoodRanker); returns the index.

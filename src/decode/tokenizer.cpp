@@ -23,9 +23,18 @@
 namespace wisp::decode {
 namespace {
 
-// GPT-2's pre-tokenizer regex (HF ByteLevel with use_regex=true uses exactly this one).
-constexpr const char* kGpt2Pattern =
-    R"('s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+)";
+// GPT-2's pre-tokenizer regex, as HF's ByteLevel (use_regex=true) has it:
+//   's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+
+// but with \s spelled out as Unicode's White_Space, which is what HF's Oniguruma matches: PCRE2's UCP
+// \s also takes U+180E (MONGOLIAN VOWEL SEPARATOR, no longer a space since Unicode 6.3), which would
+// split " \u180e" differently. (Known remaining gap: letters/digits new in Unicode 15+ are unassigned
+// in PCRE2 10.42's tables, so HF may group them differently; no Whisper language's script is affected.)
+#define WISP_WS \
+  "\\t-\\r \\x{85}\\x{A0}\\x{1680}\\x{2000}-\\x{200A}\\x{2028}\\x{2029}\\x{202F}\\x{205F}\\x{3000}"
+constexpr const char* kGpt2Pattern = "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^" WISP_WS
+                                     "\\p{L}\\p{N}]+"
+                                     "|[" WISP_WS "]+(?![^" WISP_WS "])|[" WISP_WS "]+";
+#undef WISP_WS
 
 // Ids above this in a tokenizer file mean a corrupt file, not a big vocabulary; refusing them keeps a
 // bad file from making us allocate gigabytes.
@@ -60,18 +69,10 @@ std::string to_valid_utf8(std::string_view in) {
     unsigned char lo = 0x80, hi = 0xBF;
     if (b >= 0xC2 && b <= 0xDF) {
       need = 1;
-    } else if (b == 0xE0) {
-      need = 2, lo = 0xA0;
-    } else if ((b >= 0xE1 && b <= 0xEC) || b == 0xEE || b == 0xEF) {
-      need = 2;
-    } else if (b == 0xED) {
-      need = 2, hi = 0x9F;
-    } else if (b == 0xF0) {
-      need = 3, lo = 0x90;
-    } else if (b >= 0xF1 && b <= 0xF3) {
-      need = 3;
-    } else if (b == 0xF4) {
-      need = 3, hi = 0x8F;
+    } else if (b >= 0xE0 && b <= 0xEF) {
+      need = 2, lo = b == 0xE0 ? 0xA0 : 0x80, hi = b == 0xED ? 0x9F : 0xBF;
+    } else if (b >= 0xF0 && b <= 0xF4) {
+      need = 3, lo = b == 0xF0 ? 0x90 : 0x80, hi = b == 0xF4 ? 0x8F : 0xBF;
     } else {  // a stray continuation byte or a byte that never starts a sequence
       out += kReplacement;
       ++i;
@@ -158,20 +159,24 @@ struct AddedTokenSet {
     max_len = std::max(max_len, text.size());
   }
 
-  // Finds the leftmost-longest added token in s[from..]; returns its position or npos.
-  size_t find(std::string_view s, size_t from, size_t& len, int& id) const {
-    if (by_text.empty()) return std::string_view::npos;
-    for (size_t p = from; p + min_len <= s.size(); ++p) {
+  // Cuts the leftmost-longest added tokens out of s, appending their ids; on_text gets the text
+  // before, between and after them (possibly empty).
+  template <class OnText>
+  void split(std::string_view s, std::vector<int>& ids, OnText&& on_text) const {
+    size_t from = 0;
+    for (size_t p = 0; !by_text.empty() && p + min_len <= s.size(); ++p) {
       if (!first_byte[static_cast<unsigned char>(s[p])]) continue;
-      for (size_t l = std::min(max_len, s.size() - p); l >= min_len; --l) {
-        auto it = by_text.find(s.substr(p, l));
-        if (it != by_text.end()) {
-          len = l, id = it->second;
-          return p;
-        }
+      for (size_t len = std::min(max_len, s.size() - p); len >= min_len; --len) {
+        auto it = by_text.find(s.substr(p, len));
+        if (it == by_text.end()) continue;
+        on_text(s.substr(from, p - from));
+        ids.push_back(it->second);
+        from = p + len;
+        p = from - 1;  // continue after the token
+        break;
       }
     }
-    return std::string_view::npos;
+    on_text(s.substr(from));
   }
 };
 
@@ -314,9 +319,9 @@ Tokenizer Tokenizer::from_model_dir(const std::string& dir, bool multilingual) {
     }
     tables->id_bytes.resize(static_cast<size_t>(max_id + 1));
     for (const auto& [text, id] : vocab) {
-      if (!byte_level_to_bytes(text, tables->id_bytes[static_cast<size_t>(id)])) {
-        fail(path, "vocab token is not byte-level text: " + text);
-      }
+      std::string& bytes = tables->id_bytes[static_cast<size_t>(id)];
+      if (!bytes.empty()) fail(path, "vocab id used twice: " + std::to_string(id));
+      if (!byte_level_to_bytes(text, bytes)) fail(path, "vocab token is not byte-level text: " + text);
     }
     for (int b = 0; b < 256; ++b) {
       auto it = vocab.find(byte_level().byte_to_utf8[static_cast<size_t>(b)]);
@@ -406,26 +411,12 @@ Tokenizer Tokenizer::from_model_dir(const std::string& dir, bool multilingual) {
 std::vector<int> Tokenizer::encode(const std::string& input) const {
   const std::string text = to_valid_utf8(input);
   std::vector<int> out;
-  // Two passes like HF: special added tokens first, then non-special ones (the multilingual file's
-  // timestamps) in the text between them, then BPE on what is left.
-  auto split = [](std::string_view s, const AddedTokenSet& set,
-                  const std::function<void(std::string_view)>& on_text, std::vector<int>& ids) {
-    size_t pos = 0, len = 0;
-    int id = -1;
-    for (size_t at; (at = set.find(s, pos, len, id)) != std::string_view::npos; pos = at + len) {
-      on_text(s.substr(pos, at - pos));
-      ids.push_back(id);
-    }
-    on_text(s.substr(pos));
-  };
-  split(
-      text, tables_->special_added,
-      [&](std::string_view piece) {
-        split(
-            piece, tables_->other_added, [&](std::string_view rest) { tables_->encode_ordinary(rest, out); },
-            out);
-      },
-      out);
+  // Like HF: special added tokens are split out first, then non-special ones (the multilingual file's
+  // timestamps) from the text between them; BPE sees only what is left.
+  tables_->special_added.split(text, out, [&](std::string_view piece) {
+    tables_->other_added.split(piece, out,
+                               [&](std::string_view rest) { tables_->encode_ordinary(rest, out); });
+  });
   return out;
 }
 

@@ -37,7 +37,7 @@ EXTRA_TEXTS = [
     "👨‍👩‍👧 family", "你好世界", "こんにちは世界、東京タワー。", "안녕하세요", "Привет, мир!",
     "  multiple   spaces\n\nnewlines", "trailing spaces   ", "\ttab\tseparated\t", " ", "", "x",
     "it's we'll they'd", "I'M YOU'RE WE'VE", "don't 's 't", "“quotes” and ‘single’ «guillemets»",
-    "e\u0301 combining", "a\u00a0b\u3000c\u2009d", "١٢٣ ١٢٣ १२३", "Ünïcödé straße", "ß", "naïve café",
+    "e\u0301 combining", "a\u00a0b\u3000c\u2009d", "mongolian \u180e! \u180e", "١٢٣ ١٢٣ १२३", "Ünïcödé straße", "ß", "naïve café",
     "supercalifragilisticexpialidocious" * 4, "!!!???...", "a" * 300, "<|notatoken|> <|", "$12.50 @home #tag",
 ]
 
@@ -141,6 +141,7 @@ def main():
     fd, tmp = tempfile.mkstemp(dir=out_dir, prefix=".tokenizer-", suffix=".json")
     with os.fdopen(fd, "w", encoding="utf-8") as f:
         json.dump(out, f, ensure_ascii=False)
+    os.chmod(tmp, 0o644)  # mkstemp makes it owner-only
     os.replace(tmp, args.out)
     print(f"tokenizer_reference: wrote {args.out} ({', '.join(out['models'])})")
 

@@ -16,11 +16,12 @@ namespace wisp::kernels {
 namespace {
 
 int g_threads = 1;
+constexpr int kFewRows = 8;  // below this many rows, linear() streams the weights itself (see linear_few_rows)
 
 // exp(x) for x <= 0 (what softmax and erf need), relative error ~2e-7: range reduction to
 // 2^n · e^r with |r| <= ln2/2 and a degree-6 polynomial. Branch-free so loops vectorise.
-inline float exp_nonpos(float x) {
-  x = std::max(x, -87.0f);
+inline float exp_nonpos(float x_in) {
+  const float x = std::max(x_in, -87.0f);
   const float n = std::nearbyint(x * 1.44269504088896341f);
   const float r = x - n * 0.693145751953125f - n * 1.428606765330187045e-06f;
   float p = 1.0f / 720;
@@ -33,7 +34,7 @@ inline float exp_nonpos(float x) {
   const int32_t bits = (static_cast<int32_t>(n) + 127) << 23;
   float scale;
   std::memcpy(&scale, &bits, 4);
-  return p * scale;
+  return x_in < -87.0f ? 0.0f : p * scale;  // underflow (and masked -inf scores) give exactly 0
 }
 
 // erf(x), Abramowitz & Stegun 7.1.26 (|error| < 1.5e-7).
@@ -62,7 +63,28 @@ void gemm(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const fl
               alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
+// y(M,N) = x(M,K) · W(N,K)ᵀ + b for a few rows (decoder steps: M = beams). BLAS packs the whole weight
+// matrix before multiplying, which for the (51865 × D) output projection costs more than the product;
+// here each weight row is streamed once and dotted with every x row while it sits in L1.
+void linear_few_rows(const float* x, int M, int K, const float* W, const float* b, int N, float* y) {
+#pragma omp parallel for schedule(static) if (static_cast<int64_t>(N) * K > (1 << 15))
+  for (int n = 0; n < N; ++n) {
+    const float* w = W + static_cast<size_t>(n) * K;
+    for (int m = 0; m < M; ++m) {
+      const float* xm = x + static_cast<size_t>(m) * K;
+      float acc = 0.0f;
+#pragma omp simd reduction(+ : acc)
+      for (int k = 0; k < K; ++k) acc += xm[k] * w[k];
+      y[static_cast<size_t>(m) * N + n] = acc + (b ? b[n] : 0.0f);
+    }
+  }
+}
+
 void linear(const float* x, int M, int K, const float* W, const float* b, int N, float* y) {
+  if (M <= kFewRows) {
+    linear_few_rows(x, M, K, W, b, N, y);
+    return;
+  }
   if (b) {
     // Start C from the bias so the GEMM adds onto it (beta = 1): no second pass over y.
     for (int i = 0; i < M; ++i) std::memcpy(y + static_cast<size_t>(i) * N, b, sizeof(float) * N);
