@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Sets wisp up on a fresh Debian 12 machine: system packages, the default models, a Release build.
+#   scripts/setup.sh            packages + models + build (build/wisp)
+#   scripts/setup.sh --tests    also the test tools: GoogleTest, and a Python venv (.venv) with the
+#                               reference implementations (numpy, CTranslate2, faster-whisper) the tests compare with
+# Environment: BUILD_DIR (default build), CMAKE_ARGS (extra configure flags), WISP_MODELS_DIR (default models/).
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+WITH_TESTS=0
+[[ "${1:-}" == "--tests" ]] && WITH_TESTS=1
+BUILD_DIR=${BUILD_DIR:-build}
+
+packages=(build-essential cmake pkg-config python3 python3-venv ffmpeg
+          libavformat-dev libavcodec-dev libavutil-dev libswresample-dev
+          libopenblas-openmp-dev libkissfft-dev libpcre2-dev zlib1g-dev nlohmann-json3-dev libcli11-dev)
+[[ $WITH_TESTS == 1 ]] && packages+=(libgtest-dev)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  SUDO=""
+  [[ $(id -u) -ne 0 ]] && SUDO=sudo
+  echo "setup: installing ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+python3 scripts/install_models.py
+
+if [[ $WITH_TESTS == 1 ]]; then
+  if [[ ! -x .venv/bin/python ]]; then python3 -m venv .venv; fi
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check -r tests/requirements.txt
+fi
+
+cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release ${CMAKE_ARGS:-} \
+  $([[ -x .venv/bin/python ]] && echo "-DPython3_EXECUTABLE=$ROOT/.venv/bin/python") >/dev/null
+cmake --build "$BUILD_DIR" -j "$(nproc)"
+echo "setup: done — $BUILD_DIR/wisp transcribe FILE"

@@ -1,0 +1,91 @@
+"""Shared helpers for the end-to-end tests: run the CLI, read the manifest, normalise text, word error rate."""
+import json
+import os
+import re
+import subprocess
+import sys
+import unicodedata
+
+WISP = os.environ.get("WISP_BIN", os.path.join(os.path.dirname(__file__), "..", "..", "build", "wisp"))
+SHARED = os.environ.get("WISP_SHARED_DIR", os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared"))
+MODELS = os.environ.get("WISP_MODELS_DIR", os.path.join(os.path.dirname(__file__), "..", "..", "models"))
+AUDIO = os.path.join(SHARED, "audio")
+
+
+def run_wisp(*args, input_bytes=None, timeout=600):
+    """Runs the CLI; returns CompletedProcess with text stdout/stderr."""
+    p = subprocess.run([WISP, *args], input=input_bytes, capture_output=True, timeout=timeout)
+    p.stdout = p.stdout.decode("utf-8", "replace")
+    p.stderr = p.stderr.decode("utf-8", "replace")
+    return p
+
+
+def manifest():
+    rows = []
+    with open(os.path.join(AUDIO, "manifest.tsv"), encoding="utf-8") as f:
+        next(f)
+        for line in f:
+            audio, lang, ref = line.rstrip("\n").split("\t")
+            rows.append((audio, lang, ref))
+    return rows
+
+
+def normalize(text):
+    """Lower-case, punctuation removed, white space collapsed (the normaliser DEVELOPERS.md names)."""
+    text = unicodedata.normalize("NFKC", text).lower()
+    text = "".join(" " if unicodedata.category(c).startswith("P") or c in "«»" else c for c in text)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def word_errors(ref, hyp):
+    """(edit distance in words, reference length) after normalisation."""
+    r, h = normalize(ref).split(), normalize(hyp).split()
+    prev = list(range(len(h) + 1))
+    for i in range(1, len(r) + 1):
+        cur = [i] + [0] * len(h)
+        for j in range(1, len(h) + 1):
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (r[i - 1] != h[j - 1]))
+        prev = cur
+    return prev[len(h)], len(r)
+
+
+def wer(pairs):
+    """Corpus word error rate over (reference, hypothesis) pairs."""
+    errors = total = 0
+    for ref, hyp in pairs:
+        e, n = word_errors(ref, hyp)
+        errors += e
+        total += n
+    return errors / max(total, 1)
+
+
+def transcribe_json(files, out_dir, *extra):
+    """Transcribes `files` in one CLI run, returns {file: parsed json}."""
+    p = run_wisp("transcribe", "-q", "-f", "json", "-o", out_dir, *extra, *files)
+    if p.returncode != 0:
+        raise AssertionError(f"wisp failed ({p.returncode}): {p.stderr}")
+    results = {}
+    for f in files:
+        stem = os.path.splitext(os.path.basename(f))[0]
+        with open(os.path.join(out_dir, stem + ".json"), encoding="utf-8") as fh:
+            results[f] = json.load(fh)
+    return results
+
+
+class Checks:
+    """Tiny assertion collector: every failed check is reported, the exit status says if any failed."""
+
+    def __init__(self, name):
+        self.name, self.failed, self.passed = name, 0, 0
+
+    def check(self, cond, what):
+        if cond:
+            self.passed += 1
+            print(f"  ok    {what}")
+        else:
+            self.failed += 1
+            print(f"  FAIL  {what}")
+
+    def finish(self):
+        print(f"{self.name}: {self.passed} passed, {self.failed} failed")
+        sys.exit(1 if self.failed else 0)
