@@ -104,6 +104,8 @@ int parse_command_line(int argc, char** argv, ParsedCommand* out) {
   tr->add_option("--seed", t.seed, "Random seed for sampling at temperatures above 0")->capture_default_str();
   tr->add_flag("-q,--quiet", t.quiet, "No progress line and no per-file messages on stderr");
   tr->add_flag("-v,--verbose", t.verbose, "Print each segment on stderr as it is decoded");
+  tr->add_flag("--timings", t.timings,
+               "Print a JSON line of stage timings per input on stderr (model load, audio, mel, encoder, decoder)");
 
   auto* be = app.add_subcommand("bench", "Time each stage (load, audio, mel, encoder, decoder) over repeated runs");
   auto& b = out->bench;

@@ -34,6 +34,7 @@ struct TranscribeCommand {
   unsigned seed = 0;
   bool quiet = false;
   bool verbose = false;
+  bool timings = false;  // one JSON line of stage timings per input on stderr (for scripts)
 };
 
 struct BenchCommand {

@@ -64,8 +64,11 @@ int run_transcribe(const ParsedCommand& cmd, const char* argv0) {
   }
 
   wisp::Model model;
+  const auto load_start = std::chrono::steady_clock::now();
+  double load_ms = 0;
   try {
     model = wisp::Model(resolve_model_path(cmd.common.model, argv0), cmd.common.threads);
+    load_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - load_start).count();
   } catch (const wisp::Exception& e) {
     std::cerr << "wisp: cannot load model: " << e.what() << "\n";
     return 1;
@@ -105,6 +108,15 @@ int run_transcribe(const ParsedCommand& cmd, const char* argv0) {
     try {
       wisp::Result result = ctx.transcribe_file(input, p);
       if (progress.enabled) std::fprintf(stderr, "\r\033[K");
+      if (t.timings) {
+        const wisp_timings tm = result.timings();
+        std::fprintf(stderr,
+                     "wisp-timings {\"input\": \"%s\", \"duration_s\": %.3f, \"load_ms\": %.1f, \"audio_ms\": %.1f, "
+                     "\"mel_ms\": %.1f, \"encoder_ms\": %.1f, \"decoder_ms\": %.1f, \"total_ms\": %.1f, "
+                     "\"windows\": %d, \"tokens\": %d}\n",
+                     progress.name.c_str(), result.duration(), load_ms, tm.load_audio_ms, tm.mel_ms, tm.encoder_ms,
+                     tm.decoder_ms, tm.total_ms, tm.n_windows, tm.n_tokens);
+      }
       for (const std::string& f : formats_of(t.output_format)) {
         const std::string text = result.format(f);
         if (to_stdout) {
