@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 
 namespace wisp::kernels {
 
@@ -13,6 +14,9 @@ void gemm(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const fl
           int ldb, float beta, float* C, int ldc);
 // y(M,N) = x(M,K) · W(N,K)^T + b(N); b may be null.
 void linear(const float* x, int M, int K, const float* W, const float* b, int N, float* y);
+// y(M,N) = x(M,K) · W(N,K)ᵀ + b(N) with W stored as IEEE half floats (widened exactly before multiplying).
+// Made for few rows (decoder steps), where reading the weights is the cost; any M works.
+void linear_f16(const float* x, int M, int K, const uint16_t* W, const float* b, int N, float* y);
 // y(M,N) = LayerNorm over each row of x(M,N) with gamma, beta (eps 1e-5). y may alias x.
 void layer_norm(const float* x, int M, int N, const float* gamma, const float* beta, float* y);
 // x = GELU(x), the exact erf form Whisper uses.
@@ -27,6 +31,7 @@ void set_num_threads(int n);
 int num_threads();
 
 namespace ref {
+void linear_f16(const float* x, int M, int K, const uint16_t* W, const float* b, int N, float* y);
 void gemm(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const float* A, int lda, const float* B,
           int ldb, float beta, float* C, int ldc);
 void linear(const float* x, int M, int K, const float* W, const float* b, int N, float* y);

@@ -159,7 +159,12 @@ std::unique_ptr<WeightTable> read_model_bin(const std::string& path) {
       r.fail("variable '" + name + "' " + shape_to_string(shape) + " should hold " +
              std::to_string(numel * kDTypeSize[dt]) + " bytes but declares " + std::to_string(n_bytes));
     const unsigned char* data = r.take(n_bytes, "data of variable '" + name + "'");
-    raw[name] = {convert(data, static_cast<DType>(dt), std::move(shape)), static_cast<DType>(dt)};
+    Tensor t = convert(data, static_cast<DType>(dt), std::move(shape));
+    if (static_cast<DType>(dt) == DType::F16) {
+      t.f16.resize(static_cast<size_t>(numel));
+      std::memcpy(t.f16.data(), data, n_bytes);
+    }
+    raw[name] = {std::move(t), static_cast<DType>(dt)};
   }
   const auto n_alias = r.read<uint32_t>("alias count");
   std::vector<std::pair<std::string, std::string>> aliases;

@@ -15,6 +15,9 @@ namespace wisp {
 struct Tensor {
   std::vector<int64_t> shape;
   std::vector<float> data;  // row-major, C order
+  // The same values as IEEE half floats, kept when the file stored float16 (so the copy is exact).
+  // Bandwidth-bound kernels (decoder steps) read these: half the bytes, identical products.
+  std::vector<uint16_t> f16;
 
   int64_t numel() const {
     int64_t n = 1;
@@ -40,6 +43,8 @@ class WeightTable {
   const Tensor& get(const std::string& name, const std::vector<int64_t>& expected) const;
   // The tensor `name` with any shape; throws Error(Model) if missing.
   const Tensor& get(const std::string& name) const;
+  // For the model while it binds weights (e.g. to drop f16 copies no kernel will read).
+  Tensor& get_mutable(const std::string& name) { return const_cast<Tensor&>(get(name)); }
   // A scalar variable (e.g. num_heads) or `fallback` when the file does not have it.
   float scalar(const std::string& name, float fallback) const;
 

@@ -7,9 +7,14 @@ namespace {
 
 using Shape = std::vector<int64_t>;
 
-Linear linear(const WeightTable& w, const std::string& scope, int out, int in) {
+// keep_f16: the decoder's weights are read once per token, so their fp16 copy is kept for the
+// bandwidth-bound kernels; elsewhere the copy is dropped to save memory.
+Linear linear(WeightTable& w, const std::string& scope, int out, int in, bool keep_f16) {
   Linear l;
+  Tensor& t = w.get_mutable(scope + "/weight");
   l.w = w.get(scope + "/weight", Shape{out, in}).data.data();
+  if (!keep_f16) std::vector<uint16_t>().swap(t.f16);
+  l.w16 = t.f16.empty() ? nullptr : t.f16.data();
   l.b = w.has(scope + "/bias") ? w.get(scope + "/bias", Shape{out}).data.data() : nullptr;
   l.out = out;
   l.in = in;
@@ -45,7 +50,7 @@ std::shared_ptr<const WhisperModel> WhisperModel::load(const std::string& path) 
 
 // Derive the dimensions from the tensor shapes, then bind every weight with a shape check.
 void WhisperModel::bind() {
-  const WeightTable& w = *weights_;
+  WeightTable& w = *weights_;
   const std::string& src = w.source();
   const Tensor& conv1 = w.get("encoder/conv1/weight");
   const Tensor& embed = w.get("decoder/embeddings/weight");
@@ -89,12 +94,12 @@ void WhisperModel::bind() {
     const std::string s = "encoder/layer_" + std::to_string(i);
     EncoderLayer l;
     l.attn_ln = norm(w, s + "/self_attention/layer_norm", D);
-    l.qkv = linear(w, s + "/self_attention/linear_0", 3 * D, D);
-    l.attn_out = linear(w, s + "/self_attention/linear_1", D, D);
+    l.qkv = linear(w, s + "/self_attention/linear_0", 3 * D, D, false);
+    l.attn_out = linear(w, s + "/self_attention/linear_1", D, D, false);
     l.mlp_ln = norm(w, s + "/ffn/layer_norm", D);
     const int F = static_cast<int>(w.get(s + "/ffn/linear_0/weight").shape[0]);
-    l.fc1 = linear(w, s + "/ffn/linear_0", F, D);
-    l.fc2 = linear(w, s + "/ffn/linear_1", D, F);
+    l.fc1 = linear(w, s + "/ffn/linear_0", F, D, false);
+    l.fc2 = linear(w, s + "/ffn/linear_1", D, F, false);
     encoder_.layers.push_back(l);
   }
   encoder_.ln_post = norm(w, "encoder/layer_norm", D);
@@ -105,22 +110,26 @@ void WhisperModel::bind() {
     const std::string s = "decoder/layer_" + std::to_string(i);
     DecoderLayer l;
     l.self_ln = norm(w, s + "/self_attention/layer_norm", Dt);
-    l.self_qkv = linear(w, s + "/self_attention/linear_0", 3 * Dt, Dt);
-    l.self_out = linear(w, s + "/self_attention/linear_1", Dt, Dt);
+    l.self_qkv = linear(w, s + "/self_attention/linear_0", 3 * Dt, Dt, true);
+    l.self_out = linear(w, s + "/self_attention/linear_1", Dt, Dt, true);
     l.cross_ln = norm(w, s + "/attention/layer_norm", Dt);
-    l.cross_q = linear(w, s + "/attention/linear_0", Dt, Dt);
-    l.cross_kv = linear(w, s + "/attention/linear_1", 2 * Dt, Dt);
-    l.cross_out = linear(w, s + "/attention/linear_2", Dt, Dt);
+    l.cross_q = linear(w, s + "/attention/linear_0", Dt, Dt, true);
+    l.cross_kv = linear(w, s + "/attention/linear_1", 2 * Dt, Dt, true);
+    l.cross_out = linear(w, s + "/attention/linear_2", Dt, Dt, true);
     l.mlp_ln = norm(w, s + "/ffn/layer_norm", Dt);
     const int F = static_cast<int>(w.get(s + "/ffn/linear_0/weight").shape[0]);
-    l.fc1 = linear(w, s + "/ffn/linear_0", F, Dt);
-    l.fc2 = linear(w, s + "/ffn/linear_1", Dt, F);
+    l.fc1 = linear(w, s + "/ffn/linear_0", F, Dt, true);
+    l.fc2 = linear(w, s + "/ffn/linear_1", Dt, F, true);
     decoder_.layers.push_back(l);
   }
   decoder_.ln = norm(w, "decoder/layer_norm", Dt);
-  decoder_.proj = w.has("decoder/projection/weight")
-                      ? w.get("decoder/projection/weight", embed.shape).data.data()
-                      : decoder_.embed;
+  const std::string proj_name = w.has("decoder/projection/weight") ? "decoder/projection/weight" : "decoder/embeddings/weight";
+  const Tensor& proj = w.get(proj_name, embed.shape);
+  decoder_.proj = proj.data.data();
+  decoder_.proj16 = proj.f16.empty() ? nullptr : proj.f16.data();
+  // Every other fp16 copy (conv, positions, norms, encoder) is never read: free it.
+  for (auto& [name, t] : w.all())
+    if (name.rfind("decoder/layer_", 0) != 0 && &t != &proj) std::vector<uint16_t>().swap(w.get_mutable(name).f16);
 }
 
 }  // namespace wisp

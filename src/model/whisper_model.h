@@ -5,6 +5,7 @@
 // convention: weight (out_features, in_features).
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -29,6 +30,7 @@ struct WhisperDims {
 
 struct Linear {
   const float* w = nullptr;  // (out, in)
+  const uint16_t* w16 = nullptr;  // the same weights in fp16 when the model stored them so, else null
   const float* b = nullptr;  // (out) or nullptr
   int out = 0, in = 0;
 };
@@ -71,6 +73,7 @@ struct EncoderWeights {
 struct DecoderWeights {
   const float* embed = nullptr;  // (n_vocab, D) token embeddings
   const float* proj = nullptr;   // (n_vocab, D) output projection; the embeddings when tied
+  const uint16_t* proj16 = nullptr;  // fp16 copy of proj, or null
   const float* pos = nullptr;    // (n_text_ctx, D)
   std::vector<DecoderLayer> layers;
   Norm ln;

@@ -5,6 +5,7 @@
 #include "core/error.h"
 #include "kernels/ops.h"
 #include "nn/attention.h"
+#include "nn/linear.h"
 
 namespace wisp::nn {
 
@@ -74,7 +75,7 @@ const float* Decoder::forward(const int* tokens, int L, int offset, const int* s
     const DecoderLayer& l = w.layers[li];
     // Self-attention: append this step's K/V to the cache, attend causally over [0, offset + L).
     kernels::layer_norm(x_.data(), BL, D, l.self_ln.gamma, l.self_ln.beta, h_.data());
-    kernels::linear(h_.data(), BL, D, l.self_qkv.w, l.self_qkv.b, 3 * D, qkv_.data());
+    apply(l.self_qkv, h_.data(), BL, qkv_.data());
     for (int b = 0; b < B; ++b) {
       float* kc = self_k_[li].data() + static_cast<size_t>(b) * n_ctx_ * D;
       float* vc = self_v_[li].data() + static_cast<size_t>(b) * n_ctx_ * D;
@@ -87,30 +88,35 @@ const float* Decoder::forward(const int* tokens, int L, int offset, const int* s
       attention(s, qkv_.data() + static_cast<size_t>(b) * L * 3 * D, 3 * D, kc, D, vc, D,
                 attn_.data() + static_cast<size_t>(b) * L * D, D, scores_);
     }
-    kernels::linear(attn_.data(), BL, D, l.self_out.w, l.self_out.b, D, h_.data());
+    apply(l.self_out, attn_.data(), BL, h_.data());
     kernels::add(x_.data(), h_.data(), h_.size());
 
     // Cross-attention over the sequence's own audio window.
     kernels::layer_norm(x_.data(), BL, D, l.cross_ln.gamma, l.cross_ln.beta, h_.data());
-    kernels::linear(h_.data(), BL, D, l.cross_q.w, l.cross_q.b, D, q_.data());
-    for (int b = 0; b < B; ++b) {
-      const int win = seq_window ? seq_window[b] : 0;
+    apply(l.cross_q, h_.data(), BL, q_.data());
+    // Sequences reading the same window (beams, samples) are adjacent: one attention call per run of them,
+    // so the window's keys and values are read once for all its sequences.
+    for (int b0 = 0; b0 < B;) {
+      const int win = seq_window ? seq_window[b0] : 0;
       if (win < 0 || win >= n_windows_) throw Error(ErrorKind::Internal, "sequence refers to a missing window");
+      int b1 = b0 + 1;
+      while (b1 < B && (seq_window ? seq_window[b1] : 0) == win) ++b1;
       const size_t a = static_cast<size_t>(win) * n_audio_ctx_ * D;
-      AttentionShape s{H, dh, L, n_audio_ctx_, false, 0};
-      attention(s, q_.data() + static_cast<size_t>(b) * L * D, D, cross_k_[li].data() + a, D,
-                cross_v_[li].data() + a, D, attn_.data() + static_cast<size_t>(b) * L * D, D, scores_);
+      AttentionShape s{H, dh, (b1 - b0) * L, n_audio_ctx_, false, 0};
+      attention(s, q_.data() + static_cast<size_t>(b0) * L * D, D, cross_k_[li].data() + a, D,
+                cross_v_[li].data() + a, D, attn_.data() + static_cast<size_t>(b0) * L * D, D, scores_);
+      b0 = b1;
     }
-    kernels::linear(attn_.data(), BL, D, l.cross_out.w, l.cross_out.b, D, h_.data());
+    apply(l.cross_out, attn_.data(), BL, h_.data());
     kernels::add(x_.data(), h_.data(), h_.size());
 
     // MLP
     const int F = l.fc1.out;
     ffn_.resize(static_cast<size_t>(BL) * F);
     kernels::layer_norm(x_.data(), BL, D, l.mlp_ln.gamma, l.mlp_ln.beta, h_.data());
-    kernels::linear(h_.data(), BL, D, l.fc1.w, l.fc1.b, F, ffn_.data());
+    apply(l.fc1, h_.data(), BL, ffn_.data());
     kernels::gelu(ffn_.data(), ffn_.size());
-    kernels::linear(ffn_.data(), BL, F, l.fc2.w, l.fc2.b, D, h_.data());
+    apply(l.fc2, ffn_.data(), BL, h_.data());
     kernels::add(x_.data(), h_.data(), h_.size());
   }
   kernels::layer_norm(x_.data(), BL, D, w.ln.gamma, w.ln.beta, h_.data());
@@ -118,7 +124,12 @@ const float* Decoder::forward(const int* tokens, int L, int offset, const int* s
 }
 
 void Decoder::logits(const float* hidden, int n, float* out) {
-  kernels::linear(hidden, n, D_, model_.decoder().proj, nullptr, model_.dims().n_vocab, out);
+  const DecoderWeights& w = model_.decoder();
+  const int V = model_.dims().n_vocab;
+  if (w.proj16 && n <= kStreamRows)
+    kernels::linear_f16(hidden, n, D_, w.proj16, nullptr, V, out);
+  else
+    kernels::linear(hidden, n, D_, w.proj, nullptr, V, out);
 }
 
 void Decoder::reorder_cache(const std::vector<int>& src, int length) {

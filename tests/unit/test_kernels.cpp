@@ -1,6 +1,8 @@
 // The fast CPU kernels against the reference kernels, over awkward shapes (1, odd, tails, strides).
 #include <gtest/gtest.h>
 
+#include <immintrin.h>
+
 #include <cmath>
 #include <random>
 #include <vector>
@@ -94,6 +96,33 @@ TEST(Kernels, GeluExtremes) {
   gelu(x.data(), x.size());
   ref::gelu(r.data(), r.size());
   for (size_t i = 0; i < x.size(); ++i) EXPECT_NEAR(x[i], r[i], 1e-5f) << i;
+}
+
+}  // namespace
+}  // namespace wisp::kernels
+
+namespace wisp::kernels {
+namespace {
+
+uint16_t float_to_half_bits(float f) { return _cvtss_sh(f, 0); }
+
+TEST(Kernels, LinearF16MatchesReference) {
+  std::mt19937 rng(4);
+  std::normal_distribution<float> d(0.0f, 1.0f);
+  for (int M : {1, 3, 5, 8, 9, 17})
+    for (int K : {1, 7, 8, 64, 385})
+      for (int N : {1, 13, 384}) {
+        std::vector<float> x(static_cast<size_t>(M) * K), b(N), y(static_cast<size_t>(M) * N), y_ref(y.size());
+        std::vector<uint16_t> W(static_cast<size_t>(N) * K);
+        for (auto& v : x) v = d(rng);
+        for (auto& v : b) v = d(rng);
+        for (auto& v : W) v = float_to_half_bits(d(rng));
+        linear_f16(x.data(), M, K, W.data(), b.data(), N, y.data());
+        ref::linear_f16(x.data(), M, K, W.data(), b.data(), N, y_ref.data());
+        float err = 0.0f;
+        for (size_t i = 0; i < y.size(); ++i) err = std::max(err, std::fabs(y[i] - y_ref[i]));
+        EXPECT_LT(err, 1e-4f * std::sqrt(static_cast<float>(K)) + 1e-5f) << "M=" << M << " K=" << K << " N=" << N;
+      }
 }
 
 }  // namespace

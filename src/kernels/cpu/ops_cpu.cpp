@@ -1,6 +1,7 @@
 // Fast CPU kernels: GEMM from OpenBLAS (OpenMP build), element-wise loops written so the compiler
 // vectorises them, rows spread over OpenMP threads. Checked against kernels/ref by tests/unit/test_kernels.cpp.
 #include <cblas.h>
+#include <immintrin.h>
 #include <omp.h>
 
 #include <algorithm>
@@ -63,6 +64,8 @@ void gemm(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const fl
               alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
+namespace {
+
 // y(M,N) = x(M,K) · W(N,K)ᵀ + b for a few rows (decoder steps: M = beams). BLAS packs the whole weight
 // matrix before multiplying, which for the (51865 × D) output projection costs more than the product;
 // here each weight row is streamed once and dotted with every x row while it sits in L1.
@@ -76,6 +79,55 @@ void linear_few_rows(const float* x, int M, int K, const float* W, const float* 
 #pragma omp simd reduction(+ : acc)
       for (int k = 0; k < K; ++k) acc += xm[k] * w[k];
       y[static_cast<size_t>(m) * N + n] = acc + (b ? b[n] : 0.0f);
+    }
+  }
+}
+
+inline float hsum(__m256 v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+
+// M rows at once against one fp16 weight row: each 8-wide chunk of weights is widened once (F16C) and
+// multiplied into all M accumulators, so the weights stream through exactly once.
+template <int M>
+void linear_f16_rows(const float* x, int K, const uint16_t* W, const float* b, int N, float* y, int ldy) {
+#pragma omp parallel for schedule(static) if (static_cast<int64_t>(N) * K > (1 << 15))
+  for (int n = 0; n < N; ++n) {
+    const uint16_t* w = W + static_cast<size_t>(n) * K;
+    __m256 acc[M];
+    for (int m = 0; m < M; ++m) acc[m] = _mm256_setzero_ps();
+    int k = 0;
+    for (; k + 8 <= K; k += 8) {
+      const __m256 wv = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w + k)));
+      for (int m = 0; m < M; ++m) acc[m] = _mm256_fmadd_ps(_mm256_loadu_ps(x + static_cast<size_t>(m) * K + k), wv, acc[m]);
+    }
+    for (int m = 0; m < M; ++m) {
+      float sum = hsum(acc[m]);
+      for (int kk = k; kk < K; ++kk) sum += x[static_cast<size_t>(m) * K + kk] * _cvtsh_ss(w[kk]);
+      y[static_cast<size_t>(m) * ldy + n] = sum + (b ? b[n] : 0.0f);
+    }
+  }
+}
+
+}  // namespace
+
+void linear_f16(const float* x, int M, int K, const uint16_t* W, const float* b, int N, float* y) {
+  // Rows in blocks of up to 8 (templated so the accumulators stay in registers).
+  for (int m0 = 0; m0 < M; m0 += kFewRows) {
+    const float* xb = x + static_cast<size_t>(m0) * K;
+    float* yb = y + static_cast<size_t>(m0) * N;
+    switch (std::min(kFewRows, M - m0)) {
+      case 1: linear_f16_rows<1>(xb, K, W, b, N, yb, N); break;
+      case 2: linear_f16_rows<2>(xb, K, W, b, N, yb, N); break;
+      case 3: linear_f16_rows<3>(xb, K, W, b, N, yb, N); break;
+      case 4: linear_f16_rows<4>(xb, K, W, b, N, yb, N); break;
+      case 5: linear_f16_rows<5>(xb, K, W, b, N, yb, N); break;
+      case 6: linear_f16_rows<6>(xb, K, W, b, N, yb, N); break;
+      case 7: linear_f16_rows<7>(xb, K, W, b, N, yb, N); break;
+      default: linear_f16_rows<8>(xb, K, W, b, N, yb, N); break;
     }
   }
 }

@@ -28,6 +28,22 @@ void linear(const float* x, int M, int K, const float* W, const float* b, int N,
       for (int j = 0; j < N; ++j) y[i * N + j] += b[j];
 }
 
+// IEEE half → float, bit by bit (no hardware conversion: this is the oracle).
+static float half_to_float_ref(uint16_t h) {
+  const int sign = (h >> 15) & 1, exp = (h >> 10) & 0x1f, mant = h & 0x3ff;
+  double v;
+  if (exp == 0) v = std::ldexp(mant, -24);
+  else if (exp == 31) v = mant ? NAN : INFINITY;
+  else v = std::ldexp(1024 + mant, exp - 25);
+  return static_cast<float>(sign ? -v : v);
+}
+
+void linear_f16(const float* x, int M, int K, const uint16_t* W, const float* b, int N, float* y) {
+  std::vector<float> w(static_cast<size_t>(N) * K);
+  for (size_t i = 0; i < w.size(); ++i) w[i] = half_to_float_ref(W[i]);
+  linear(x, M, K, w.data(), b, N, y);
+}
+
 void layer_norm(const float* x, int M, int N, const float* gamma, const float* beta, float* y) {
   for (int i = 0; i < M; ++i) {
     double mean = 0.0, var = 0.0;
