@@ -48,6 +48,53 @@ inline float erf_fast(float x) {
   return std::copysign(y, x);
 }
 
+// The same two functions, 8 lanes at a time (AVX2 + FMA).
+inline __m256 exp256_nonpos(__m256 x_in) {
+  const __m256 x = _mm256_max_ps(x_in, _mm256_set1_ps(-87.0f));
+  const __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
+                                   _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693145751953125f), x);
+  r = _mm256_fnmadd_ps(n, _mm256_set1_ps(1.428606765330187045e-06f), r);
+  __m256 p = _mm256_set1_ps(1.0f / 720);
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 120));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 24));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 6));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(0.5f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
+  const __m256i bits = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
+  const __m256 result = _mm256_mul_ps(p, _mm256_castsi256_ps(bits));
+  return _mm256_andnot_ps(_mm256_cmp_ps(x_in, _mm256_set1_ps(-87.0f), _CMP_LT_OQ), result);  // underflow → 0
+}
+
+inline __m256 erf256(__m256 x) {
+  const __m256 sign = _mm256_and_ps(x, _mm256_set1_ps(-0.0f));
+  const __m256 a = _mm256_andnot_ps(_mm256_set1_ps(-0.0f), x);
+  const __m256 t = _mm256_div_ps(_mm256_set1_ps(1.0f), _mm256_fmadd_ps(_mm256_set1_ps(0.3275911f), a, _mm256_set1_ps(1.0f)));
+  __m256 poly = _mm256_fmadd_ps(_mm256_set1_ps(1.061405429f), t, _mm256_set1_ps(-1.453152027f));
+  poly = _mm256_fmadd_ps(poly, t, _mm256_set1_ps(1.421413741f));
+  poly = _mm256_fmadd_ps(poly, t, _mm256_set1_ps(-0.284496736f));
+  poly = _mm256_fmadd_ps(poly, t, _mm256_set1_ps(0.254829592f));
+  poly = _mm256_mul_ps(poly, t);
+  const __m256 e = exp256_nonpos(_mm256_mul_ps(_mm256_sub_ps(_mm256_setzero_ps(), a), a));
+  const __m256 y = _mm256_fnmadd_ps(poly, e, _mm256_set1_ps(1.0f));
+  return _mm256_or_ps(y, sign);
+}
+
+inline float hsum(__m256 v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+
+inline float hmax(__m256 v) {
+  __m128 s = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_max_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_max_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+
 }  // namespace
 
 void set_num_threads(int n) {
@@ -81,13 +128,6 @@ void linear_few_rows(const float* x, int M, int K, const float* W, const float* 
       y[static_cast<size_t>(m) * N + n] = acc + (b ? b[n] : 0.0f);
     }
   }
-}
-
-inline float hsum(__m256 v) {
-  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  s = _mm_add_ss(s, _mm_movehdup_ps(s));
-  return _mm_cvtss_f32(s);
 }
 
 // M rows at once against one fp16 weight row: each 8-wide chunk of weights is widened once (F16C) and
@@ -160,24 +200,41 @@ void layer_norm(const float* x, int M, int N, const float* gamma, const float* b
 }
 
 void gelu(float* x, size_t n) {
-  const int64_t nn = static_cast<int64_t>(n);
+  const int64_t nn = static_cast<int64_t>(n), n8 = nn / 8 * 8;
 #pragma omp parallel for schedule(static) if (nn > 65536)
-  for (int64_t i = 0; i < nn; ++i) x[i] = 0.5f * x[i] * (1.0f + erf_fast(x[i] * 0.70710678118654752f));
+  for (int64_t i = 0; i < n8; i += 8) {
+    const __m256 v = _mm256_loadu_ps(x + i);
+    const __m256 e = erf256(_mm256_mul_ps(v, _mm256_set1_ps(0.70710678118654752f)));
+    _mm256_storeu_ps(x + i, _mm256_mul_ps(_mm256_mul_ps(_mm256_set1_ps(0.5f), v), _mm256_add_ps(_mm256_set1_ps(1.0f), e)));
+  }
+  for (int64_t i = n8; i < nn; ++i) x[i] = 0.5f * x[i] * (1.0f + erf_fast(x[i] * 0.70710678118654752f));
 }
 
 void softmax_rows(float* x, int M, int N) {
 #pragma omp parallel for schedule(static) if (M > 8)
   for (int i = 0; i < M; ++i) {
     float* r = x + static_cast<size_t>(i) * N;
-    float mx = r[0];
-    for (int j = 1; j < N; ++j) mx = std::max(mx, r[j]);
-    float sum = 0.0f;
-    for (int j = 0; j < N; ++j) {
+    int j = 0;
+    __m256 vmax = _mm256_set1_ps(-INFINITY);
+    for (; j + 8 <= N; j += 8) vmax = _mm256_max_ps(vmax, _mm256_loadu_ps(r + j));
+    float mx = hmax(vmax);
+    for (; j < N; ++j) mx = std::max(mx, r[j]);
+    if (mx == -INFINITY) mx = 0.0f;  // a fully masked row: leave it as zeros below, no NaN
+    const __m256 vmx = _mm256_set1_ps(mx);
+    __m256 vsum = _mm256_setzero_ps();
+    for (j = 0; j + 8 <= N; j += 8) {
+      const __m256 e = exp256_nonpos(_mm256_sub_ps(_mm256_loadu_ps(r + j), vmx));
+      _mm256_storeu_ps(r + j, e);
+      vsum = _mm256_add_ps(vsum, e);
+    }
+    float sum = hsum(vsum);
+    for (; j < N; ++j) {
       r[j] = exp_nonpos(r[j] - mx);
       sum += r[j];
     }
-    const float inv = 1.0f / sum;
-    for (int j = 0; j < N; ++j) r[j] *= inv;
+    const __m256 inv = _mm256_set1_ps(sum > 0.0f ? 1.0f / sum : 0.0f);
+    for (j = 0; j + 8 <= N; j += 8) _mm256_storeu_ps(r + j, _mm256_mul_ps(_mm256_loadu_ps(r + j), inv));
+    for (; j < N; ++j) r[j] *= sum > 0.0f ? 1.0f / sum : 0.0f;
   }
 }
 
