@@ -1,5 +1,7 @@
 #include "decode/logit_filters.h"
 
+#include "kernels/ops.h"
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -79,21 +81,12 @@ class TimestampRules final : public LogitFilter {
         if (max_initial_ >= 0) fill_neg_inf(row, ts_begin_ + max_initial_ + 1, b.n_vocab);
       }
       // If the timestamps are jointly more probable than any single text token, sample a timestamp.
-      float mx = kNegInf;
-      for (int i = 0; i < b.n_vocab; ++i) mx = std::max(mx, row[i]);
-      if (mx == kNegInf) continue;
-      double total = 0.0, ts_total = 0.0;
+      // (log Σ p(timestamps) > max log p(text) ⟺ logsumexp(timestamp logits) > max text logit: the
+      // normaliser cancels.)
+      const float ts_lse = kernels::log_sum_exp(row + ts_begin_, b.n_vocab - ts_begin_);
       float max_text = kNegInf;
-      for (int i = 0; i < b.n_vocab; ++i) {
-        const double e = std::exp(static_cast<double>(row[i]) - mx);
-        total += e;
-        if (i >= ts_begin_) ts_total += e;
-        else max_text = std::max(max_text, row[i]);
-      }
-      const double log_total = std::log(total);
-      const double ts_logprob = ts_total > 0 ? std::log(ts_total) - log_total : -INFINITY;
-      const double max_text_logprob = static_cast<double>(max_text) - mx - log_total;
-      if (ts_logprob > max_text_logprob) fill_neg_inf(row, 0, ts_begin_);
+      for (int i = 0; i < ts_begin_; ++i) max_text = std::max(max_text, row[i]);
+      if (ts_lse > max_text) fill_neg_inf(row, 0, ts_begin_);
     }
   }
 

@@ -7,20 +7,28 @@
 #include <numeric>
 
 #include "core/error.h"
+#include "kernels/ops.h"
 
 namespace wisp::decode {
 
 void log_softmax(const float* logits, int n, std::vector<float>& out) {
   out.resize(n);
-  float mx = -std::numeric_limits<float>::infinity();
-  for (int i = 0; i < n; ++i) mx = std::max(mx, logits[i]);
-  double sum = 0.0;
-  for (int i = 0; i < n; ++i) sum += std::exp(static_cast<double>(logits[i]) - mx);
-  const float lse = mx + static_cast<float>(std::log(sum));
+  const float lse = kernels::log_sum_exp(logits, n);
   for (int i = 0; i < n; ++i) out[i] = logits[i] - lse;
 }
 
 namespace {
+
+// The k largest entries of x (indices, best first; ties keep the lower index first), in one pass.
+void top_k(const float* x, int n, int k, std::vector<int>& out) {
+  out.clear();
+  for (int i = 0; i < n; ++i) {
+    if (static_cast<int>(out.size()) == k && x[i] <= x[out.back()]) continue;
+    auto pos = std::upper_bound(out.begin(), out.end(), i, [&](int a, int b) { return x[a] > x[b]; });
+    out.insert(pos, i);
+    if (static_cast<int>(out.size()) > k) out.pop_back();
+  }
+}
 
 // Trims each finished sequence to its sampled part and appends eot (as openai's finalize pads).
 std::vector<int> sampled_part(const std::vector<int>& seq, int sample_begin) {
@@ -51,9 +59,8 @@ class GreedyDecoder final : public TokenDecoder {
         std::discrete_distribution<int> dist(probs_.begin(), probs_.end());
         next = dist(*rng_);
       }
-      log_softmax(row, n_vocab, logprobs_);
       const bool finished = tokens[s].back() == eot_;
-      if (!finished) sum_logprobs[s] += logprobs_[next];
+      if (!finished) sum_logprobs[s] += row[next] - kernels::log_sum_exp(row, n_vocab);
       tokens[s].push_back(finished ? eot_ : next);
       all_done = all_done && tokens[s].back() == eot_;
     }
@@ -79,7 +86,6 @@ class GreedyDecoder final : public TokenDecoder {
   float temperature_;
   int eot_, group_;
   std::mt19937* rng_;
-  std::vector<float> logprobs_;
   std::vector<double> probs_;
 };
 
@@ -104,15 +110,13 @@ class BeamSearchDecoder final : public TokenDecoder {
       std::map<std::vector<int>, std::pair<float, int>> scores;  // sequence → (log-prob, source row)
       for (int j = 0; j < beam_; ++j) {
         const size_t row = a * beam_ + j;
-        log_softmax(logits + row * n_vocab, n_vocab, logprobs_);
-        order_.resize(n_vocab);
-        std::iota(order_.begin(), order_.end(), 0);
-        std::partial_sort(order_.begin(), order_.begin() + beam_ + 1, order_.end(),
-                          [&](int x, int y) { return logprobs_[x] > logprobs_[y]; });
+        const float* lg = logits + row * n_vocab;
+        const float lse = kernels::log_sum_exp(lg, n_vocab);
+        top_k(lg, n_vocab, beam_ + 1, order_);  // the best tokens by logit are the best by log-prob
         for (int k = 0; k < beam_ + 1; ++k) {
           std::vector<int> seq = tokens[row];
           seq.push_back(order_[k]);
-          scores[std::move(seq)] = {sum_logprobs[row] + logprobs_[order_[k]], static_cast<int>(row)};
+          scores[std::move(seq)] = {sum_logprobs[row] + (lg[order_[k]] - lse), static_cast<int>(row)};
         }
       }
       // Step 2: keep the best beam_size unfinished ones; finished ones become candidates.
@@ -178,7 +182,6 @@ class BeamSearchDecoder final : public TokenDecoder {
  private:
   int beam_, eot_, max_candidates_;
   std::vector<std::vector<std::pair<std::vector<int>, float>>> finished_;
-  std::vector<float> logprobs_;
   std::vector<int> order_;
 };
 

@@ -23,6 +23,8 @@ void layer_norm(const float* x, int M, int N, const float* gamma, const float* b
 void gelu(float* x, size_t n);
 // Softmax over each row of x(M,N), in place.
 void softmax_rows(float* x, int M, int N);
+// log Σ exp(x[i]) over n elements; -inf entries contribute nothing (-inf if all are).
+float log_sum_exp(const float* x, int n);
 // y += x, n elements.
 void add(float* y, const float* x, size_t n);
 
@@ -39,6 +41,7 @@ void layer_norm(const float* x, int M, int N, const float* gamma, const float* b
 void gelu(float* x, size_t n);
 void softmax_rows(float* x, int M, int N);
 void add(float* y, const float* x, size_t n);
+float log_sum_exp(const float* x, int n);
 }  // namespace ref
 
 }  // namespace wisp::kernels

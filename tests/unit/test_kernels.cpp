@@ -127,3 +127,24 @@ TEST(Kernels, LinearF16MatchesReference) {
 
 }  // namespace
 }  // namespace wisp::kernels
+
+namespace wisp::kernels {
+namespace {
+
+TEST(Kernels, LogSumExpMatchesReference) {
+  std::mt19937 rng(5);
+  std::normal_distribution<float> d(0.0f, 5.0f);
+  for (int n : {1, 7, 8, 9, 1501, 51865}) {
+    std::vector<float> x(n);
+    for (auto& v : x) v = d(rng);
+    x[0] = -INFINITY;  // masked entries are common (logit filters)
+    if (n == 1) {
+      EXPECT_EQ(log_sum_exp(x.data(), n), -INFINITY);
+      continue;
+    }
+    EXPECT_NEAR(log_sum_exp(x.data(), n), ref::log_sum_exp(x.data(), n), 1e-4f) << n;
+  }
+}
+
+}  // namespace
+}  // namespace wisp::kernels

@@ -238,6 +238,21 @@ void softmax_rows(float* x, int M, int N) {
   }
 }
 
+float log_sum_exp(const float* x, int n) {
+  int j = 0;
+  __m256 vmax = _mm256_set1_ps(-INFINITY);
+  for (; j + 8 <= n; j += 8) vmax = _mm256_max_ps(vmax, _mm256_loadu_ps(x + j));
+  float mx = hmax(vmax);
+  for (; j < n; ++j) mx = std::max(mx, x[j]);
+  if (mx == -INFINITY) return -INFINITY;
+  const __m256 vmx = _mm256_set1_ps(mx);
+  __m256 vsum = _mm256_setzero_ps();
+  for (j = 0; j + 8 <= n; j += 8) vsum = _mm256_add_ps(vsum, exp256_nonpos(_mm256_sub_ps(_mm256_loadu_ps(x + j), vmx)));
+  float sum = hsum(vsum);
+  for (; j < n; ++j) sum += exp_nonpos(x[j] - mx);
+  return mx + std::log(sum);
+}
+
 void add(float* y, const float* x, size_t n) {
   for (size_t i = 0; i < n; ++i) y[i] += x[i];
 }

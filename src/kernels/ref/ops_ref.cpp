@@ -71,6 +71,15 @@ void softmax_rows(float* x, int M, int N) {
   }
 }
 
+float log_sum_exp(const float* x, int n) {
+  double mx = -INFINITY;
+  for (int i = 0; i < n; ++i) mx = std::max<double>(mx, x[i]);
+  if (mx == -INFINITY) return -INFINITY;
+  double sum = 0.0;
+  for (int i = 0; i < n; ++i) sum += std::exp(x[i] - mx);
+  return static_cast<float>(mx + std::log(sum));
+}
+
 void add(float* y, const float* x, size_t n) {
   for (size_t i = 0; i < n; ++i) y[i] += x[i];
 }
