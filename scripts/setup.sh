@@ -14,7 +14,7 @@ BUILD_DIR=${BUILD_DIR:-build}
 packages=(build-essential cmake pkg-config python3 python3-venv ffmpeg
           libavformat-dev libavcodec-dev libavutil-dev libswresample-dev
           libopenblas-openmp-dev libkissfft-dev libpcre2-dev zlib1g-dev nlohmann-json3-dev libcli11-dev)
-[[ $WITH_TESTS == 1 ]] && packages+=(libgtest-dev)
+[[ $WITH_TESTS == 1 ]] && packages+=(libgtest-dev clang-format)
 
 missing=()
 for p in "${packages[@]}"; do

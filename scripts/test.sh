@@ -7,6 +7,9 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 export CMAKE_ARGS="-DWISP_WERROR=ON"
 scripts/setup.sh --tests
+
+echo "== clang-format"
+git ls-files '*.cpp' '*.h' '*.hpp' '*.c' | xargs clang-format --dry-run -Werror
 echo "== tests (Release, -Werror)"
 ctest --test-dir build --output-on-failure -j 2 --timeout 1500
 

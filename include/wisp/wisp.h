@@ -63,7 +63,7 @@ typedef enum wisp_task { WISP_TASK_TRANSCRIBE = 0, WISP_TASK_TRANSLATE = 1 } wis
 
 typedef struct wisp_segment {
   int id;
-  int seek; /* window start in 10-ms mel frames */
+  int seek;          /* window start in 10-ms mel frames */
   double start, end; /* seconds */
   const char* text;  /* UTF-8 */
   const int* tokens;
@@ -78,14 +78,14 @@ typedef int (*wisp_segment_callback)(const wisp_segment* segment, void* user_dat
 typedef void (*wisp_progress_callback)(double fraction, void* user_data);
 
 typedef struct wisp_transcribe_params {
-  size_t struct_size;         /* sizeof(wisp_transcribe_params) */
-  const char* language;       /* "en", "de", ...; NULL or "auto" detects (multilingual models) */
+  size_t struct_size;   /* sizeof(wisp_transcribe_params) */
+  const char* language; /* "en", "de", ...; NULL or "auto" detects (multilingual models) */
   wisp_task task;
-  int beam_size;              /* beams at temperature 0; 1 = greedy (default 5) */
-  int best_of;                /* samples at temperature > 0 (default 5) */
-  float patience;             /* beam search patience (default 1) */
-  float length_penalty;       /* < 0: rank by log-prob / length (default); else ((5+len)/6)^alpha */
-  const float* temperatures;  /* fallback temperatures; NULL = 0, 0.2, ... 1.0 */
+  int beam_size;             /* beams at temperature 0; 1 = greedy (default 5) */
+  int best_of;               /* samples at temperature > 0 (default 5) */
+  float patience;            /* beam search patience (default 1) */
+  float length_penalty;      /* < 0: rank by log-prob / length (default); else ((5+len)/6)^alpha */
+  const float* temperatures; /* fallback temperatures; NULL = 0, 0.2, ... 1.0 */
   int n_temperatures;
   float compression_ratio_threshold; /* default 2.4; <= 0 disables */
   float logprob_threshold;           /* default -1.0; <= -1e9 disables */
@@ -123,13 +123,19 @@ double wisp_result_duration(const wisp_result* result); /* seconds of audio */
 
 typedef struct wisp_timings {
   double load_audio_ms, mel_ms, encoder_ms, decoder_ms, total_ms;
-  int n_windows;       /* encoder runs */
-  int n_tokens;        /* tokens in the final segments */
-  int n_decode_steps;  /* reserved */
+  int n_windows;      /* encoder runs */
+  int n_tokens;       /* tokens in the final segments */
+  int n_decode_steps; /* reserved */
 } wisp_timings;
 wisp_timings wisp_result_timings(const wisp_result* result);
 
-typedef enum wisp_format { WISP_FORMAT_TXT, WISP_FORMAT_SRT, WISP_FORMAT_VTT, WISP_FORMAT_TSV, WISP_FORMAT_JSON } wisp_format;
+typedef enum wisp_format {
+  WISP_FORMAT_TXT,
+  WISP_FORMAT_SRT,
+  WISP_FORMAT_VTT,
+  WISP_FORMAT_TSV,
+  WISP_FORMAT_JSON
+} wisp_format;
 /* "txt", "srt", "vtt", "tsv", "json" → format; returns 0 if unknown. */
 int wisp_format_from_name(const char* name, wisp_format* out);
 /* The transcript rendered in `format`; the string belongs to the result (valid until wisp_result_free). */

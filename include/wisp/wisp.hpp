@@ -37,7 +37,8 @@ class Result {
   // "txt", "srt", "vtt", "tsv" or "json".
   std::string format(const std::string& name) const {
     wisp_format f;
-    if (!wisp_format_from_name(name.c_str(), &f)) throw Exception(WISP_ERR_INVALID_ARGUMENT, "unknown format " + name);
+    if (!wisp_format_from_name(name.c_str(), &f))
+      throw Exception(WISP_ERR_INVALID_ARGUMENT, "unknown format " + name);
     const char* out = nullptr;
     check(wisp_result_format(r_.get(), f, &out));
     return out;

@@ -39,13 +39,20 @@ thread_local std::string g_last_error;
 
 wisp_status status_of(wisp::ErrorKind k) {
   switch (k) {
-    case wisp::ErrorKind::InvalidArgument: return WISP_ERR_INVALID_ARGUMENT;
-    case wisp::ErrorKind::Io: return WISP_ERR_IO;
-    case wisp::ErrorKind::Model: return WISP_ERR_MODEL;
-    case wisp::ErrorKind::Audio: return WISP_ERR_AUDIO;
-    case wisp::ErrorKind::Decode: return WISP_ERR_DECODE;
-    case wisp::ErrorKind::Cancelled: return WISP_ERR_CANCELLED;
-    case wisp::ErrorKind::Internal: return WISP_ERR_INTERNAL;
+    case wisp::ErrorKind::InvalidArgument:
+      return WISP_ERR_INVALID_ARGUMENT;
+    case wisp::ErrorKind::Io:
+      return WISP_ERR_IO;
+    case wisp::ErrorKind::Model:
+      return WISP_ERR_MODEL;
+    case wisp::ErrorKind::Audio:
+      return WISP_ERR_AUDIO;
+    case wisp::ErrorKind::Decode:
+      return WISP_ERR_DECODE;
+    case wisp::ErrorKind::Cancelled:
+      return WISP_ERR_CANCELLED;
+    case wisp::ErrorKind::Internal:
+      return WISP_ERR_INTERNAL;
   }
   return WISP_ERR_INTERNAL;
 }
@@ -81,8 +88,9 @@ wisp::TranscribeOptions to_options(const wisp_transcribe_params* p) {
   wisp::TranscribeOptions o;
   if (!p) return o;
   if (p->struct_size != sizeof(wisp_transcribe_params))
-    throw wisp::Error(wisp::ErrorKind::InvalidArgument,
-                      "wisp_transcribe_params.struct_size mismatch: initialise with wisp_transcribe_params_default()");
+    throw wisp::Error(
+        wisp::ErrorKind::InvalidArgument,
+        "wisp_transcribe_params.struct_size mismatch: initialise with wisp_transcribe_params_default()");
   o.language = p->language ? p->language : "";
   o.translate = p->task == WISP_TASK_TRANSLATE;
   o.beam_size = p->beam_size;
@@ -94,9 +102,13 @@ wisp::TranscribeOptions to_options(const wisp_transcribe_params* p) {
       throw wisp::Error(wisp::ErrorKind::InvalidArgument, "n_temperatures must be between 1 and 64");
     o.temperatures.assign(p->temperatures, p->temperatures + p->n_temperatures);
   }
-  o.compression_ratio_threshold = p->compression_ratio_threshold > 0 ? std::optional<float>(p->compression_ratio_threshold) : std::nullopt;
-  o.logprob_threshold = p->logprob_threshold > -1e9f ? std::optional<float>(p->logprob_threshold) : std::nullopt;
-  o.no_speech_threshold = p->no_speech_threshold > 0 ? std::optional<float>(p->no_speech_threshold) : std::nullopt;
+  o.compression_ratio_threshold = p->compression_ratio_threshold > 0
+                                      ? std::optional<float>(p->compression_ratio_threshold)
+                                      : std::nullopt;
+  o.logprob_threshold =
+      p->logprob_threshold > -1e9f ? std::optional<float>(p->logprob_threshold) : std::nullopt;
+  o.no_speech_threshold =
+      p->no_speech_threshold > 0 ? std::optional<float>(p->no_speech_threshold) : std::nullopt;
   o.condition_on_previous_text = p->condition_on_previous_text != 0;
   o.initial_prompt = p->initial_prompt ? p->initial_prompt : "";
   o.suppress_blank = p->suppress_blank != 0;
@@ -148,7 +160,8 @@ wisp_status run_transcription(wisp_context* ctx, const wisp_transcribe_params* p
     wisp::StageTimings st;
     result->transcript =
         ctx->transcriber.transcribe(samples.data(), samples.size(), options, on_segment, on_progress, &st);
-    if (cancelled) throw wisp::Error(wisp::ErrorKind::Cancelled, "transcription stopped by the segment callback");
+    if (cancelled)
+      throw wisp::Error(wisp::ErrorKind::Cancelled, "transcription stopped by the segment callback");
     const auto t2 = Clock::now();
     result->timings.load_audio_ms = std::chrono::duration<double, std::milli>(t1 - t0).count();
     result->timings.total_ms = std::chrono::duration<double, std::milli>(t2 - t0).count();
@@ -175,14 +188,22 @@ const char* wisp_version(void) { return WISP_VERSION; }
 
 const char* wisp_status_name(wisp_status s) {
   switch (s) {
-    case WISP_OK: return "ok";
-    case WISP_ERR_INVALID_ARGUMENT: return "invalid argument";
-    case WISP_ERR_IO: return "i/o error";
-    case WISP_ERR_MODEL: return "model error";
-    case WISP_ERR_AUDIO: return "audio error";
-    case WISP_ERR_DECODE: return "decode error";
-    case WISP_ERR_CANCELLED: return "cancelled";
-    case WISP_ERR_INTERNAL: return "internal error";
+    case WISP_OK:
+      return "ok";
+    case WISP_ERR_INVALID_ARGUMENT:
+      return "invalid argument";
+    case WISP_ERR_IO:
+      return "i/o error";
+    case WISP_ERR_MODEL:
+      return "model error";
+    case WISP_ERR_AUDIO:
+      return "audio error";
+    case WISP_ERR_DECODE:
+      return "decode error";
+    case WISP_ERR_CANCELLED:
+      return "cancelled";
+    case WISP_ERR_INTERNAL:
+      return "internal error";
   }
   return "unknown status";
 }
@@ -201,7 +222,8 @@ wisp_status wisp_model_load(const char* path, const wisp_model_params* params, w
     return invalid("wisp_model_params.struct_size mismatch: initialise with wisp_model_params_default()");
   return guarded([&] {
     int threads = params ? params->n_threads : 0;
-    if (threads < 0 || threads > 1024) throw wisp::Error(wisp::ErrorKind::InvalidArgument, "thread count out of range");
+    if (threads < 0 || threads > 1024)
+      throw wisp::Error(wisp::ErrorKind::InvalidArgument, "thread count out of range");
     if (threads == 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     wisp::kernels::set_num_threads(threads);
     auto m = std::make_unique<wisp_model>();
@@ -211,7 +233,9 @@ wisp_status wisp_model_load(const char* path, const wisp_model_params* params, w
 }
 
 void wisp_model_free(wisp_model* model) { delete model; }
-int wisp_model_is_multilingual(const wisp_model* model) { return model && model->model->multilingual() ? 1 : 0; }
+int wisp_model_is_multilingual(const wisp_model* model) {
+  return model && model->model->multilingual() ? 1 : 0;
+}
 int wisp_model_n_mels(const wisp_model* model) { return model ? model->model->dims().n_mels : 0; }
 
 wisp_status wisp_context_create(const wisp_model* model, wisp_context** out) {
@@ -254,7 +278,8 @@ wisp_status wisp_transcribe_file(wisp_context* ctx, const char* path, const wisp
 wisp_status wisp_transcribe_memory(wisp_context* ctx, const void* data, size_t size,
                                    const wisp_transcribe_params* params, wisp_result** out) {
   if (!data && size) return invalid("audio data must not be NULL");
-  return run_transcription(ctx, params, out, [&] { return wisp::audio::decode_memory(data, size, "<memory>"); });
+  return run_transcription(ctx, params, out,
+                           [&] { return wisp::audio::decode_memory(data, size, "<memory>"); });
 }
 
 wisp_status wisp_transcribe_pcm(wisp_context* ctx, const float* samples, size_t n_samples,
@@ -275,7 +300,9 @@ const wisp_segment* wisp_result_segment(const wisp_result* r, int i) {
 }
 const char* wisp_result_text(const wisp_result* r) { return r ? r->text.c_str() : ""; }
 const char* wisp_result_language(const wisp_result* r) { return r ? r->transcript.language.c_str() : ""; }
-float wisp_result_language_probability(const wisp_result* r) { return r ? r->transcript.language_probability : 0; }
+float wisp_result_language_probability(const wisp_result* r) {
+  return r ? r->transcript.language_probability : 0;
+}
 double wisp_result_duration(const wisp_result* r) { return r ? r->transcript.duration : 0; }
 wisp_timings wisp_result_timings(const wisp_result* r) { return r ? r->timings : wisp_timings{}; }
 

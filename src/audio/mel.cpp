@@ -41,7 +41,8 @@ std::vector<float> mel_filters(int n_mels, int sample_rate, int n_fft) {
     for (int k = 0; k < n_bins; ++k) {
       const double lower = (fft_freqs[k] - mel_f[m]) / (mel_f[m + 1] - mel_f[m]);
       const double upper = (mel_f[m + 2] - fft_freqs[k]) / (mel_f[m + 2] - mel_f[m + 1]);
-      w[static_cast<size_t>(m) * n_bins + k] = static_cast<float>(std::max(0.0, std::min(lower, upper)) * enorm);
+      w[static_cast<size_t>(m) * n_bins + k] =
+          static_cast<float>(std::max(0.0, std::min(lower, upper)) * enorm);
     }
   }
   return w;
@@ -66,7 +67,8 @@ LogMel log_mel_spectrogram(const float* samples, size_t n_samples, int n_mels, s
         hi[m] = k + 1;
       }
   std::vector<float> window(kNFft);
-  for (int i = 0; i < kNFft; ++i) window[i] = static_cast<float>(0.5 - 0.5 * std::cos(2.0 * M_PI * i / kNFft));
+  for (int i = 0; i < kNFft; ++i)
+    window[i] = static_cast<float>(0.5 - 0.5 * std::cos(2.0 * M_PI * i / kNFft));
 
   // Sample i of the centred signal: reflect padding of n_fft/2 at both ends of the zero-padded audio.
   auto sample = [&](int64_t i) -> float {

@@ -24,6 +24,7 @@ struct LogMel {
 
 // Log-mel of `samples` followed by `pad_samples` zeros (transcribe() pads 30 s so the last window is whole).
 // The (max - 8) floor uses the maximum over the whole spectrogram, as the reference does.
-LogMel log_mel_spectrogram(const float* samples, size_t n_samples, int n_mels, size_t pad_samples = kChunkSamples);
+LogMel log_mel_spectrogram(const float* samples, size_t n_samples, int n_mels,
+                           size_t pad_samples = kChunkSamples);
 
 }  // namespace wisp::audio

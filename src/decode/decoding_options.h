@@ -9,18 +9,18 @@
 namespace wisp::decode {
 
 struct DecodingOptions {
-  bool translate = false;            // task: transcribe (false) or translate to English (true)
-  std::string language;              // "en", ...; required for multilingual models (detect first)
-  float temperature = 0.0f;          // 0: greedy or beam search; > 0: sampling, best_of candidates
-  int sample_len = 224;              // maximum tokens to sample (n_text_ctx / 2)
-  int best_of = 5;                   // candidates when sampling (temperature > 0)
-  int beam_size = 5;                 // beams when temperature == 0; 1 = greedy
-  float patience = 1.0f;             // beam search: stop after beam_size · patience finished candidates
+  bool translate = false;               // task: transcribe (false) or translate to English (true)
+  std::string language;                 // "en", ...; required for multilingual models (detect first)
+  float temperature = 0.0f;             // 0: greedy or beam search; > 0: sampling, best_of candidates
+  int sample_len = 224;                 // maximum tokens to sample (n_text_ctx / 2)
+  int best_of = 5;                      // candidates when sampling (temperature > 0)
+  int beam_size = 5;                    // beams when temperature == 0; 1 = greedy
+  float patience = 1.0f;                // beam search: stop after beam_size · patience finished candidates
   std::optional<float> length_penalty;  // none: rank by log-prob / length; else by log-prob / ((5+len)/6)^α
-  std::vector<int> prompt;           // previous-context tokens (after <|startofprev|>)
-  bool suppress_blank = true;        // no blank or <|endoftext|> as the first sampled token
-  bool without_timestamps = false;   // <|notimestamps|>: text only
-  float max_initial_timestamp = 1.0f;  // first timestamp no later than this (seconds)
+  std::vector<int> prompt;              // previous-context tokens (after <|startofprev|>)
+  bool suppress_blank = true;           // no blank or <|endoftext|> as the first sampled token
+  bool without_timestamps = false;      // <|notimestamps|>: text only
+  float max_initial_timestamp = 1.0f;   // first timestamp no later than this (seconds)
 };
 
 struct DecodingResult {

@@ -44,12 +44,14 @@ std::vector<DecodingResult> DecodingTask::run(int n_windows, const DecodingOptio
   const int V = model_.dims().n_vocab, n_ctx = model_.dims().n_text_ctx;
   const bool sampling = o.temperature > 0.0f;
   const int group = sampling ? std::max(1, o.best_of) : std::max(1, o.beam_size);
-  if (o.beam_size < 1 || o.best_of < 1) throw Error(ErrorKind::InvalidArgument, "beam size and best-of must be >= 1");
+  if (o.beam_size < 1 || o.best_of < 1)
+    throw Error(ErrorKind::InvalidArgument, "beam size and best-of must be >= 1");
 
   int sot_index = 0;
   const std::vector<int> init = initial_tokens(o, &sot_index);
   const int sample_begin = static_cast<int>(init.size());
-  if (sample_begin >= n_ctx) throw Error(ErrorKind::InvalidArgument, "prompt does not fit in the text context");
+  if (sample_begin >= n_ctx)
+    throw Error(ErrorKind::InvalidArgument, "prompt does not fit in the text context");
 
   // Logit filters, in openai's order.
   std::vector<std::unique_ptr<LogitFilter>> filters;
@@ -61,7 +63,8 @@ std::vector<DecodingResult> DecodingTask::run(int n_windows, const DecodingOptio
   filters.push_back(make_suppress_tokens(suppress_ids()));
   if (!o.without_timestamps) {
     const int max_initial = static_cast<int>(std::lround(o.max_initial_timestamp / 0.02f));
-    filters.push_back(make_timestamp_rules(tok.eot(), tok.no_timestamps(), tok.timestamp_begin(), max_initial));
+    filters.push_back(
+        make_timestamp_rules(tok.eot(), tok.no_timestamps(), tok.timestamp_begin(), max_initial));
   }
   std::unique_ptr<TokenDecoder> picker = (!sampling && group > 1)
                                              ? make_beam_search_decoder(group, tok.eot(), o.patience)
@@ -82,7 +85,8 @@ std::vector<DecodingResult> DecodingTask::run(int n_windows, const DecodingOptio
     const int L = (i == 0) ? sample_begin : 1;
     step_tokens.resize(static_cast<size_t>(n_seq) * L);
     for (int s = 0; s < n_seq; ++s)
-      std::copy(tokens[s].end() - L, tokens[s].end(), step_tokens.begin() + static_cast<std::ptrdiff_t>(s) * L);
+      std::copy(tokens[s].end() - L, tokens[s].end(),
+                step_tokens.begin() + static_cast<std::ptrdiff_t>(s) * L);
     const float* hidden = decoder_.forward(step_tokens.data(), L, offset, seq_window.data());
     const int D = model_.dims().n_text_state;
     logits_.resize(static_cast<size_t>(n_seq) * V);
@@ -98,7 +102,8 @@ std::vector<DecodingResult> DecodingTask::run(int n_windows, const DecodingOptio
     // One GEMM for every sequence's last position: the (V, D) projection is read once per step.
     last_hidden_.resize(static_cast<size_t>(n_seq) * D);
     for (int s = 0; s < n_seq; ++s)
-      std::copy_n(hidden + (static_cast<size_t>(s) * L + L - 1) * D, D, last_hidden_.begin() + static_cast<std::ptrdiff_t>(s) * D);
+      std::copy_n(hidden + (static_cast<size_t>(s) * L + L - 1) * D, D,
+                  last_hidden_.begin() + static_cast<std::ptrdiff_t>(s) * D);
     decoder_.logits(last_hidden_.data(), n_seq, logits_.data());
     offset += L;
 

@@ -27,7 +27,8 @@ std::vector<LanguageProbability> detect_language(const WhisperModel& model, nn::
   std::vector<LanguageProbability> out;
   for (int id : lang_ids) {
     const std::string code = tok.language_code(id);
-    if (code.empty()) throw Error(ErrorKind::Model, "language id " + std::to_string(id) + " is not a language token");
+    if (code.empty())
+      throw Error(ErrorKind::Model, "language id " + std::to_string(id) + " is not a language token");
     out.push_back({code, static_cast<float>(std::exp(static_cast<double>(logits[id]) - mx) / sum)});
   }
   std::stable_sort(out.begin(), out.end(), [](auto& a, auto& b) { return a.probability > b.probability; });

@@ -99,7 +99,8 @@ class BeamSearchDecoder final : public TokenDecoder {
 
   bool update(std::vector<std::vector<int>>& tokens, const float* logits, int n_vocab,
               std::vector<float>& sum_logprobs, std::vector<int>& source) override {
-    if (tokens.size() % beam_ != 0) throw Error(ErrorKind::Internal, "batch is not a multiple of the beam size");
+    if (tokens.size() % beam_ != 0)
+      throw Error(ErrorKind::Internal, "batch is not a multiple of the beam size");
     const size_t n_audio = tokens.size() / beam_;
     if (finished_.empty()) finished_.resize(n_audio);
     std::vector<std::vector<int>> next;
@@ -187,7 +188,8 @@ class BeamSearchDecoder final : public TokenDecoder {
 
 }  // namespace
 
-std::unique_ptr<TokenDecoder> make_greedy_decoder(float temperature, int eot, int group_size, std::mt19937* rng) {
+std::unique_ptr<TokenDecoder> make_greedy_decoder(float temperature, int eot, int group_size,
+                                                  std::mt19937* rng) {
   return std::make_unique<GreedyDecoder>(temperature, eot, group_size, rng);
 }
 std::unique_ptr<TokenDecoder> make_beam_search_decoder(int beam_size, int eot, float patience) {

@@ -24,12 +24,13 @@ class TokenDecoder {
   virtual bool update(std::vector<std::vector<int>>& tokens, const float* logits, int n_vocab,
                       std::vector<float>& sum_logprobs, std::vector<int>& source) = 0;
   // Collects candidates once the loop ends; `sample_begin` strips the prompt.
-  virtual Candidates finalize(const std::vector<std::vector<int>>& tokens, const std::vector<float>& sum_logprobs,
-                              int sample_begin) = 0;
+  virtual Candidates finalize(const std::vector<std::vector<int>>& tokens,
+                              const std::vector<float>& sum_logprobs, int sample_begin) = 0;
 };
 
 // Greedy (temperature 0) or sampling (temperature > 0) with `rng`.
-std::unique_ptr<TokenDecoder> make_greedy_decoder(float temperature, int eot, int group_size, std::mt19937* rng);
+std::unique_ptr<TokenDecoder> make_greedy_decoder(float temperature, int eot, int group_size,
+                                                  std::mt19937* rng);
 std::unique_ptr<TokenDecoder> make_beam_search_decoder(int beam_size, int eot, float patience);
 
 // log_softmax of one row into `out`.

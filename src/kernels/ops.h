@@ -10,8 +10,8 @@
 namespace wisp::kernels {
 
 // C(M,N) = alpha * op(A) · op(B) + beta * C, op = transpose when trans_* (BLAS semantics, row-major).
-void gemm(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const float* A, int lda, const float* B,
-          int ldb, float beta, float* C, int ldc);
+void gemm(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const float* A, int lda,
+          const float* B, int ldb, float beta, float* C, int ldc);
 // y(M,N) = x(M,K) · W(N,K)^T + b(N); b may be null.
 void linear(const float* x, int M, int K, const float* W, const float* b, int N, float* y);
 // y(M,N) = x(M,K) · W(N,K)ᵀ + b(N) with W stored as IEEE half floats (widened exactly before multiplying).
@@ -34,8 +34,8 @@ int num_threads();
 
 namespace ref {
 void linear_f16(const float* x, int M, int K, const uint16_t* W, const float* b, int N, float* y);
-void gemm(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const float* A, int lda, const float* B,
-          int ldb, float beta, float* C, int ldc);
+void gemm(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const float* A, int lda,
+          const float* B, int ldb, float beta, float* C, int ldc);
 void linear(const float* x, int M, int K, const float* W, const float* b, int N, float* y);
 void layer_norm(const float* x, int M, int N, const float* gamma, const float* beta, float* y);
 void gelu(float* x, size_t n);

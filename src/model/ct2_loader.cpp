@@ -97,8 +97,12 @@ Tensor convert(const unsigned char* p, DType dt, std::vector<int64_t> shape) {
   t.data.resize(n);
   for (size_t i = 0; i < n; ++i) {
     switch (dt) {
-      case DType::F32: std::memcpy(&t.data[i], p + 4 * i, 4); break;
-      case DType::I8: t.data[i] = static_cast<float>(static_cast<int8_t>(p[i])); break;
+      case DType::F32:
+        std::memcpy(&t.data[i], p + 4 * i, 4);
+        break;
+      case DType::I8:
+        t.data[i] = static_cast<float>(static_cast<int8_t>(p[i]));
+        break;
       case DType::I16: {
         int16_t v;
         std::memcpy(&v, p + 2 * i, 2);
@@ -200,7 +204,8 @@ std::unique_ptr<WeightTable> read_model_bin(const std::string& path) {
   }
   for (const auto& [alias, target] : aliases) {
     if (!table->has(target))
-      throw Error(ErrorKind::Model, path + ": alias '" + alias + "' points to missing variable '" + target + "'");
+      throw Error(ErrorKind::Model,
+                  path + ": alias '" + alias + "' points to missing variable '" + target + "'");
     table->add_alias(alias, target);
   }
   return table;

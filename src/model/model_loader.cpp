@@ -7,8 +7,7 @@
 namespace wisp {
 
 LoadedModel load_model_files(const std::string& path) {
-  if (!std::filesystem::exists(path))
-    throw Error(ErrorKind::Io, "model path '" + path + "' does not exist");
+  if (!std::filesystem::exists(path)) throw Error(ErrorKind::Io, "model path '" + path + "' does not exist");
   std::vector<std::unique_ptr<ModelLoader>> loaders;
   loaders.push_back(make_ct2_loader());
   std::string tried;

@@ -12,8 +12,7 @@ std::string shape_to_string(const std::vector<int64_t>& shape) {
 
 const Tensor& WeightTable::get(const std::string& name) const {
   auto it = tensors_.find(resolve(name));
-  if (it == tensors_.end())
-    throw Error(ErrorKind::Model, source_ + ": variable '" + name + "' is missing");
+  if (it == tensors_.end()) throw Error(ErrorKind::Model, source_ + ": variable '" + name + "' is missing");
   return it->second;
 }
 

@@ -55,8 +55,8 @@ void WhisperModel::bind() {
   const Tensor& conv1 = w.get("encoder/conv1/weight");
   const Tensor& embed = w.get("decoder/embeddings/weight");
   if (conv1.shape.size() != 3 || conv1.shape[2] != 3)
-    throw Error(ErrorKind::Model, src + ": 'encoder/conv1/weight' has wrong shape " + shape_to_string(conv1.shape) +
-                                      "; expected [D, n_mels, 3]");
+    throw Error(ErrorKind::Model, src + ": 'encoder/conv1/weight' has wrong shape " +
+                                      shape_to_string(conv1.shape) + "; expected [D, n_mels, 3]");
   if (embed.shape.size() != 2)
     throw Error(ErrorKind::Model, src + ": 'decoder/embeddings/weight' must be 2-D");
   dims_.n_audio_state = static_cast<int>(conv1.shape[0]);
@@ -83,7 +83,8 @@ void WhisperModel::bind() {
       Dt % dims_.n_text_head != 0 || D != Dt)
     throw Error(ErrorKind::Model, src + ": inconsistent widths/heads");
   if (dims_.n_audio_ctx != 1500)
-    throw Error(ErrorKind::Model, src + ": encoder positions " + std::to_string(dims_.n_audio_ctx) + ", expected 1500");
+    throw Error(ErrorKind::Model,
+                src + ": encoder positions " + std::to_string(dims_.n_audio_ctx) + ", expected 1500");
 
   encoder_.conv1_w = w.get("encoder/conv1/weight", Shape{D, dims_.n_mels, 3}).data.data();
   encoder_.conv1_b = w.get("encoder/conv1/bias", Shape{D}).data.data();
@@ -123,13 +124,15 @@ void WhisperModel::bind() {
     decoder_.layers.push_back(l);
   }
   decoder_.ln = norm(w, "decoder/layer_norm", Dt);
-  const std::string proj_name = w.has("decoder/projection/weight") ? "decoder/projection/weight" : "decoder/embeddings/weight";
+  const std::string proj_name =
+      w.has("decoder/projection/weight") ? "decoder/projection/weight" : "decoder/embeddings/weight";
   const Tensor& proj = w.get(proj_name, embed.shape);
   decoder_.proj = proj.data.data();
   decoder_.proj16 = proj.f16.empty() ? nullptr : proj.f16.data();
   // Every other fp16 copy (conv, positions, norms, encoder) is never read: free it.
   for (auto& [name, t] : w.all())
-    if (name.rfind("decoder/layer_", 0) != 0 && &t != &proj) std::vector<uint16_t>().swap(w.get_mutable(name).f16);
+    if (name.rfind("decoder/layer_", 0) != 0 && &t != &proj)
+      std::vector<uint16_t>().swap(w.get_mutable(name).f16);
 }
 
 }  // namespace wisp

@@ -29,9 +29,9 @@ struct WhisperDims {
 };
 
 struct Linear {
-  const float* w = nullptr;  // (out, in)
+  const float* w = nullptr;       // (out, in)
   const uint16_t* w16 = nullptr;  // the same weights in fp16 when the model stored them so, else null
-  const float* b = nullptr;  // (out) or nullptr
+  const float* b = nullptr;       // (out) or nullptr
   int out = 0, in = 0;
 };
 
@@ -42,7 +42,7 @@ struct Norm {
 
 struct EncoderLayer {
   Norm attn_ln;
-  Linear qkv;   // (3D, D): fused query, key, value
+  Linear qkv;  // (3D, D): fused query, key, value
   Linear attn_out;
   Norm mlp_ln;
   Linear fc1, fc2;
@@ -71,10 +71,10 @@ struct EncoderWeights {
 };
 
 struct DecoderWeights {
-  const float* embed = nullptr;  // (n_vocab, D) token embeddings
-  const float* proj = nullptr;   // (n_vocab, D) output projection; the embeddings when tied
+  const float* embed = nullptr;      // (n_vocab, D) token embeddings
+  const float* proj = nullptr;       // (n_vocab, D) output projection; the embeddings when tied
   const uint16_t* proj16 = nullptr;  // fp16 copy of proj, or null
-  const float* pos = nullptr;    // (n_text_ctx, D)
+  const float* pos = nullptr;        // (n_text_ctx, D)
   std::vector<DecoderLayer> layers;
   Norm ln;
 };

@@ -98,7 +98,8 @@ const float* Decoder::forward(const int* tokens, int L, int offset, const int* s
     // so the window's keys and values are read once for all its sequences.
     for (int b0 = 0; b0 < B;) {
       const int win = seq_window ? seq_window[b0] : 0;
-      if (win < 0 || win >= n_windows_) throw Error(ErrorKind::Internal, "sequence refers to a missing window");
+      if (win < 0 || win >= n_windows_)
+        throw Error(ErrorKind::Internal, "sequence refers to a missing window");
       int b1 = b0 + 1;
       while (b1 < B && (seq_window ? seq_window[b1] : 0) == win) ++b1;
       const size_t a = static_cast<size_t>(win) * n_audio_ctx_ * D;
@@ -138,7 +139,8 @@ void Decoder::reorder_cache(const std::vector<int>& src, int length) {
     for (auto& cache : *caches) {
       tmp_.resize(static_cast<size_t>(batch_) * used);
       for (int b = 0; b < batch_; ++b)
-        std::memcpy(tmp_.data() + b * used, cache.data() + static_cast<size_t>(src[b]) * row, sizeof(float) * used);
+        std::memcpy(tmp_.data() + b * used, cache.data() + static_cast<size_t>(src[b]) * row,
+                    sizeof(float) * used);
       for (int b = 0; b < batch_; ++b)
         std::memcpy(cache.data() + b * row, tmp_.data() + b * used, sizeof(float) * used);
     }

@@ -9,7 +9,8 @@ namespace wisp::nn {
 namespace {
 
 // im2col for a kernel-3 Conv1d with padding 1: x (T_in, C) time-major → cols (T_out, C·3),
-// cols[t][c·3 + k] = x[t·stride + k − 1][c], zero outside. The weight (C_out, C, 3) then multiplies as a Linear.
+// cols[t][c·3 + k] = x[t·stride + k − 1][c], zero outside. The weight (C_out, C, 3) then multiplies as a
+// Linear.
 void im2col_k3(const float* x, int T_in, int C, int stride, int T_out, std::vector<float>& cols) {
   cols.assign(static_cast<size_t>(T_out) * C * 3, 0.0f);
 #pragma omp parallel for schedule(static)
@@ -34,7 +35,8 @@ void Encoder::encode(const float* mel, float* out) {
   // Conv1 input in time-major order: (3000, n_mels).
   h_.resize(static_cast<size_t>(T_in) * n_mels);
   for (int m = 0; m < n_mels; ++m)
-    for (int t = 0; t < T_in; ++t) h_[static_cast<size_t>(t) * n_mels + m] = mel[static_cast<size_t>(m) * T_in + t];
+    for (int t = 0; t < T_in; ++t)
+      h_[static_cast<size_t>(t) * n_mels + m] = mel[static_cast<size_t>(m) * T_in + t];
 
   // x1 (3000, D) = GELU(conv1(mel));  x (1500, D) = GELU(conv2(x1, stride 2)) + positional embedding
   im2col_k3(h_.data(), T_in, n_mels, 1, T_in, cols_);

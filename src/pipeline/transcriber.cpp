@@ -17,9 +17,9 @@ double ms_since(Clock::time_point t0) {
   return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
 }
 
-constexpr int kInputStride = 2;             // mel frames per encoder position
-constexpr double kTimePrecision = 0.02;     // seconds per timestamp token
-constexpr double kFrameSeconds = 0.01;      // seconds per mel frame
+constexpr int kInputStride = 2;          // mel frames per encoder position
+constexpr double kTimePrecision = 0.02;  // seconds per timestamp token
+constexpr double kFrameSeconds = 0.01;   // seconds per mel frame
 
 void validate(const TranscribeOptions& o, const WhisperModel& m) {
   auto bad = [](const std::string& msg) { throw Error(ErrorKind::InvalidArgument, msg); };
@@ -43,8 +43,8 @@ void validate(const TranscribeOptions& o, const WhisperModel& m) {
 Transcriber::Transcriber(std::shared_ptr<const WhisperModel> model)
     : model_(std::move(model)), encoder_(*model_), decoder_(*model_) {}
 
-decode::DecodingResult Transcriber::decode_with_fallback(const TranscribeOptions& o, decode::DecodingOptions d,
-                                                         StageTimings* t) {
+decode::DecodingResult Transcriber::decode_with_fallback(const TranscribeOptions& o,
+                                                         decode::DecodingOptions d, StageTimings* t) {
   decode::DecodingTask task(*model_, decoder_, rng_);
   decode::DecodingResult result;
   for (float temperature : o.temperatures) {

@@ -8,10 +8,10 @@ namespace wisp {
 
 struct Segment {
   int id = 0;
-  int seek = 0;          // window start, in mel frames (10 ms each), as openai/whisper reports it
-  double start = 0.0;    // seconds
-  double end = 0.0;      // seconds
-  std::string text;      // decoded text, leading space kept as the model produced it
+  int seek = 0;        // window start, in mel frames (10 ms each), as openai/whisper reports it
+  double start = 0.0;  // seconds
+  double end = 0.0;    // seconds
+  std::string text;    // decoded text, leading space kept as the model produced it
   std::vector<int> tokens;
   float avg_logprob = 0.0f;
   float compression_ratio = 0.0f;

@@ -13,13 +13,13 @@ static int on_segment(const wisp_segment* s, void* user) {
   return 1;
 }
 
-#define CHECK(cond, ...)                  \
-  do {                                    \
-    if (!(cond)) {                        \
+#define CHECK(cond, ...)                       \
+  do {                                         \
+    if (!(cond)) {                             \
       fprintf(stderr, "FAILED: " __VA_ARGS__); \
-      fprintf(stderr, "\n");              \
-      return 1;                           \
-    }                                     \
+      fprintf(stderr, "\n");                   \
+      return 1;                                \
+    }                                          \
   } while (0)
 
 int main(int argc, char** argv) {
@@ -28,7 +28,8 @@ int main(int argc, char** argv) {
   wisp_model_params mp = wisp_model_params_default();
 
   /* errors: status + message, never a crash */
-  CHECK(wisp_model_load("/nonexistent/model", &mp, &model) != WISP_OK && model == NULL, "missing model accepted");
+  CHECK(wisp_model_load("/nonexistent/model", &mp, &model) != WISP_OK && model == NULL,
+        "missing model accepted");
   CHECK(strlen(wisp_last_error()) > 0, "no message for a missing model");
   CHECK(wisp_model_load(NULL, &mp, &model) == WISP_ERR_INVALID_ARGUMENT, "NULL path accepted");
 

@@ -61,7 +61,8 @@ TEST(Kernels, LayerNormGeluSoftmaxAdd) {
   std::mt19937 rng(3);
   for (int M : {1, 3, 17, 40})
     for (int N : {1, 7, 384, 1500}) {
-      auto x = random_vec(static_cast<size_t>(M) * N, rng, 3.0f), g = random_vec(N, rng), b = random_vec(N, rng);
+      auto x = random_vec(static_cast<size_t>(M) * N, rng, 3.0f), g = random_vec(N, rng),
+           b = random_vec(N, rng);
       std::vector<float> y(x.size()), y_ref(x.size());
       layer_norm(x.data(), M, N, g.data(), b.data(), y.data());
       ref::layer_norm(x.data(), M, N, g.data(), b.data(), y_ref.data());
@@ -112,7 +113,8 @@ TEST(Kernels, LinearF16MatchesReference) {
   for (int M : {1, 3, 5, 8, 9, 17})
     for (int K : {1, 7, 8, 64, 385})
       for (int N : {1, 13, 384}) {
-        std::vector<float> x(static_cast<size_t>(M) * K), b(N), y(static_cast<size_t>(M) * N), y_ref(y.size());
+        std::vector<float> x(static_cast<size_t>(M) * K), b(N), y(static_cast<size_t>(M) * N),
+            y_ref(y.size());
         std::vector<uint16_t> W(static_cast<size_t>(N) * K);
         for (auto& v : x) v = d(rng);
         for (auto& v : b) v = d(rng);
@@ -121,7 +123,8 @@ TEST(Kernels, LinearF16MatchesReference) {
         ref::linear_f16(x.data(), M, K, W.data(), b.data(), N, y_ref.data());
         float err = 0.0f;
         for (size_t i = 0; i < y.size(); ++i) err = std::max(err, std::fabs(y[i] - y_ref[i]));
-        EXPECT_LT(err, 1e-4f * std::sqrt(static_cast<float>(K)) + 1e-5f) << "M=" << M << " K=" << K << " N=" << N;
+        EXPECT_LT(err, 1e-4f * std::sqrt(static_cast<float>(K)) + 1e-5f)
+            << "M=" << M << " K=" << K << " N=" << N;
       }
 }
 

@@ -136,7 +136,8 @@ class ModelLoaderTest : public ::testing::Test {
 
 TEST_F(ModelLoaderTest, LoadsSmallSyntheticModelInEveryDtype) {
   for (uint8_t dt : {0, 1, 4}) {
-    write_model_bin(bin(), tiny_whisper_vars(64, 51864, dt), {{"decoder/projection/weight", "decoder/embeddings/weight"}});
+    write_model_bin(bin(), tiny_whisper_vars(64, 51864, dt),
+                    {{"decoder/projection/weight", "decoder/embeddings/weight"}});
     auto m = WhisperModel::load(dir_.string());
     EXPECT_EQ(m->dims().n_audio_state, 64);
     EXPECT_EQ(m->dims().n_audio_layer, 1);
@@ -189,7 +190,8 @@ TEST_F(ModelLoaderTest, WrongShapeNamesTheVariable) {
 
 TEST_F(ModelLoaderTest, MissingVariableAndDanglingAlias) {
   auto vars = tiny_whisper_vars(64, 51864, 4);
-  vars.erase(std::remove_if(vars.begin(), vars.end(), [](const Var& v) { return v.name == "encoder/layer_norm/beta"; }),
+  vars.erase(std::remove_if(vars.begin(), vars.end(),
+                            [](const Var& v) { return v.name == "encoder/layer_norm/beta"; }),
              vars.end());
   write_model_bin(bin(), vars, {});
   expect_error({"encoder/layer_norm/beta", "missing"});
@@ -214,7 +216,8 @@ TEST_F(ModelLoaderTest, FuzzedHeadersNeverCrash) {
   std::mt19937 rng(7);
   for (int iter = 0; iter < 60; ++iter) {
     std::vector<char> bad = good;
-    for (int k = 0; k < 1 + iter % 4; ++k) bad[rng() % std::min<size_t>(bad.size(), 600)] = static_cast<char>(rng());
+    for (int k = 0; k < 1 + iter % 4; ++k)
+      bad[rng() % std::min<size_t>(bad.size(), 600)] = static_cast<char>(rng());
     std::ofstream(bin(), std::ios::binary).write(bad.data(), static_cast<std::streamsize>(bad.size()));
     try {
       WhisperModel::load(dir_.string());

@@ -21,9 +21,9 @@
 namespace wisp {
 namespace {
 
-const std::vector<std::string> kEnglishClips = {"jfk.wav",           "librivox-0870.wav", "librivox-0880.wav",
-                                                "librivox-0890.wav", "fleurs-en-000.ogg", "fleurs-en-001.ogg",
-                                                "fleurs-en-002.ogg", "fleurs-en-003.ogg", "fleurs-en-004.ogg"};
+const std::vector<std::string> kEnglishClips = {
+    "jfk.wav",           "librivox-0870.wav", "librivox-0880.wav", "librivox-0890.wav", "fleurs-en-000.ogg",
+    "fleurs-en-001.ogg", "fleurs-en-002.ogg", "fleurs-en-003.ogg", "fleurs-en-004.ogg"};
 
 std::string ref_path(const std::string& name) { return test::ref_dir() + "/" + name; }
 
@@ -113,7 +113,8 @@ TEST(DecoderReference, GreedyTokensMatchCTranslate2Generate) {
       o.without_timestamps = !timestamps;
       const auto results = task.run(1, o);
       const auto& e = expected[timestamps ? "timestamps" : "no_timestamps"];
-      EXPECT_EQ(results[0].tokens, e["tokens"].get<std::vector<int>>()) << clip << " timestamps=" << timestamps;
+      EXPECT_EQ(results[0].tokens, e["tokens"].get<std::vector<int>>())
+          << clip << " timestamps=" << timestamps;
       EXPECT_NEAR(results[0].no_speech_prob, e["no_speech_prob"].get<float>(), 2e-3f) << clip;
     }
   }

@@ -13,9 +13,10 @@ namespace fs = std::filesystem;
 namespace {
 
 void add_common(CLI::App* cmd, CommonOptions* c) {
-  cmd->add_option("-m,--model", c->model,
-                  "Model directory (CTranslate2 format, as faster-whisper uses), or the name of one installed "
-                  "by setup: tiny.en, base")
+  cmd->add_option(
+         "-m,--model", c->model,
+         "Model directory (CTranslate2 format, as faster-whisper uses), or the name of one installed "
+         "by setup: tiny.en, base")
       ->capture_default_str();
   cmd->add_option("-t,--threads", c->threads, "Compute threads; 0 uses every core")
       ->check(CLI::Range(0, 256))
@@ -55,7 +56,8 @@ int parse_command_line(int argc, char** argv, ParsedCommand* out) {
   auto* tr = app.add_subcommand("transcribe", "Transcribe (or translate) audio files");
   auto& t = out->transcribe;
   add_common(tr, &out->common);
-  tr->add_option("inputs", t.inputs, "Audio or video files (wav, flac, mp3, ogg/opus, m4a, webm, ...); - reads stdin")
+  tr->add_option("inputs", t.inputs,
+                 "Audio or video files (wav, flac, mp3, ogg/opus, m4a, webm, ...); - reads stdin")
       ->required();
   tr->add_option("-l,--language", t.language,
                  "Spoken language code (en, de, fr, ...), or auto to detect it (multilingual models)")
@@ -74,7 +76,8 @@ int parse_command_line(int argc, char** argv, ParsedCommand* out) {
   tr->add_option("--best-of", t.best_of, "Candidates sampled at temperatures above 0")
       ->check(CLI::Range(1, 64))
       ->capture_default_str();
-  tr->add_option("--patience", t.patience, "Beam search patience: finish after beam-size x patience candidates")
+  tr->add_option("--patience", t.patience,
+                 "Beam search patience: finish after beam-size x patience candidates")
       ->check(CLI::Range(0.01f, 100.0f))
       ->capture_default_str();
   tr->add_option("--length-penalty", t.length_penalty,
@@ -93,21 +96,25 @@ int parse_command_line(int argc, char** argv, ParsedCommand* out) {
   tr->add_option("--logprob-threshold", t.logprob_threshold,
                  "Fall back when the average log-probability is below this")
       ->capture_default_str();
-  tr->add_option("--no-speech-threshold", t.no_speech_threshold,
-                 "Skip a window when its no-speech probability is above this and its log-prob is low (0 disables)")
+  tr->add_option(
+        "--no-speech-threshold", t.no_speech_threshold,
+        "Skip a window when its no-speech probability is above this and its log-prob is low (0 disables)")
       ->capture_default_str();
   tr->add_option("--condition-on-previous-text", t.condition_on_previous_text,
                  "Prompt each window with the text before it (true/false)")
       ->capture_default_str();
-  tr->add_option("--prompt", t.prompt, "Initial prompt: vocabulary, spelling or style to steer the first window");
+  tr->add_option("--prompt", t.prompt,
+                 "Initial prompt: vocabulary, spelling or style to steer the first window");
   tr->add_flag("--without-timestamps", t.without_timestamps, "Decode text only, no timestamp tokens");
   tr->add_option("--seed", t.seed, "Random seed for sampling at temperatures above 0")->capture_default_str();
   tr->add_flag("-q,--quiet", t.quiet, "No progress line and no per-file messages on stderr");
   tr->add_flag("-v,--verbose", t.verbose, "Print each segment on stderr as it is decoded");
-  tr->add_flag("--timings", t.timings,
-               "Print a JSON line of stage timings per input on stderr (model load, audio, mel, encoder, decoder)");
+  tr->add_flag(
+      "--timings", t.timings,
+      "Print a JSON line of stage timings per input on stderr (model load, audio, mel, encoder, decoder)");
 
-  auto* be = app.add_subcommand("bench", "Time each stage (load, audio, mel, encoder, decoder) over repeated runs");
+  auto* be =
+      app.add_subcommand("bench", "Time each stage (load, audio, mel, encoder, decoder) over repeated runs");
   auto& b = out->bench;
   add_common(be, &out->common);
   be->add_option("input", b.input, "Audio file to transcribe")->required();

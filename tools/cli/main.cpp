@@ -68,13 +68,15 @@ int run_transcribe(const ParsedCommand& cmd, const char* argv0) {
   double load_ms = 0;
   try {
     model = wisp::Model(resolve_model_path(cmd.common.model, argv0), cmd.common.threads);
-    load_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - load_start).count();
+    load_ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - load_start).count();
   } catch (const wisp::Exception& e) {
     std::cerr << "wisp: cannot load model: " << e.what() << "\n";
     return 1;
   }
   if (t.task == "translate" && !model.multilingual()) {
-    std::cerr << "wisp: model '" << cmd.common.model << "' is English-only and cannot translate; use a multilingual model\n";
+    std::cerr << "wisp: model '" << cmd.common.model
+              << "' is English-only and cannot translate; use a multilingual model\n";
     return 2;
   }
   wisp::Context ctx(model);
@@ -110,12 +112,13 @@ int run_transcribe(const ParsedCommand& cmd, const char* argv0) {
       if (progress.enabled) std::fprintf(stderr, "\r\033[K");
       if (t.timings) {
         const wisp_timings tm = result.timings();
-        std::fprintf(stderr,
-                     "wisp-timings {\"input\": \"%s\", \"duration_s\": %.3f, \"load_ms\": %.1f, \"audio_ms\": %.1f, "
-                     "\"mel_ms\": %.1f, \"encoder_ms\": %.1f, \"decoder_ms\": %.1f, \"total_ms\": %.1f, "
-                     "\"windows\": %d, \"tokens\": %d}\n",
-                     progress.name.c_str(), result.duration(), load_ms, tm.load_audio_ms, tm.mel_ms, tm.encoder_ms,
-                     tm.decoder_ms, tm.total_ms, tm.n_windows, tm.n_tokens);
+        std::fprintf(
+            stderr,
+            "wisp-timings {\"input\": \"%s\", \"duration_s\": %.3f, \"load_ms\": %.1f, \"audio_ms\": %.1f, "
+            "\"mel_ms\": %.1f, \"encoder_ms\": %.1f, \"decoder_ms\": %.1f, \"total_ms\": %.1f, "
+            "\"windows\": %d, \"tokens\": %d}\n",
+            progress.name.c_str(), result.duration(), load_ms, tm.load_audio_ms, tm.mel_ms, tm.encoder_ms,
+            tm.decoder_ms, tm.total_ms, tm.n_windows, tm.n_tokens);
       }
       for (const std::string& f : formats_of(t.output_format)) {
         const std::string text = result.format(f);
@@ -182,8 +185,8 @@ int run_bench(const ParsedCommand& cmd, const char* argv0) {
     std::cerr << "wisp bench: " << e.what() << "\n";
     return 1;
   }
-  std::printf("wisp %s bench: %s, model %s, %d thread(s), beam %d, %d runs (+1 warm-up), medians\n", wisp_version(),
-              b.input.c_str(), path.c_str(), cmd.common.threads, b.beam_size, b.runs);
+  std::printf("wisp %s bench: %s, model %s, %d thread(s), beam %d, %d runs (+1 warm-up), medians\n",
+              wisp_version(), b.input.c_str(), path.c_str(), cmd.common.threads, b.beam_size, b.runs);
   std::printf("audio: %.2f s, %d window(s), %d output tokens\n\n", duration, windows, tokens);
   std::printf("| stage          | median ms |\n|----------------|-----------|\n");
   std::printf("| model load     | %9.1f |\n", median(load));

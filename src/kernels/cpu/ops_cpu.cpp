@@ -1,5 +1,6 @@
 // Fast CPU kernels: GEMM from OpenBLAS (OpenMP build), element-wise loops written so the compiler
-// vectorises them, rows spread over OpenMP threads. Checked against kernels/ref by tests/unit/test_kernels.cpp.
+// vectorises them, rows spread over OpenMP threads. Checked against kernels/ref by
+// tests/unit/test_kernels.cpp.
 #include <cblas.h>
 #include <immintrin.h>
 #include <omp.h>
@@ -17,7 +18,8 @@ namespace wisp::kernels {
 namespace {
 
 int g_threads = 1;
-constexpr int kFewRows = 8;  // below this many rows, linear() streams the weights itself (see linear_few_rows)
+constexpr int kFewRows =
+    8;  // below this many rows, linear() streams the weights itself (see linear_few_rows)
 
 // exp(x) for x <= 0 (what softmax and erf need), relative error ~2e-7: range reduction to
 // 2^n · e^r with |r| <= ln2/2 and a degree-6 polynomial. Branch-free so loops vectorise.
@@ -70,7 +72,8 @@ inline __m256 exp256_nonpos(__m256 x_in) {
 inline __m256 erf256(__m256 x) {
   const __m256 sign = _mm256_and_ps(x, _mm256_set1_ps(-0.0f));
   const __m256 a = _mm256_andnot_ps(_mm256_set1_ps(-0.0f), x);
-  const __m256 t = _mm256_div_ps(_mm256_set1_ps(1.0f), _mm256_fmadd_ps(_mm256_set1_ps(0.3275911f), a, _mm256_set1_ps(1.0f)));
+  const __m256 t = _mm256_div_ps(_mm256_set1_ps(1.0f),
+                                 _mm256_fmadd_ps(_mm256_set1_ps(0.3275911f), a, _mm256_set1_ps(1.0f)));
   __m256 poly = _mm256_fmadd_ps(_mm256_set1_ps(1.061405429f), t, _mm256_set1_ps(-1.453152027f));
   poly = _mm256_fmadd_ps(poly, t, _mm256_set1_ps(1.421413741f));
   poly = _mm256_fmadd_ps(poly, t, _mm256_set1_ps(-0.284496736f));
@@ -105,10 +108,10 @@ void set_num_threads(int n) {
 
 int num_threads() { return g_threads; }
 
-void gemm(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const float* A, int lda, const float* B,
-          int ldb, float beta, float* C, int ldc) {
-  cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, M, N, K,
-              alpha, A, lda, B, ldb, beta, C, ldc);
+void gemm(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const float* A, int lda,
+          const float* B, int ldb, float beta, float* C, int ldc) {
+  cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, M, N,
+              K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
 namespace {
@@ -117,7 +120,7 @@ namespace {
 // matrix before multiplying, which for the (51865 × D) output projection costs more than the product;
 // here each weight row is streamed once and dotted with every x row while it sits in L1.
 void linear_few_rows(const float* x, int M, int K, const float* W, const float* b, int N, float* y) {
-#pragma omp parallel for schedule(static) if (static_cast<int64_t>(N) * K > (1 << 15))
+#pragma omp parallel for schedule(static) if (static_cast <int64_t>(N) * K > (1 << 15))
   for (int n = 0; n < N; ++n) {
     const float* w = W + static_cast<size_t>(n) * K;
     for (int m = 0; m < M; ++m) {
@@ -134,7 +137,7 @@ void linear_few_rows(const float* x, int M, int K, const float* W, const float* 
 // multiplied into all M accumulators, so the weights stream through exactly once.
 template <int M>
 void linear_f16_rows(const float* x, int K, const uint16_t* W, const float* b, int N, float* y, int ldy) {
-#pragma omp parallel for schedule(static) if (static_cast<int64_t>(N) * K > (1 << 15))
+#pragma omp parallel for schedule(static) if (static_cast <int64_t>(N) * K > (1 << 15))
   for (int n = 0; n < N; ++n) {
     const uint16_t* w = W + static_cast<size_t>(n) * K;
     __m256 acc[M];
@@ -142,7 +145,8 @@ void linear_f16_rows(const float* x, int K, const uint16_t* W, const float* b, i
     int k = 0;
     for (; k + 8 <= K; k += 8) {
       const __m256 wv = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w + k)));
-      for (int m = 0; m < M; ++m) acc[m] = _mm256_fmadd_ps(_mm256_loadu_ps(x + static_cast<size_t>(m) * K + k), wv, acc[m]);
+      for (int m = 0; m < M; ++m)
+        acc[m] = _mm256_fmadd_ps(_mm256_loadu_ps(x + static_cast<size_t>(m) * K + k), wv, acc[m]);
     }
     for (int m = 0; m < M; ++m) {
       float sum = hsum(acc[m]);
@@ -152,7 +156,6 @@ void linear_f16_rows(const float* x, int K, const uint16_t* W, const float* b, i
   }
 }
 
-
 // The same with AVX-512: 16 lanes per FMA, chosen at run time when the CPU has it.
 // (GCC 12's AVX-512 headers start some intrinsics from _mm512_undefined_*, which -Wmaybe-uninitialized
 // wrongly reports; silenced for this function only.)
@@ -161,7 +164,7 @@ void linear_f16_rows(const float* x, int K, const uint16_t* W, const float* b, i
 template <int M>
 __attribute__((target("avx512f,avx512bw,avx512vl,f16c,fma"))) void linear_f16_rows_avx512(
     const float* x, int K, const uint16_t* W, const float* b, int N, float* y, int ldy) {
-#pragma omp parallel for schedule(static) if (static_cast<int64_t>(N) * K > (1 << 15))
+#pragma omp parallel for schedule(static) if (static_cast <int64_t>(N) * K > (1 << 15))
   for (int n = 0; n < N; ++n) {
     const uint16_t* w = W + static_cast<size_t>(n) * K;
     __m512 acc[M];
@@ -196,9 +199,10 @@ LinearF16Rows pick_linear_f16_rows() {
 
 void linear_f16(const float* x, int M, int K, const uint16_t* W, const float* b, int N, float* y) {
   // Rows in blocks of up to 8 (templated so the accumulators stay in registers).
-  static const LinearF16Rows kernels[kFewRows] = {
-      pick_linear_f16_rows<1>(), pick_linear_f16_rows<2>(), pick_linear_f16_rows<3>(), pick_linear_f16_rows<4>(),
-      pick_linear_f16_rows<5>(), pick_linear_f16_rows<6>(), pick_linear_f16_rows<7>(), pick_linear_f16_rows<8>()};
+  static const LinearF16Rows kernels[kFewRows] = {pick_linear_f16_rows<1>(), pick_linear_f16_rows<2>(),
+                                                  pick_linear_f16_rows<3>(), pick_linear_f16_rows<4>(),
+                                                  pick_linear_f16_rows<5>(), pick_linear_f16_rows<6>(),
+                                                  pick_linear_f16_rows<7>(), pick_linear_f16_rows<8>()};
   for (int m0 = 0; m0 < M; m0 += kFewRows) {
     const int rows = std::min(kFewRows, M - m0);
     kernels[rows - 1](x + static_cast<size_t>(m0) * K, K, W, b, N, y + static_cast<size_t>(m0) * N, N);
@@ -238,7 +242,8 @@ void gelu(float* x, size_t n) {
   for (int64_t i = 0; i < n8; i += 8) {
     const __m256 v = _mm256_loadu_ps(x + i);
     const __m256 e = erf256(_mm256_mul_ps(v, _mm256_set1_ps(0.70710678118654752f)));
-    _mm256_storeu_ps(x + i, _mm256_mul_ps(_mm256_mul_ps(_mm256_set1_ps(0.5f), v), _mm256_add_ps(_mm256_set1_ps(1.0f), e)));
+    _mm256_storeu_ps(
+        x + i, _mm256_mul_ps(_mm256_mul_ps(_mm256_set1_ps(0.5f), v), _mm256_add_ps(_mm256_set1_ps(1.0f), e)));
   }
   for (int64_t i = n8; i < nn; ++i) x[i] = 0.5f * x[i] * (1.0f + erf_fast(x[i] * 0.70710678118654752f));
 }
@@ -280,7 +285,8 @@ float log_sum_exp(const float* x, int n) {
   if (mx == -INFINITY) return -INFINITY;
   const __m256 vmx = _mm256_set1_ps(mx);
   __m256 vsum = _mm256_setzero_ps();
-  for (j = 0; j + 8 <= n; j += 8) vsum = _mm256_add_ps(vsum, exp256_nonpos(_mm256_sub_ps(_mm256_loadu_ps(x + j), vmx)));
+  for (j = 0; j + 8 <= n; j += 8)
+    vsum = _mm256_add_ps(vsum, exp256_nonpos(_mm256_sub_ps(_mm256_loadu_ps(x + j), vmx)));
   float sum = hsum(vsum);
   for (; j < n; ++j) sum += exp_nonpos(x[j] - mx);
   return mx + std::log(sum);

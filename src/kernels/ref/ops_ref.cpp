@@ -7,8 +7,8 @@
 
 namespace wisp::kernels::ref {
 
-void gemm(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const float* A, int lda, const float* B,
-          int ldb, float beta, float* C, int ldc) {
+void gemm(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const float* A, int lda,
+          const float* B, int ldb, float beta, float* C, int ldc) {
   for (int i = 0; i < M; ++i)
     for (int j = 0; j < N; ++j) {
       double acc = 0.0;
@@ -32,9 +32,12 @@ void linear(const float* x, int M, int K, const float* W, const float* b, int N,
 static float half_to_float_ref(uint16_t h) {
   const int sign = (h >> 15) & 1, exp = (h >> 10) & 0x1f, mant = h & 0x3ff;
   double v;
-  if (exp == 0) v = std::ldexp(mant, -24);
-  else if (exp == 31) v = mant ? NAN : INFINITY;
-  else v = std::ldexp(1024 + mant, exp - 25);
+  if (exp == 0)
+    v = std::ldexp(mant, -24);
+  else if (exp == 31)
+    v = mant ? NAN : INFINITY;
+  else
+    v = std::ldexp(1024 + mant, exp - 25);
   return static_cast<float>(sign ? -v : v);
 }
 
@@ -52,12 +55,14 @@ void layer_norm(const float* x, int M, int N, const float* gamma, const float* b
     for (int j = 0; j < N; ++j) var += (x[i * N + j] - mean) * (x[i * N + j] - mean);
     var /= N;
     const double inv = 1.0 / std::sqrt(var + 1e-5);
-    for (int j = 0; j < N; ++j) y[i * N + j] = static_cast<float>((x[i * N + j] - mean) * inv * gamma[j] + beta[j]);
+    for (int j = 0; j < N; ++j)
+      y[i * N + j] = static_cast<float>((x[i * N + j] - mean) * inv * gamma[j] + beta[j]);
   }
 }
 
 void gelu(float* x, size_t n) {
-  for (size_t i = 0; i < n; ++i) x[i] = static_cast<float>(0.5 * x[i] * (1.0 + std::erf(x[i] / std::sqrt(2.0))));
+  for (size_t i = 0; i < n; ++i)
+    x[i] = static_cast<float>(0.5 * x[i] * (1.0 + std::erf(x[i] / std::sqrt(2.0))));
 }
 
 void softmax_rows(float* x, int M, int N) {
