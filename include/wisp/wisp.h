@@ -123,9 +123,10 @@ double wisp_result_duration(const wisp_result* result); /* seconds of audio */
 
 typedef struct wisp_timings {
   double load_audio_ms, mel_ms, encoder_ms, decoder_ms, total_ms;
-  int n_windows;      /* encoder runs */
-  int n_tokens;       /* tokens in the final segments */
-  int n_decode_steps; /* reserved */
+  int n_windows;       /* encoder runs */
+  int n_tokens;        /* tokens in the final segments */
+  int n_decode_steps;  /* decoder forward passes, every sequence of the batch at once */
+  int n_decode_passes; /* window decodings, temperature fallbacks included */
 } wisp_timings;
 wisp_timings wisp_result_timings(const wisp_result* result);
 

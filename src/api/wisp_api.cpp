@@ -171,6 +171,7 @@ wisp_status run_transcription(wisp_context* ctx, const wisp_transcribe_params* p
     result->timings.n_windows = st.n_windows;
     result->timings.n_tokens = st.n_tokens;
     result->timings.n_decode_steps = st.n_decode_steps;
+    result->timings.n_decode_passes = st.n_decode_passes;
     result->segments.resize(result->transcript.segments.size());
     for (size_t i = 0; i < result->segments.size(); ++i)
       fill_segment_view(result->transcript.segments[i], &result->segments[i]);

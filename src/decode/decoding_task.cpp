@@ -77,35 +77,49 @@ std::vector<DecodingResult> DecodingTask::run(int n_windows, const DecodingOptio
   for (int s = 0; s < n_seq; ++s) seq_window[s] = s / group;
   std::vector<float> sum_logprobs(n_seq, 0.0f), no_speech(n_windows, 0.0f);
   std::vector<int> source, step_tokens;
-  decoder_.reset(n_seq);
+  const int D = model_.dims().n_text_state;
+  logits_.resize(static_cast<size_t>(n_seq) * V);
+  last_hidden_.resize(static_cast<size_t>(n_seq) * D);
 
-  int offset = 0;
-  for (int i = 0; i < o.sample_len; ++i) {
-    // The first step feeds the whole initial sequence; later steps only the newest token.
-    const int L = (i == 0) ? sample_begin : 1;
-    step_tokens.resize(static_cast<size_t>(n_seq) * L);
-    for (int s = 0; s < n_seq; ++s)
-      std::copy(tokens[s].end() - L, tokens[s].end(),
-                step_tokens.begin() + static_cast<std::ptrdiff_t>(s) * L);
-    const float* hidden = decoder_.forward(step_tokens.data(), L, offset, seq_window.data());
-    const int D = model_.dims().n_text_state;
-    logits_.resize(static_cast<size_t>(n_seq) * V);
-    if (i == 0) {
-      // no-speech probability from the logits at <|startoftranscript|>, once per window.
-      std::vector<float> sot_logits(V), lp;
-      for (int w = 0; w < n_windows; ++w) {
-        decoder_.logits(hidden + (static_cast<size_t>(w) * group * L + sot_index) * D, 1, sot_logits.data());
-        log_softmax(sot_logits.data(), V, lp);
-        no_speech[w] = tok.no_speech() >= 0 ? std::exp(lp[tok.no_speech()]) : 0.0f;
-      }
+  // Prompt step: every sequence of a window starts from the same tokens, so the prompt runs once per window
+  // (n_windows rows, not n_windows × group) and its cache rows and logits are then copied to the group.
+  {
+    std::vector<int> window_ids(n_windows);
+    step_tokens.clear();
+    for (int w = 0; w < n_windows; ++w) {
+      window_ids[w] = w;
+      step_tokens.insert(step_tokens.end(), init.begin(), init.end());
     }
-    // One GEMM for every sequence's last position: the (V, D) projection is read once per step.
-    last_hidden_.resize(static_cast<size_t>(n_seq) * D);
-    for (int s = 0; s < n_seq; ++s)
-      std::copy_n(hidden + (static_cast<size_t>(s) * L + L - 1) * D, D,
-                  last_hidden_.begin() + static_cast<std::ptrdiff_t>(s) * D);
-    decoder_.logits(last_hidden_.data(), n_seq, logits_.data());
-    offset += L;
+    decoder_.reset(n_windows);
+    const float* hidden = decoder_.forward(step_tokens.data(), sample_begin, 0, window_ids.data());
+    std::vector<float> lp;
+    for (int w = 0; w < n_windows; ++w) {
+      // no-speech probability from the logits at <|startoftranscript|>
+      decoder_.logits(hidden + (static_cast<size_t>(w) * sample_begin + sot_index) * D, 1, logits_.data());
+      log_softmax(logits_.data(), V, lp);
+      no_speech[w] = tok.no_speech() >= 0 ? std::exp(lp[tok.no_speech()]) : 0.0f;
+      std::copy_n(hidden + (static_cast<size_t>(w) * sample_begin + sample_begin - 1) * D, D,
+                  last_hidden_.begin() + static_cast<std::ptrdiff_t>(w) * D);
+    }
+    decoder_.logits(last_hidden_.data(), n_windows, logits_.data());
+    for (int s = n_seq - 1; s >= 0; --s)  // window w's logits to rows w·group ... (downwards: no overlap)
+      std::copy_n(logits_.begin() + static_cast<std::ptrdiff_t>(s / group) * V, V,
+                  logits_.begin() + static_cast<std::ptrdiff_t>(s) * V);
+    decoder_.expand(group, sample_begin);
+  }
+
+  int offset = sample_begin;
+  steps_ = 1;
+  for (int i = 0; i < o.sample_len; ++i) {
+    if (i > 0) {
+      // One new token per sequence; one GEMM for all of them, so the (V, D) projection is read once per step.
+      step_tokens.resize(n_seq);
+      for (int s = 0; s < n_seq; ++s) step_tokens[s] = tokens[s].back();
+      const float* hidden = decoder_.forward(step_tokens.data(), 1, offset, seq_window.data());
+      decoder_.logits(hidden, n_seq, logits_.data());
+      offset += 1;
+      ++steps_;
+    }
 
     LogitBatch batch{logits_.data(), n_seq, V, &tokens, sample_begin};
     for (const auto& f : filters) f->apply(batch);

@@ -22,6 +22,9 @@ class DecodingTask {
   // The decoder already holds the audio of `n_windows` windows (Decoder::set_audio).
   std::vector<DecodingResult> run(int n_windows, const DecodingOptions& options);
 
+  // Decoder forward passes made by the last run() (the prompt pass included).
+  int last_steps() const { return steps_; }
+
  private:
   std::vector<int> initial_tokens(const DecodingOptions& o, int* sot_index) const;
   std::vector<int> suppress_ids() const;
@@ -30,6 +33,7 @@ class DecodingTask {
   nn::Decoder& decoder_;
   std::mt19937& rng_;
   std::vector<float> logits_, last_hidden_;
+  int steps_ = 0;
 };
 
 // Ranks candidates by length-normalised log-prob (openai's MaximumLikelihoodRanker); returns the index.

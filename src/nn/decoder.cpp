@@ -133,6 +133,18 @@ void Decoder::logits(const float* hidden, int n, float* out) {
     kernels::linear(hidden, n, D_, w.proj, nullptr, V, out);
 }
 
+void Decoder::expand(int group, int length) {
+  const int old_batch = batch_;
+  reset(old_batch * group);  // resize keeps the old rows at the front
+  const size_t row = static_cast<size_t>(n_ctx_) * D_, used = static_cast<size_t>(length) * D_;
+  for (auto* caches : {&self_k_, &self_v_})
+    for (auto& cache : *caches)
+      for (int r = batch_ - 1; r > 0; --r)  // downwards: a source row is read before it is overwritten
+        if (r / group != r)
+          std::memcpy(cache.data() + r * row, cache.data() + static_cast<size_t>(r / group) * row,
+                      sizeof(float) * used);
+}
+
 void Decoder::reorder_cache(const std::vector<int>& src, int length) {
   const size_t row = static_cast<size_t>(n_ctx_) * D_, used = static_cast<size_t>(length) * D_;
   for (auto* caches : {&self_k_, &self_v_})

@@ -29,6 +29,10 @@ class Decoder {
   // logits(n, V) = hidden(n, D) · Embeddingᵀ
   void logits(const float* hidden, int n, float* out);
 
+  // Grows the batch `group`-fold: new row r takes old row r / group's cache (first `length` positions).
+  // Used after running a shared prompt once per window.
+  void expand(int group, int length);
+
   // Beam search: new cache row b becomes old row src[b], for the first `length` positions.
   void reorder_cache(const std::vector<int>& src, int length);
 

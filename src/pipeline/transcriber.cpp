@@ -51,7 +51,11 @@ decode::DecodingResult Transcriber::decode_with_fallback(const TranscribeOptions
     d.temperature = temperature;
     const auto t0 = Clock::now();
     result = task.run(1, d)[0];
-    if (t) t->decoder_ms += ms_since(t0);
+    if (t) {
+      t->decoder_ms += ms_since(t0);
+      t->n_decode_steps += task.last_steps();
+      t->n_decode_passes++;
+    }
     bool needs_fallback = false;
     if (o.compression_ratio_threshold && result.compression_ratio > *o.compression_ratio_threshold)
       needs_fallback = true;  // too repetitive

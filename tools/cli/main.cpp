@@ -154,8 +154,8 @@ int run_bench(const ParsedCommand& cmd, const char* argv0) {
   const BenchCommand& b = cmd.bench;
   const std::string path = resolve_model_path(cmd.common.model, argv0);
   using Clock = std::chrono::steady_clock;
-  std::vector<double> load, audio, mel, enc, dec, total, rtf, ms_per_token;
-  int tokens = 0, windows = 0;
+  std::vector<double> load, audio, mel, enc, dec, total, rtf, ms_per_token, ms_per_step;
+  int tokens = 0, windows = 0, steps = 0, passes = 0;
   double duration = 0;
   try {
     for (int run = 0; run <= b.runs; ++run) {  // run 0 is a warm-up, not counted
@@ -179,7 +179,10 @@ int run_bench(const ParsedCommand& cmd, const char* argv0) {
       rtf.push_back(duration / (tm.total_ms / 1000.0));
       tokens = tm.n_tokens;
       windows = tm.n_windows;
+      steps = tm.n_decode_steps;
+      passes = tm.n_decode_passes;
       ms_per_token.push_back(tm.n_tokens ? tm.decoder_ms / tm.n_tokens : 0.0);
+      ms_per_step.push_back(tm.n_decode_steps ? tm.decoder_ms / tm.n_decode_steps : 0.0);
     }
   } catch (const wisp::Exception& e) {
     std::cerr << "wisp bench: " << e.what() << "\n";
@@ -187,14 +190,19 @@ int run_bench(const ParsedCommand& cmd, const char* argv0) {
   }
   std::printf("wisp %s bench: %s, model %s, %d thread(s), beam %d, %d runs (+1 warm-up), medians\n",
               wisp_version(), b.input.c_str(), path.c_str(), cmd.common.threads, b.beam_size, b.runs);
-  std::printf("audio: %.2f s, %d window(s), %d output tokens\n\n", duration, windows, tokens);
+  std::printf(
+      "audio: %.2f s, %d window(s) encoded, %d decoding pass(es) with fallbacks, %d decoder steps, "
+      "%d output tokens\n\n",
+      duration, windows, passes, steps, tokens);
   std::printf("| stage          | median ms |\n|----------------|-----------|\n");
   std::printf("| model load     | %9.1f |\n", median(load));
   std::printf("| audio decode   | %9.1f |\n", median(audio));
   std::printf("| mel            | %9.1f |\n", median(mel));
   std::printf("| encoder        | %9.1f |\n", median(enc));
   std::printf("| decoder        | %9.1f |\n", median(dec));
-  std::printf("| ms per token   | %9.2f |\n", median(ms_per_token));
+  std::printf("| ms per token   | %9.2f |  (decoder ms / output tokens)\n", median(ms_per_token));
+  std::printf("| ms per step    | %9.2f |  (decoder ms / forward passes of all beams)\n",
+              median(ms_per_step));
   std::printf("| total (no load)| %9.1f |\n", median(total));
   std::printf("\nrealtime factor (audio s / total s, load excluded): %.1fx\n", median(rtf));
   return 0;
