@@ -94,17 +94,22 @@ def main():
 
     ours_rtf = audio_s / statistics.median(ours)
     fw_rtf = audio_s / statistics.median(theirs)
-    ours_wer = wer([(refs[f], wisp_texts[f]) for f in files])
-    fw_wer = wer([(refs[f], fw_texts[f]) for f in files])
+    clips, long_form = files[:-1], files[-1:]
+    ours_wer = [wer([(refs[f], wisp_texts[f]) for f in fs]) for fs in (clips, long_form)]
+    fw_wer = [wer([(refs[f], fw_texts[f]) for f in fs]) for fs in (clips, long_form)]
     same = sum(wisp_texts[f].strip() == fw_texts[f].strip() for f in files)
     print(f"\n{len(files)} files, {audio_s:.1f} s of audio; model {os.path.basename(os.path.normpath(args.model))}, "
           f"{args.threads} threads, beam {args.beam_size}, fallback 0.0-1.0; faster-whisper compute {args.compute_type}")
-    print("| engine         | realtime factor | WER    | model load |")
-    print("|----------------|-----------------|--------|------------|")
-    print(f"| wisp           | {ours_rtf:13.1f}x | {ours_wer * 100:5.2f}% | {wisp_load:8.2f} s |")
-    print(f"| faster-whisper | {fw_rtf:13.1f}x | {fw_wer * 100:5.2f}% | {fw_load:8.2f} s |")
+    print("| engine         | realtime factor | WER, 9 clips | WER, long form | model load |")
+    print("|----------------|-----------------|--------------|----------------|------------|")
+    for name, rtf, w, load in (("wisp", ours_rtf, ours_wer, wisp_load), ("faster-whisper", fw_rtf, fw_wer, fw_load)):
+        print(f"| {name:14} | {rtf:14.1f}x | {w[0] * 100:11.2f}% | {w[1] * 100:13.2f}% | {load:8.2f} s |")
     print(f"speed ratio wisp / faster-whisper: {ours_rtf / fw_rtf:.2f} (medians of {args.rounds} rounds, A B A B)")
     print(f"identical transcripts: {same}/{len(files)}")
+    for f in files:
+        if wisp_texts[f].strip() != fw_texts[f].strip():
+            print(f"  differs: {os.path.basename(f)}\n    wisp:           {wisp_texts[f].strip()}\n"
+                  f"    faster-whisper: {fw_texts[f].strip()}")
 
 
 if __name__ == "__main__":
