@@ -21,17 +21,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "e2e"))
-from common import AUDIO, manifest, wer  # noqa: E402
-
-
-def make_long_form(rows, path):
-    inputs, filters = [], []
-    for i, (f, _) in enumerate(rows * 2):
-        inputs += ["-i", f]
-        filters.append(f"[{i}:a]aresample=16000,aformat=channel_layouts=mono,apad=pad_dur=2[a{i}]")
-    n = len(rows) * 2
-    graph = ";".join(filters) + ";" + "".join(f"[a{i}]" for i in range(n)) + f"concat=n={n}:v=0:a=1[out]"
-    subprocess.run(["ffmpeg", "-v", "error", "-y", *inputs, "-filter_complex", graph, "-map", "[out]", path], check=True)
+from common import AUDIO, make_long_form, manifest, wer  # noqa: E402
 
 
 def run_wisp(wisp, model, files, threads, beam, out_dir):
@@ -73,9 +63,8 @@ def main():
     rows = [(os.path.join(AUDIO, a), ref) for a, lang, ref in manifest() if lang == "en"]
     with tempfile.TemporaryDirectory() as tmp:
         long_wav = os.path.join(tmp, "long_form.wav")
-        make_long_form(rows, long_wav)
         refs = {f: ref for f, ref in rows}
-        refs[long_wav] = " ".join(ref for _, ref in rows * 2)
+        refs[long_wav] = make_long_form(rows, long_wav)
         files = [f for f, _ in rows] + [long_wav]
         audio_s = sum(len(decode_audio(f)) / 16000.0 for f in files)
 

@@ -15,27 +15,13 @@ void fill_neg_inf(float* row, int from, int to) {
   for (int i = std::max(from, 0); i < to; ++i) row[i] = kNegInf;
 }
 
-class SuppressBlank final : public LogitFilter {
- public:
-  explicit SuppressBlank(std::vector<int> ids) : ids_(std::move(ids)) {}
-  void apply(const LogitBatch& b) const override {
-    for (int s = 0; s < b.n_seq; ++s) {
-      if (static_cast<int>((*b.tokens)[s].size()) != b.sample_begin) continue;
-      float* row = b.logits + static_cast<size_t>(s) * b.n_vocab;
-      for (int id : ids_)
-        if (id >= 0 && id < b.n_vocab) row[id] = kNegInf;
-    }
-  }
-
- private:
-  std::vector<int> ids_;
-};
-
+// Forbids `ids` everywhere, or (only_first) at the first sampled position only.
 class SuppressTokens final : public LogitFilter {
  public:
-  explicit SuppressTokens(std::vector<int> ids) : ids_(std::move(ids)) {}
+  SuppressTokens(std::vector<int> ids, bool only_first) : ids_(std::move(ids)), only_first_(only_first) {}
   void apply(const LogitBatch& b) const override {
     for (int s = 0; s < b.n_seq; ++s) {
+      if (only_first_ && static_cast<int>((*b.tokens)[s].size()) != b.sample_begin) continue;
       float* row = b.logits + static_cast<size_t>(s) * b.n_vocab;
       for (int id : ids_)
         if (id >= 0 && id < b.n_vocab) row[id] = kNegInf;
@@ -44,6 +30,7 @@ class SuppressTokens final : public LogitFilter {
 
  private:
   std::vector<int> ids_;
+  bool only_first_;
 };
 
 class TimestampRules final : public LogitFilter {
@@ -97,10 +84,10 @@ class TimestampRules final : public LogitFilter {
 }  // namespace
 
 std::unique_ptr<LogitFilter> make_suppress_blank(std::vector<int> ids) {
-  return std::make_unique<SuppressBlank>(std::move(ids));
+  return std::make_unique<SuppressTokens>(std::move(ids), /*only_first=*/true);
 }
 std::unique_ptr<LogitFilter> make_suppress_tokens(std::vector<int> ids) {
-  return std::make_unique<SuppressTokens>(std::move(ids));
+  return std::make_unique<SuppressTokens>(std::move(ids), /*only_first=*/false);
 }
 std::unique_ptr<LogitFilter> make_timestamp_rules(int eot, int no_timestamps, int timestamp_begin,
                                                   int max_initial_timestamp_index) {

@@ -59,6 +59,20 @@ def wer(pairs):
     return errors / max(total, 1)
 
 
+def make_long_form(rows, path):
+    """Joins the clips of `rows` ((file, reference) pairs), each followed by 2 s of silence, twice over, into a
+    16 kHz mono wav at `path` (with the ffmpeg CLI). Returns the joined reference text."""
+    inputs, filters = [], []
+    for i, (f, _) in enumerate(rows * 2):
+        inputs += ["-i", f]
+        filters.append(f"[{i}:a]aresample=16000,aformat=channel_layouts=mono,apad=pad_dur=2[a{i}]")
+    n = len(rows) * 2
+    graph = ";".join(filters) + ";" + "".join(f"[a{i}]" for i in range(n)) + f"concat=n={n}:v=0:a=1[out]"
+    subprocess.run(["ffmpeg", "-v", "error", "-y", *inputs, "-filter_complex", graph, "-map", "[out]", path],
+                   check=True)
+    return " ".join(ref for _, ref in rows * 2)
+
+
 def transcribe_json(files, out_dir, *extra):
     """Transcribes `files` in one CLI run, returns {file: parsed json}."""
     p = run_wisp("transcribe", "-q", "-f", "json", "-o", out_dir, *extra, *files)

@@ -2,25 +2,16 @@
 phrase loops, segments covering the audio, and a word error rate no worse than faster-whisper's on the same
 file and weights. (tiny.en drops some of the quiet FLEURS clips in this mix; faster-whisper drops the same.)"""
 import os
-import subprocess
 import tempfile
 
-from common import AUDIO, MODELS, Checks, manifest, normalize, transcribe_json, word_errors
+from common import AUDIO, MODELS, Checks, make_long_form, manifest, normalize, transcribe_json, word_errors
 
 c = Checks("e2e long form")
 rows = [(os.path.join(AUDIO, a), ref) for a, lang, ref in manifest() if lang == "en"]
 
 with tempfile.TemporaryDirectory() as tmp:
-    # clip, 2 s silence, clip, ... — twice over, so the file runs past 90 s and crosses many windows
-    inputs, filters = [], []
-    for i, (f, _) in enumerate(rows * 2):
-        inputs += ["-i", f]
-        filters.append(f"[{i}:a]aresample=16000,aformat=channel_layouts=mono,apad=pad_dur=2[a{i}]")
-    n = len(rows) * 2
-    graph = ";".join(filters) + ";" + "".join(f"[a{i}]" for i in range(n)) + f"concat=n={n}:v=0:a=1[out]"
     long_wav = os.path.join(tmp, "long.wav")
-    subprocess.run(["ffmpeg", "-v", "error", "-y", *inputs, "-filter_complex", graph, "-map", "[out]", long_wav],
-                   check=True)
+    reference = make_long_form(rows, long_wav)
     res = transcribe_json([long_wav], tmp, "-m", os.path.join(MODELS, "tiny.en"))[long_wav]
     from faster_whisper import WhisperModel  # the peer, from tests/requirements.txt
 
@@ -45,7 +36,6 @@ c.check(not loop, "no repeated-phrase loops")
 texts = [s["text"].strip() for s in segs]
 c.check(not any(texts[i] == texts[i + 1] == texts[i + 2] for i in range(len(texts) - 2)), "no repeated segments")
 
-reference = " ".join(ref for _, ref in rows * 2)
 errors, total = word_errors(reference, res["text"])
 fw_errors, _ = word_errors(reference, fw_text)
 c.check(errors <= fw_errors * 1.05 + 2, f"long-form WER {errors / total * 100:.1f}% ({errors}/{total} words), "
