@@ -4,6 +4,7 @@
 // CTranslate2's detect_language — on every English clip of ../shared/audio.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -75,6 +76,20 @@ TEST(MelReference, FiltersMatchOpenaiFilterbank) {
   in.read(reinterpret_cast<char*>(expected.data()), sizeof(float) * expected.size());
   const std::vector<float> ours = audio::mel_filters(80);
   EXPECT_LT(max_abs_diff(ours.data(), expected.data(), expected.size()), 1e-6f);
+}
+
+// large-v3 uses 128 bins: every filter must cover some frequency bins, peaks ascending.
+TEST(MelReference, Filters128BinsAreWellFormed) {
+  const std::vector<float> f = audio::mel_filters(128);
+  ASSERT_EQ(f.size(), 128u * 201u);
+  int last_peak = -1;
+  for (int m = 0; m < 128; ++m) {
+    const float* row = f.data() + static_cast<size_t>(m) * 201;
+    const int peak = static_cast<int>(std::max_element(row, row + 201) - row);
+    EXPECT_GT(row[peak], 0.0f) << m;
+    EXPECT_GE(peak, last_peak) << m;
+    last_peak = peak;
+  }
 }
 
 TEST(EncoderReference, MatchesCTranslate2Encode) {

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -36,6 +37,24 @@ void on_progress(double fraction, void* user) {
 int on_segment_verbose(const wisp_segment* s, void*) {
   std::fprintf(stderr, "[%8.2f --> %8.2f]%s\n", s->start, s->end, s->text);
   return 1;
+}
+
+// A string as a JSON string literal body (quotes, backslashes and control characters escaped).
+std::string json_escape(const std::string& in) {
+  std::string out;
+  for (unsigned char c : in) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += static_cast<char>(c);
+    } else if (c < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof(buf), "\\u%04x", c);
+      out += buf;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
 }
 
 std::vector<std::string> formats_of(const std::string& f) {
@@ -105,7 +124,13 @@ int run_transcribe(const ParsedCommand& cmd, const char* argv0) {
   if (t.verbose && !t.quiet) p.on_segment = on_segment_verbose;
 
   int failures = 0;
+  std::set<std::string>
+      used_stems;  // two inputs named alike (a/x.wav, b/x.mp3) must not overwrite each other
   for (const std::string& input : t.inputs) {
+    std::string stem = input == "-" ? "stdin" : fs::path(input).stem().string();
+    for (int k = 1; used_stems.count(stem); ++k)
+      stem = fs::path(input).stem().string() + "-" + std::to_string(k);
+    used_stems.insert(stem);
     progress.name = input == "-" ? "stdin" : fs::path(input).filename().string();
     try {
       wisp::Result result = ctx.transcribe_file(input, p);
@@ -117,8 +142,8 @@ int run_transcribe(const ParsedCommand& cmd, const char* argv0) {
             "wisp-timings {\"input\": \"%s\", \"duration_s\": %.3f, \"load_ms\": %.1f, \"audio_ms\": %.1f, "
             "\"mel_ms\": %.1f, \"encoder_ms\": %.1f, \"decoder_ms\": %.1f, \"total_ms\": %.1f, "
             "\"windows\": %d, \"tokens\": %d}\n",
-            progress.name.c_str(), result.duration(), load_ms, tm.load_audio_ms, tm.mel_ms, tm.encoder_ms,
-            tm.decoder_ms, tm.total_ms, tm.n_windows, tm.n_tokens);
+            json_escape(progress.name).c_str(), result.duration(), load_ms, tm.load_audio_ms, tm.mel_ms,
+            tm.encoder_ms, tm.decoder_ms, tm.total_ms, tm.n_windows, tm.n_tokens);
       }
       for (const std::string& f : formats_of(t.output_format)) {
         const std::string text = result.format(f);
@@ -127,7 +152,6 @@ int run_transcribe(const ParsedCommand& cmd, const char* argv0) {
           if (!text.empty() && text.back() != '\n') std::cout << '\n';
           std::cout.flush();
         } else {
-          const std::string stem = input == "-" ? "stdin" : fs::path(input).stem().string();
           const fs::path out = fs::path(t.output_dir) / (stem + "." + f);
           std::ofstream os(out, std::ios::binary);
           os << text;
