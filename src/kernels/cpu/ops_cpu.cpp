@@ -156,16 +156,19 @@ void linear_f16_rows(const float* x, int K, const uint16_t* W, const float* b, i
   }
 }
 
-// The same with AVX-512: 16 lanes per FMA, chosen at run time when the CPU has it.
+// The same with AVX-512: 16 lanes per FMA, chosen at run time when the CPU has it. Output columns
+// [n0, n1) only: the OpenMP region lives in the caller, because an outlined parallel body does not
+// inherit this function's target attribute (clang rejects the AVX-512 code in it).
 // (GCC 12's AVX-512 headers start some intrinsics from _mm512_undefined_*, which -Wmaybe-uninitialized
 // wrongly reports; silenced for this function only.)
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 template <int M>
-__attribute__((target("avx512f,avx512bw,avx512vl,f16c,fma"))) void linear_f16_rows_avx512(
-    const float* x, int K, const uint16_t* W, const float* b, int N, float* y, int ldy) {
-#pragma omp parallel for schedule(static) if (static_cast <int64_t>(N) * K > (1 << 15))
-  for (int n = 0; n < N; ++n) {
+__attribute__((target("avx512f,avx512bw,avx512vl,f16c,fma"))) void linear_f16_cols_avx512(
+    const float* x, int K, const uint16_t* W, const float* b, int n0, int n1, float* y, int ldy) {
+  for (int n = n0; n < n1; ++n) {
     const uint16_t* w = W + static_cast<size_t>(n) * K;
     __m512 acc[M];
     for (int m = 0; m < M; ++m) acc[m] = _mm512_setzero_ps();
@@ -183,8 +186,21 @@ __attribute__((target("avx512f,avx512bw,avx512vl,f16c,fma"))) void linear_f16_ro
     }
   }
 }
-
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
+#endif
+
+template <int M>
+void linear_f16_rows_avx512(const float* x, int K, const uint16_t* W, const float* b, int N, float* y,
+                            int ldy) {
+#pragma omp parallel if (static_cast <int64_t>(N) * K > (1 << 15))
+  {
+    const int t = omp_get_thread_num(), nt = omp_get_num_threads();
+    const int n0 = static_cast<int>(static_cast<int64_t>(N) * t / nt);
+    const int n1 = static_cast<int>(static_cast<int64_t>(N) * (t + 1) / nt);
+    linear_f16_cols_avx512<M>(x, K, W, b, n0, n1, y, ldy);
+  }
+}
 
 using LinearF16Rows = void (*)(const float*, int, const uint16_t*, const float*, int, float*, int);
 
