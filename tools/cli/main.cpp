@@ -12,6 +12,7 @@
 #include <iostream>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "cli_options.h"
@@ -168,6 +169,22 @@ int run_transcribe(const ParsedCommand& cmd, const char* argv0) {
   return failures == 0 ? 0 : 1;
 }
 
+// "model name" from /proc/cpuinfo and the SIMD level the kernels will use, for the bench header.
+std::string machine_description() {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line, model = "unknown CPU";
+  while (std::getline(in, line))
+    if (line.rfind("model name", 0) == 0) {
+      model = line.substr(line.find(':') + 2);
+      break;
+    }
+  const char* isa = __builtin_cpu_supports("avx512f") ? "AVX-512"
+                    : __builtin_cpu_supports("avx2")  ? "AVX2"
+                                                      : "SSE";
+  return model + ", " + std::to_string(std::thread::hardware_concurrency()) +
+         " logical cores, kernels: " + isa;
+}
+
 double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   const size_t n = v.size();
@@ -214,6 +231,7 @@ int run_bench(const ParsedCommand& cmd, const char* argv0) {
   }
   std::printf("wisp %s bench: %s, model %s, %d thread(s), beam %d, %d runs (+1 warm-up), medians\n",
               wisp_version(), b.input.c_str(), path.c_str(), cmd.common.threads, b.beam_size, b.runs);
+  std::printf("machine: %s\n", machine_description().c_str());
   std::printf(
       "audio: %.2f s, %d window(s) encoded, %d decoding pass(es) with fallbacks, %d decoder steps, "
       "%d output tokens\n\n",
