@@ -6,6 +6,8 @@
 //   u32 n_aliases × { string alias | string target }
 // where string = u16 length (including a trailing NUL) + bytes, and dtype indexes
 // (float32, int8, int16, int32, float16, bfloat16). int8 weights come with "<name>_scale" (one per row).
+#include <immintrin.h>
+
 #include <cmath>
 #include <cstring>
 #include <filesystem>
@@ -95,6 +97,19 @@ Tensor convert(const unsigned char* p, DType dt, std::vector<int64_t> shape) {
   t.shape = std::move(shape);
   const size_t n = static_cast<size_t>(t.numel());
   t.data.resize(n);
+  if (dt == DType::F16) {
+    // The common case (CTranslate2 float16 models): 8 at a time with F16C, exact like half_to_float.
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8)
+      _mm256_storeu_ps(&t.data[i],
+                       _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 2 * i))));
+    for (; i < n; ++i) {
+      uint16_t v;
+      std::memcpy(&v, p + 2 * i, 2);
+      t.data[i] = half_to_float(v);
+    }
+    return t;
+  }
   for (size_t i = 0; i < n; ++i) {
     switch (dt) {
       case DType::F32:
