@@ -25,6 +25,22 @@ Norm norm(const WeightTable& w, const std::string& scope, int d) {
   return {w.get(scope + "/gamma", Shape{d}).data.data(), w.get(scope + "/beta", Shape{d}).data.data()};
 }
 
+SelfAttentionWeights self_attention(WeightTable& w, const std::string& scope, int d, bool keep_f16) {
+  return {norm(w, scope + "/layer_norm", d), linear(w, scope + "/linear_0", 3 * d, d, keep_f16),
+          linear(w, scope + "/linear_1", d, d, keep_f16)};
+}
+
+MlpWeights mlp(WeightTable& w, const std::string& scope, int d, bool keep_f16) {
+  const Tensor& up = w.get(scope + "/linear_0/weight");
+  if (up.shape.size() != 2)
+    throw Error(ErrorKind::Model, w.source() + ": variable '" + scope + "/linear_0/weight' has wrong shape " +
+                                      shape_to_string(up.shape) + "; expected [F, " + std::to_string(d) +
+                                      "]");
+  const int f = static_cast<int>(up.shape[0]);
+  return {norm(w, scope + "/layer_norm", d), linear(w, scope + "/linear_0", f, d, keep_f16),
+          linear(w, scope + "/linear_1", d, f, keep_f16)};
+}
+
 int count_layers(const WeightTable& w, const std::string& prefix) {
   int n = 0;
   while (w.has(prefix + std::to_string(n) + "/ffn/linear_0/weight")) ++n;
@@ -94,13 +110,8 @@ void WhisperModel::bind() {
   for (int i = 0; i < dims_.n_audio_layer; ++i) {
     const std::string s = "encoder/layer_" + std::to_string(i);
     EncoderLayer l;
-    l.attn_ln = norm(w, s + "/self_attention/layer_norm", D);
-    l.qkv = linear(w, s + "/self_attention/linear_0", 3 * D, D, false);
-    l.attn_out = linear(w, s + "/self_attention/linear_1", D, D, false);
-    l.mlp_ln = norm(w, s + "/ffn/layer_norm", D);
-    const int F = static_cast<int>(w.get(s + "/ffn/linear_0/weight").shape[0]);
-    l.fc1 = linear(w, s + "/ffn/linear_0", F, D, false);
-    l.fc2 = linear(w, s + "/ffn/linear_1", D, F, false);
+    l.attn = self_attention(w, s + "/self_attention", D, false);
+    l.mlp = mlp(w, s + "/ffn", D, false);
     encoder_.layers.push_back(l);
   }
   encoder_.ln_post = norm(w, "encoder/layer_norm", D);
@@ -110,17 +121,12 @@ void WhisperModel::bind() {
   for (int i = 0; i < dims_.n_text_layer; ++i) {
     const std::string s = "decoder/layer_" + std::to_string(i);
     DecoderLayer l;
-    l.self_ln = norm(w, s + "/self_attention/layer_norm", Dt);
-    l.self_qkv = linear(w, s + "/self_attention/linear_0", 3 * Dt, Dt, true);
-    l.self_out = linear(w, s + "/self_attention/linear_1", Dt, Dt, true);
+    l.self_attn = self_attention(w, s + "/self_attention", Dt, true);
     l.cross_ln = norm(w, s + "/attention/layer_norm", Dt);
     l.cross_q = linear(w, s + "/attention/linear_0", Dt, Dt, true);
     l.cross_kv = linear(w, s + "/attention/linear_1", 2 * Dt, Dt, true);
     l.cross_out = linear(w, s + "/attention/linear_2", Dt, Dt, true);
-    l.mlp_ln = norm(w, s + "/ffn/layer_norm", Dt);
-    const int F = static_cast<int>(w.get(s + "/ffn/linear_0/weight").shape[0]);
-    l.fc1 = linear(w, s + "/ffn/linear_0", F, Dt, true);
-    l.fc2 = linear(w, s + "/ffn/linear_1", Dt, F, true);
+    l.mlp = mlp(w, s + "/ffn", Dt, true);
     decoder_.layers.push_back(l);
   }
   decoder_.ln = norm(w, "decoder/layer_norm", Dt);

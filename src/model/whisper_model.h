@@ -40,24 +40,32 @@ struct Norm {
   const float* beta = nullptr;
 };
 
-struct EncoderLayer {
-  Norm attn_ln;
+// Pre-LayerNorm self-attention: x + out(attn(qkv(ln(x)))).
+struct SelfAttentionWeights {
+  Norm ln;
   Linear qkv;  // (3D, D): fused query, key, value
-  Linear attn_out;
-  Norm mlp_ln;
-  Linear fc1, fc2;
+  Linear out;  // (D, D)
+};
+
+// Pre-LayerNorm MLP: x + fc2(gelu(fc1(ln(x)))).
+struct MlpWeights {
+  Norm ln;
+  Linear fc1;  // (4D, D)
+  Linear fc2;  // (D, 4D)
+};
+
+struct EncoderLayer {
+  SelfAttentionWeights attn;
+  MlpWeights mlp;
 };
 
 struct DecoderLayer {
-  Norm self_ln;
-  Linear self_qkv;  // (3D, D)
-  Linear self_out;
+  SelfAttentionWeights self_attn;
   Norm cross_ln;
   Linear cross_q;   // (D, D)
   Linear cross_kv;  // (2D, D): key and value of the encoder output
   Linear cross_out;
-  Norm mlp_ln;
-  Linear fc1, fc2;
+  MlpWeights mlp;
 };
 
 struct EncoderWeights {

@@ -74,8 +74,8 @@ const float* Decoder::forward(const int* tokens, int L, int offset, const int* s
   for (size_t li = 0; li < w.layers.size(); ++li) {
     const DecoderLayer& l = w.layers[li];
     // Self-attention: append this step's K/V to the cache, attend causally over [0, offset + L).
-    kernels::layer_norm(x_.data(), BL, D, l.self_ln.gamma, l.self_ln.beta, h_.data());
-    apply(l.self_qkv, h_.data(), BL, qkv_.data());
+    kernels::layer_norm(x_.data(), BL, D, l.self_attn.ln.gamma, l.self_attn.ln.beta, h_.data());
+    apply(l.self_attn.qkv, h_.data(), BL, qkv_.data());
     for (int b = 0; b < B; ++b) {
       float* kc = self_k_[li].data() + static_cast<size_t>(b) * n_ctx_ * D;
       float* vc = self_v_[li].data() + static_cast<size_t>(b) * n_ctx_ * D;
@@ -88,7 +88,7 @@ const float* Decoder::forward(const int* tokens, int L, int offset, const int* s
       attention(s, qkv_.data() + static_cast<size_t>(b) * L * 3 * D, 3 * D, kc, D, vc, D,
                 attn_.data() + static_cast<size_t>(b) * L * D, D, scores_);
     }
-    apply(l.self_out, attn_.data(), BL, h_.data());
+    apply(l.self_attn.out, attn_.data(), BL, h_.data());
     kernels::add(x_.data(), h_.data(), h_.size());
 
     // Cross-attention over the sequence's own audio window.
@@ -112,12 +112,12 @@ const float* Decoder::forward(const int* tokens, int L, int offset, const int* s
     kernels::add(x_.data(), h_.data(), h_.size());
 
     // MLP
-    const int F = l.fc1.out;
+    const int F = l.mlp.fc1.out;
     ffn_.resize(static_cast<size_t>(BL) * F);
-    kernels::layer_norm(x_.data(), BL, D, l.mlp_ln.gamma, l.mlp_ln.beta, h_.data());
-    apply(l.fc1, h_.data(), BL, ffn_.data());
+    kernels::layer_norm(x_.data(), BL, D, l.mlp.ln.gamma, l.mlp.ln.beta, h_.data());
+    apply(l.mlp.fc1, h_.data(), BL, ffn_.data());
     kernels::gelu(ffn_.data(), ffn_.size());
-    apply(l.fc2, ffn_.data(), BL, h_.data());
+    apply(l.mlp.fc2, ffn_.data(), BL, h_.data());
     kernels::add(x_.data(), h_.data(), h_.size());
   }
   kernels::layer_norm(x_.data(), BL, D, w.ln.gamma, w.ln.beta, h_.data());

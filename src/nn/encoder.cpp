@@ -55,19 +55,20 @@ void Encoder::encode(const float* mel, float* out) {
   AttentionShape shape{d.n_audio_head, D / d.n_audio_head, T, T, false, 0};
   for (const EncoderLayer& l : w.layers) {
     // x = x + attn(ln(x))
-    kernels::layer_norm(x, T, D, l.attn_ln.gamma, l.attn_ln.beta, h_.data());
-    kernels::linear(h_.data(), T, D, l.qkv.w, l.qkv.b, 3 * D, qkv_.data());  // (T, 3D) = [q | k | v]
+    kernels::layer_norm(x, T, D, l.attn.ln.gamma, l.attn.ln.beta, h_.data());
+    kernels::linear(h_.data(), T, D, l.attn.qkv.w, l.attn.qkv.b, 3 * D,
+                    qkv_.data());  // (T, 3D) = [q | k | v]
     attention(shape, qkv_.data(), 3 * D, qkv_.data() + D, 3 * D, qkv_.data() + 2 * D, 3 * D, attn_.data(), D,
               scores_);
-    kernels::linear(attn_.data(), T, D, l.attn_out.w, l.attn_out.b, D, h_.data());
+    kernels::linear(attn_.data(), T, D, l.attn.out.w, l.attn.out.b, D, h_.data());
     kernels::add(x, h_.data(), h_.size());
     // x = x + mlp(ln(x))
-    const int F = l.fc1.out;
+    const int F = l.mlp.fc1.out;
     ffn_.resize(static_cast<size_t>(T) * F);
-    kernels::layer_norm(x, T, D, l.mlp_ln.gamma, l.mlp_ln.beta, h_.data());
-    kernels::linear(h_.data(), T, D, l.fc1.w, l.fc1.b, F, ffn_.data());
+    kernels::layer_norm(x, T, D, l.mlp.ln.gamma, l.mlp.ln.beta, h_.data());
+    kernels::linear(h_.data(), T, D, l.mlp.fc1.w, l.mlp.fc1.b, F, ffn_.data());
     kernels::gelu(ffn_.data(), ffn_.size());
-    kernels::linear(ffn_.data(), T, F, l.fc2.w, l.fc2.b, D, h_.data());
+    kernels::linear(ffn_.data(), T, F, l.mlp.fc2.w, l.mlp.fc2.b, D, h_.data());
     kernels::add(x, h_.data(), h_.size());
   }
   kernels::layer_norm(x, T, D, w.ln_post.gamma, w.ln_post.beta, x);
