@@ -61,8 +61,11 @@ decode::DecodingResult Transcriber::decode_with_fallback(const TranscribeOptions
       needs_fallback = true;  // too repetitive
     if (o.logprob_threshold && result.avg_logprob < *o.logprob_threshold)
       needs_fallback = true;  // too unlikely
-    if (o.no_speech_threshold && result.no_speech_prob > *o.no_speech_threshold)
-      needs_fallback = false;  // silence: a low log-prob is expected
+    // Silence: a low log-prob is expected where the model is sure nobody speaks (openai/whisper's current
+    // rule needs both; a confident no-speech guess with a high log-prob still falls back).
+    if (o.no_speech_threshold && result.no_speech_prob > *o.no_speech_threshold && o.logprob_threshold &&
+        result.avg_logprob < *o.logprob_threshold)
+      needs_fallback = false;
     if (!needs_fallback) break;
   }
   return result;

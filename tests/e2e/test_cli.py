@@ -1,6 +1,7 @@
 """The CLI on real speech: exact jfk text, every output format, stdin, several inputs, exit codes."""
 import json
 import os
+import subprocess
 import tempfile
 
 from common import AUDIO, MODELS, Checks, run_wisp
@@ -62,12 +63,21 @@ c.check(p.returncode == 0 and "country" in p.stdout, "greedy + without timestamp
 # the same segment with the same numbers. Voice activity detection is what will remove it.)
 with tempfile.TemporaryDirectory() as out:
     silence = os.path.join(out, "silence.wav")
-    import subprocess
     subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "anullsrc=r=16000:cl=mono", "-t", "20", silence],
                    check=True)
     p = run_wisp("transcribe", "-f", "json", silence)
     j = json.loads(p.stdout) if p.returncode == 0 else {"text": "?"}
     c.check(p.returncode == 0 and len(j["text"].split()) <= 2, f"silence gives at most a word ({j['text'][:60]!r})")
+
+# 40 s of pink noise, multilingual model: the repetitive greedy output ("1-2-3-4-4-4-...") must fall back, and
+# the window is then skipped as no speech (faster-whisper gives no segments here either).
+with tempfile.TemporaryDirectory() as out:
+    noise = os.path.join(out, "noise.wav")
+    subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "anoisesrc=d=40:c=pink:seed=1", "-ar", "16000",
+                    noise], check=True)
+    p = run_wisp("transcribe", "-m", os.path.join(MODELS, "base"), "-f", "json", noise)
+    j = json.loads(p.stdout) if p.returncode == 0 else {"text": "?" * 100}
+    c.check(p.returncode == 0 and len(j["text"]) < 40, f"noise gives no runaway text ({j['text'][:60]!r})")
 
 p = run_wisp("transcribe", "--help")
 c.check(p.returncode == 0 and "--beam-size" in p.stdout and "--output-format" in p.stdout, "--help explains options")
