@@ -35,7 +35,8 @@ if [[ $WITH_TESTS == 1 ]]; then
   .venv/bin/python -m pip install --quiet --disable-pip-version-check -r tests/requirements.txt
 fi
 
-cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release ${CMAKE_ARGS:-} \
+cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release -DWISP_BUILD_TESTS=$([[ $WITH_TESTS == 1 ]] && echo ON || echo OFF) \
+  ${CMAKE_ARGS:-} \
   $([[ -x .venv/bin/python ]] && echo "-DPython3_EXECUTABLE=$ROOT/.venv/bin/python") >/dev/null
 cmake --build "$BUILD_DIR" -j "$(nproc)"
 echo "setup: done — $BUILD_DIR/wisp transcribe FILE"
