@@ -6,6 +6,7 @@
 
 #include "core/error.h"
 #include "decode/compression.h"
+#include "kernels/ops.h"
 
 namespace wisp::decode {
 
@@ -92,12 +93,12 @@ std::vector<DecodingResult> DecodingTask::run(int n_windows, const DecodingOptio
     }
     decoder_.reset(n_windows);
     const float* hidden = decoder_.forward(step_tokens.data(), sample_begin, 0, window_ids.data());
-    std::vector<float> lp;
     for (int w = 0; w < n_windows; ++w) {
       // no-speech probability from the logits at <|startoftranscript|>
       decoder_.logits(hidden + (static_cast<size_t>(w) * sample_begin + sot_index) * D, 1, logits_.data());
-      log_softmax(logits_.data(), V, lp);
-      no_speech[w] = tok.no_speech() >= 0 ? std::exp(lp[tok.no_speech()]) : 0.0f;
+      no_speech[w] = tok.no_speech() >= 0
+                         ? std::exp(logits_[tok.no_speech()] - kernels::log_sum_exp(logits_.data(), V))
+                         : 0.0f;
       std::copy_n(hidden + (static_cast<size_t>(w) * sample_begin + sample_begin - 1) * D, D,
                   last_hidden_.begin() + static_cast<std::ptrdiff_t>(w) * D);
     }

@@ -21,7 +21,7 @@ std::vector<LanguageProbability> detect_language(const WhisperModel& model, nn::
   decoder.logits(hidden, 1, logits.data());
 
   float mx = -INFINITY;
-  for (int id : lang_ids) mx = std::max(mx, logits.at(id));
+  for (int id : lang_ids) mx = std::max(mx, logits[id]);
   double sum = 0.0;
   for (int id : lang_ids) sum += std::exp(static_cast<double>(logits[id]) - mx);
   std::vector<LanguageProbability> out;

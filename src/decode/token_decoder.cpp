@@ -11,12 +11,6 @@
 
 namespace wisp::decode {
 
-void log_softmax(const float* logits, int n, std::vector<float>& out) {
-  out.resize(n);
-  const float lse = kernels::log_sum_exp(logits, n);
-  for (int i = 0; i < n; ++i) out[i] = logits[i] - lse;
-}
-
 namespace {
 
 // The k largest entries of x (indices, best first; ties keep the lower index first), in one pass.

@@ -33,7 +33,4 @@ std::unique_ptr<TokenDecoder> make_greedy_decoder(float temperature, int eot, in
                                                   std::mt19937* rng);
 std::unique_ptr<TokenDecoder> make_beam_search_decoder(int beam_size, int eot, float patience);
 
-// log_softmax of one row into `out`.
-void log_softmax(const float* logits, int n, std::vector<float>& out);
-
 }  // namespace wisp::decode

@@ -133,8 +133,15 @@ void WhisperModel::bind() {
   const std::string proj_name =
       w.has("decoder/projection/weight") ? "decoder/projection/weight" : "decoder/embeddings/weight";
   const Tensor& proj = w.get(proj_name, embed.shape);
-  decoder_.proj = proj.data.data();
-  decoder_.proj16 = proj.f16.empty() ? nullptr : proj.f16.data();
+  decoder_.proj.w = proj.data.data();
+  decoder_.proj.w16 = proj.f16.empty() ? nullptr : proj.f16.data();
+  decoder_.proj.out = dims_.n_vocab;
+  decoder_.proj.in = Dt;
+  // Language ids come from config.json: each must name a token of this model.
+  for (int id : metadata_.lang_ids)
+    if (id < 0 || id >= dims_.n_vocab)
+      throw Error(ErrorKind::Model, path_ + "/config.json: lang_ids holds " + std::to_string(id) +
+                                        ", outside the vocabulary of " + std::to_string(dims_.n_vocab));
   // Every other fp16 copy (conv, positions, norms, encoder) is never read: free it.
   for (auto& [name, t] : w.all())
     if (name.rfind("decoder/layer_", 0) != 0 && &t != &proj)

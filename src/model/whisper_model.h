@@ -79,10 +79,9 @@ struct EncoderWeights {
 };
 
 struct DecoderWeights {
-  const float* embed = nullptr;      // (n_vocab, D) token embeddings
-  const float* proj = nullptr;       // (n_vocab, D) output projection; the embeddings when tied
-  const uint16_t* proj16 = nullptr;  // fp16 copy of proj, or null
-  const float* pos = nullptr;        // (n_text_ctx, D)
+  const float* embed = nullptr;  // (n_vocab, D) token embeddings
+  Linear proj;                   // (n_vocab, D) output projection, no bias; the embeddings when tied
+  const float* pos = nullptr;    // (n_text_ctx, D)
   std::vector<DecoderLayer> layers;
   Norm ln;
 };

@@ -124,14 +124,7 @@ const float* Decoder::forward(const int* tokens, int L, int offset, const int* s
   return h_.data();
 }
 
-void Decoder::logits(const float* hidden, int n, float* out) {
-  const DecoderWeights& w = model_.decoder();
-  const int V = model_.dims().n_vocab;
-  if (w.proj16 && n <= kStreamRows)
-    kernels::linear_f16(hidden, n, D_, w.proj16, nullptr, V, out);
-  else
-    kernels::linear(hidden, n, D_, w.proj, nullptr, V, out);
-}
+void Decoder::logits(const float* hidden, int n, float* out) { apply(model_.decoder().proj, hidden, n, out); }
 
 void Decoder::expand(int group, int length) {
   const int old_batch = batch_;

@@ -143,7 +143,7 @@ TEST_F(ModelLoaderTest, LoadsSmallSyntheticModelInEveryDtype) {
     EXPECT_EQ(m->dims().n_audio_layer, 1);
     EXPECT_EQ(m->dims().n_vocab, 51864);
     EXPECT_FALSE(m->multilingual());
-    EXPECT_EQ(m->decoder().proj, m->decoder().embed);  // tied: no copy
+    EXPECT_EQ(m->decoder().proj.w, m->decoder().embed);  // tied: no copy
     EXPECT_EQ(m->metadata().suppress_ids_begin, (std::vector<int>{220, 50256}));
   }
 }
@@ -203,6 +203,12 @@ TEST_F(ModelLoaderTest, CorruptConfigJson) {
   write_model_bin(bin(), tiny_whisper_vars(64, 51864, 4), {});
   std::ofstream(dir_ / "config.json") << "{ not json";
   expect_error({"config.json"});
+}
+
+TEST_F(ModelLoaderTest, LanguageIdOutsideVocabulary) {
+  write_model_bin(bin(), tiny_whisper_vars(64, 51864, 4), {});
+  std::ofstream(dir_ / "config.json") << R"({"lang_ids": [50259, 999999]})";
+  expect_error({"config.json", "999999"});
 }
 
 // Random byte flips in the header region: load or throw wisp::Error, never crash or hang.
