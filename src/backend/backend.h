@@ -1,0 +1,126 @@
+// The compute interface the network (src/nn) is written against.
+//
+// A Backend is immutable and shared: the model's weights are packed by it once at load (pack_linear), and
+// every context then calls it with its own Exec (threads, scratch). Implementations:
+//   reference (src/backend/ref)  plain loops in fp32: the oracle the tests compare everything with;
+//   cpu       (src/backend/cpu)  packed float32 / bfloat16 / int8 weights, kernels chosen by ISA level;
+// a CUDA backend would implement the same verbs.
+//
+// Shapes are written as (rows, cols); activations are fp32 TensorViews on the backend's device.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "backend/compute_type.h"
+#include "backend/exec.h"
+#include "backend/tensor.h"
+
+namespace wisp::backend {
+
+// A weight matrix as the model file stores it, (rows, cols) row-major, not yet converted.
+struct WeightView {
+  DType dtype = DType::F32;  // F32, F16, BF16, or I8 with row_scale
+  const void* data = nullptr;
+  int rows = 0, cols = 0;
+  const float* row_scale = nullptr;  // I8 only (CTranslate2): w[r][c] = q[r][c] / row_scale[r]
+};
+
+// What a Linear is used for, so packing keeps only the forms its kernels read.
+enum class LinearUse {
+  ManyRows,  // encoder layers, the conv stem, cross-attention keys/values: whole 30-s windows
+  AnyRows,   // decoder layers and the vocabulary projection: prompts (many rows) and steps (a few)
+};
+
+// What happens to x · Wᵀ before it is stored in y.
+struct Epilogue {
+  const float* bias = nullptr;  // (out) added; set by the backend from the packed Linear's bias
+  bool gelu = false;            // then GELU (erf form)
+  bool accumulate = false;      // then y += result (residual connections) instead of y = result
+};
+
+// A Linear layer's weights in the backend's own format. Immutable once packed.
+class PackedLinear {
+ public:
+  virtual ~PackedLinear() = default;
+  int in = 0, out = 0;
+};
+
+// Keys and values of one sequence (or one audio window), up to `capacity` positions of `dim` = heads ×
+// head_dim, laid out for the backend's attention. Per context; written by kv_write.
+class KvCache {
+ public:
+  virtual ~KvCache() = default;
+  int capacity = 0, dim = 0, n_head = 0;
+};
+
+struct AttentionShape {
+  int n_head = 1, head_dim = 64;
+  bool causal = false;  // query row i sits at position q_offset + i and sees keys [0, q_offset + i]
+};
+
+// Receives the softmax probabilities of chosen heads (for word timestamps). probs[h·head_stride +
+// i·row_stride + j] = P(query row i attends to key j) for each head h with heads[h] != 0.
+struct ProbabilitySink {
+  const uint8_t* heads = nullptr;  // (n_head) flags
+  float* probs = nullptr;
+  int64_t head_stride = 0, row_stride = 0;
+};
+
+// One attention problem: query rows q (Tq, dim) of one sequence against its keys and values.
+struct AttentionJob {
+  TensorView q;
+  const KvCache* kv = nullptr;
+  int kv_len = 0;
+  int q_offset = 0;  // position of q's first row (causal masking)
+  TensorView out;    // (Tq, dim)
+  const ProbabilitySink* sink = nullptr;
+};
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  // E.g. "cpu amx int8" or "reference float32".
+  virtual std::string description() const = 0;
+  virtual ComputeType compute_type() const = 0;
+
+  // ---- load time ----
+  // W (out, in) and an optional bias (out).
+  virtual std::unique_ptr<PackedLinear> pack_linear(const WeightView& w, const float* bias,
+                                                    LinearUse use) const = 0;
+
+  // ---- compute ----
+  // y(M, out) = epilogue(x(M, in) · Wᵀ + bias).
+  virtual void linear(Exec& ex, const PackedLinear& w, TensorView x, TensorView y, Epilogue ep) const = 0;
+  // Conv1d with kernel 3, padding 1: x (T_in, C_in) → y (T_out, C_out), T_out = ceil(T_in / stride). The
+  // weight is packed as a Linear (C_out, C_in · 3) with [c][k] order (PyTorch's (C_out, C_in, 3) flattened).
+  virtual void conv1d_k3(Exec& ex, const PackedLinear& w, TensorView x, int stride, TensorView y,
+                         Epilogue ep) const = 0;
+  // y = LayerNorm(x) · gamma + beta per row (eps 1e-5); y may be x.
+  virtual void layer_norm(Exec& ex, TensorView x, const float* gamma, const float* beta,
+                          TensorView y) const = 0;
+  // y += x.
+  virtual void add(Exec& ex, TensorView x, TensorView y) const = 0;
+  // y[i] = table[ids[i]] + pos[i] for i < y.rows (pos: (y.rows, D) fp32 rows).
+  virtual void embed(Exec& ex, const WeightView& table, const int* ids, TensorView pos,
+                     TensorView y) const = 0;
+
+  // ---- attention ----
+  virtual std::unique_ptr<KvCache> make_kv_cache(int capacity, int dim, int n_head) const = 0;
+  // Keys k (L, dim) and values v (L, dim) go to positions [position, position + L).
+  virtual void kv_write(Exec& ex, KvCache& kv, int position, TensorView k, TensorView v) const = 0;
+  // dst's positions [0, length) become src's.
+  virtual void kv_copy(Exec& ex, const KvCache& src, KvCache& dst, int length) const = 0;
+  // For every job: out (Tq, dim) = softmax(q kᵀ / √head_dim) v per head, over keys [0, kv_len) of its cache.
+  // All jobs run in one call (sequences of a decoder step, or one encoder window), so the work of all of
+  // them is spread over the threads together.
+  virtual void attention(Exec& ex, const AttentionJob* jobs, int n_jobs,
+                         const AttentionShape& shape) const = 0;
+};
+
+std::unique_ptr<Backend> make_reference_backend();
+// `isa` must be one the machine runs (cpu::isa_supported); `type` is resolved if Auto.
+std::unique_ptr<Backend> make_cpu_backend(ComputeType type, cpu::Isa isa);
+
+}  // namespace wisp::backend

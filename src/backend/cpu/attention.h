@@ -1,0 +1,35 @@
+// Attention on the CPU: keys and values live in a KV cache laid out as packed GEMM operands, so scores
+// and outputs are computed by the same block kernels as the Linear layers.
+//
+// Per head h (head_dim d, capacity C):
+//   keys   as a packed (N = C keys, K = d) matrix: scores(Tq, keys) = q_h · K_hᵀ
+//   values as a packed (N = d, K = C keys) matrix (V_hᵀ): out_h(Tq, d) = P · V_h
+// in fp32 (PackedF32 layout) or bf16 (PackedBf16 layout). Fused by query blocks: a block's scores,
+// softmax and output are computed in one task (a few hundred KB of scratch per thread); the full
+// Tq × Tk matrix of a head never exists.
+#pragma once
+
+#include "backend/backend.h"
+#include "backend/buffer.h"
+#include "backend/cpu/isa.h"
+
+namespace wisp::backend::cpu {
+
+class CpuKvCache final : public KvCache {
+ public:
+  CpuKvCache(int capacity, int dim, int n_head, bool bf16);
+  bool bf16 = false;
+  int head_dim = 0;
+  // Per head: keys [Cp/16][kd][16](×2 interleaved for bf16), values [dp/16][vd][16](×2).
+  int key_depth = 0;  // K of the key matrix: head_dim (fp32) or head_dim rounded up to 32 (bf16)
+  int value_depth =
+      0;  // panel depth of the value matrix: capacity (fp32) or capacity rounded up to 32 (bf16)
+  size_t key_head_elems = 0, value_head_elems = 0;
+  Buffer keys, values;
+};
+
+void kv_write(Exec& ex, CpuKvCache& kv, int position, TensorView k, TensorView v);
+void kv_copy(const CpuKvCache& src, CpuKvCache& dst, int length);
+void attention(Exec& ex, Isa isa, const AttentionJob* jobs, int n_jobs, const AttentionShape& shape);
+
+}  // namespace wisp::backend::cpu

@@ -1,0 +1,250 @@
+// The CPU backend: weights packed for the compute type, kernels of the chosen ISA level, work spread over
+// the context's threads.
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "backend/backend.h"
+#include "backend/cpu/attention.h"
+#include "backend/cpu/elementwise.h"
+#include "backend/cpu/gemm.h"
+#include "backend/cpu/linear_f16.h"
+#include "backend/cpu/threads.h"
+#include "core/error.h"
+
+namespace wisp::backend::cpu {
+namespace {
+
+constexpr int kFewRows = 16;  // up to this many rows, float32 streams fp16 weights instead of the GEMM
+
+class CpuLinear final : public PackedLinear {
+ public:
+  PackedF32 f32;
+  PackedI8 i8;
+  PackedBf16 bf16;
+  Buffer f16;  // float32 compute type, fp16 file, decoder use: the file's values for few-row products
+  bool has_f16 = false;
+  std::vector<float> bias;
+};
+
+// Row r of a stored weight, as floats.
+void widen_row(const WeightView& w, int r, float* out) {
+  const size_t off = static_cast<size_t>(r) * w.cols;
+  switch (w.dtype) {
+    case DType::F32:
+      std::memcpy(out, static_cast<const float*>(w.data) + off, sizeof(float) * w.cols);
+      return;
+    case DType::F16:
+      widen_f16(static_cast<const uint16_t*>(w.data) + off, out, static_cast<size_t>(w.cols));
+      return;
+    case DType::BF16:
+      for (int c = 0; c < w.cols; ++c) out[c] = bf16_to_float(static_cast<const uint16_t*>(w.data)[off + c]);
+      return;
+    case DType::I8: {
+      const float inv = w.row_scale && w.row_scale[r] != 0.0f ? 1.0f / w.row_scale[r] : 0.0f;
+      for (int c = 0; c < w.cols; ++c) out[c] = static_cast<const int8_t*>(w.data)[off + c] * inv;
+      return;
+    }
+    case DType::I32:
+      break;
+  }
+  throw Error(ErrorKind::Model, std::string("weights of type ") + dtype_name(w.dtype) + " cannot be used");
+}
+
+std::vector<float> widen(const WeightView& w) {
+  std::vector<float> out(static_cast<size_t>(w.rows) * w.cols);
+  for (int r = 0; r < w.rows; ++r) widen_row(w, r, out.data() + static_cast<size_t>(r) * w.cols);
+  return out;
+}
+
+// Bias, GELU and accumulation after a product that wrote plain x · Wᵀ into tmp (which may be y itself).
+void apply_epilogue(Exec& ex, TensorView y, const Epilogue& ep, float* tmp, int64_t ld_tmp) {
+  parallel_for(y.rows * y.cols >= (1 << 15) ? ex.threads : 1, y.rows, [&](int r) {
+    float* yr = y.as<float>() + r * y.row_stride;
+    float* t = tmp + r * ld_tmp;
+    const auto n = static_cast<size_t>(y.cols);
+    if (ep.bias) add_inplace(t, ep.bias, n);
+    if (ep.gelu) gelu_inplace(t, n);
+    if (ep.accumulate)
+      add_inplace(yr, t, n);
+    else if (t != yr)
+      std::memcpy(yr, t, sizeof(float) * n);
+  });
+}
+
+class CpuBackend final : public Backend {
+ public:
+  CpuBackend(ComputeType type, Isa isa) : type_(resolve_compute_type(type, isa)), isa_(isa) {
+    if (!isa_supported(isa))
+      throw Error(ErrorKind::InvalidArgument,
+                  std::string("this CPU cannot run ") + isa_name(isa) + " kernels");
+  }
+
+  std::string description() const override {
+    return std::string("cpu ") + isa_name(isa_) + " " + compute_type_name(type_);
+  }
+  ComputeType compute_type() const override { return type_; }
+
+  std::unique_ptr<PackedLinear> pack_linear(const WeightView& w, const float* bias,
+                                            LinearUse use) const override {
+    auto p = std::make_unique<CpuLinear>();
+    p->out = w.rows;
+    p->in = w.cols;
+    if (bias) p->bias.assign(bias, bias + w.rows);
+    switch (type_) {
+      case ComputeType::Int8:
+        if (w.dtype == DType::I8 && w.row_scale)
+          p->i8 = pack_i8_quantized(w.rows, w.cols, static_cast<const int8_t*>(w.data), w.row_scale);
+        else
+          p->i8 = pack_i8(w.rows, w.cols, widen(w).data());
+        break;
+      case ComputeType::Bfloat16:
+        p->bf16 = pack_bf16(w.rows, w.cols, widen(w).data());
+        break;
+      case ComputeType::Float32:
+      case ComputeType::Auto:
+        p->f32 = pack_f32(w.rows, w.cols, widen(w).data());
+        if (use == LinearUse::AnyRows && w.dtype == DType::F16) {
+          p->f16.resize(sizeof(uint16_t) * w.rows * w.cols);
+          std::memcpy(p->f16.data(), w.data, sizeof(uint16_t) * w.rows * w.cols);
+          p->has_f16 = true;
+        }
+        break;
+    }
+    return p;
+  }
+
+  void linear(Exec& ex, const PackedLinear& packed, TensorView x, TensorView y, Epilogue ep) const override {
+    const auto& w = static_cast<const CpuLinear&>(packed);
+    if (x.cols != w.in || y.cols != w.out || x.rows != y.rows || !x.contiguous_rows() || !y.contiguous_rows())
+      throw Error(ErrorKind::Internal, "linear: operand shapes do not match the weights");
+    if (!w.bias.empty()) ep.bias = w.bias.data();
+    const int M = x.rows, ldx = static_cast<int>(x.row_stride), ldy = static_cast<int>(y.row_stride);
+    const float* xp = x.as<float>();
+    float* yp = y.as<float>();
+    switch (type_) {
+      case ComputeType::Int8:
+        gemm_i8(ex, isa_, xp, M, ldx, w.i8.view(), ep, yp, ldy);
+        return;
+      case ComputeType::Bfloat16:
+        gemm_bf16(ex, isa_, xp, M, ldx, w.bf16.view(), ep, yp, ldy);
+        return;
+      case ComputeType::Float32:
+      case ComputeType::Auto:
+        break;
+    }
+    if (!(w.has_f16 && M <= kFewRows)) {
+      gemm_f32(ex, isa_, xp, M, ldx, w.f32.view(), ep, yp, ldy);
+      return;
+    }
+    // Few rows: stream the fp16 weights (products identical to fp32 ones), then the epilogue.
+    const bool direct = !ep.accumulate && ldx == w.in;
+    float* tmp = direct ? yp : ex.ws->get<float>(Workspace::kConv, static_cast<size_t>(M) * w.out);
+    const int64_t ld_tmp = direct ? ldy : w.out;
+    std::vector<float> packed_x;
+    const float* xs = xp;
+    if (ldx != w.in) {  // the streaming kernel wants dense rows
+      packed_x.resize(static_cast<size_t>(M) * w.in);
+      for (int r = 0; r < M; ++r)
+        std::memcpy(&packed_x[static_cast<size_t>(r) * w.in], xp + static_cast<size_t>(r) * ldx,
+                    sizeof(float) * w.in);
+      xs = packed_x.data();
+    }
+    const bool avx512 = static_cast<int>(isa_) >= static_cast<int>(Isa::Avx512);
+    constexpr int kCols = 256;
+    const int blocks = (w.out + kCols - 1) / kCols;
+    parallel_for(static_cast<int64_t>(w.out) * w.in > (1 << 15) ? ex.threads : 1, blocks, [&](int b) {
+      const int n0 = b * kCols, n1 = std::min(w.out, n0 + kCols);
+      if (avx512)
+        linear_f16_cols_avx512(xs, M, w.in, w.f16.as<uint16_t>(), n0, n1, tmp, static_cast<int>(ld_tmp));
+      else
+        linear_f16_cols_avx2(xs, M, w.in, w.f16.as<uint16_t>(), n0, n1, tmp, static_cast<int>(ld_tmp));
+    });
+    apply_epilogue(ex, y, ep, tmp, ld_tmp);
+  }
+
+  void conv1d_k3(Exec& ex, const PackedLinear& w, TensorView x, int stride, TensorView y,
+                 Epilogue ep) const override {
+    const int T_in = x.rows, C = x.cols, T_out = (T_in + stride - 1) / stride;
+    if (w.in != 3 * C || y.rows != T_out || y.cols != w.out)
+      throw Error(ErrorKind::Internal, "conv1d_k3: shapes do not match");
+    // im2col: cols[t][c·3 + k] = x[t·stride + k − 1][c], zero outside; the weight multiplies it as a Linear.
+    float* cols = ex.ws->get<float>(Workspace::kConv, static_cast<size_t>(T_out) * C * 3);
+    const float* xp = x.as<float>();
+    parallel_for(ex.threads, (T_out + 63) / 64, [&](int blk) {
+      for (int t = blk * 64; t < std::min(T_out, blk * 64 + 64); ++t) {
+        float* row = cols + static_cast<size_t>(t) * C * 3;
+        for (int k = 0; k < 3; ++k) {
+          const int src = t * stride + k - 1;
+          if (src < 0 || src >= T_in) {
+            for (int c = 0; c < C; ++c) row[c * 3 + k] = 0.0f;
+            continue;
+          }
+          const float* xr = xp + static_cast<int64_t>(src) * x.row_stride;
+          for (int c = 0; c < C; ++c) row[c * 3 + k] = xr[c * x.col_stride];
+        }
+      }
+    });
+    linear(ex, w, f32_view(cols, T_out, 3 * C), y, ep);
+  }
+
+  void layer_norm(Exec& ex, TensorView x, const float* gamma, const float* beta,
+                  TensorView y) const override {
+    parallel_for(x.rows >= 32 ? ex.threads : 1, (x.rows + 15) / 16, [&](int b) {
+      for (int r = b * 16; r < std::min(x.rows, b * 16 + 16); ++r)
+        layer_norm_row(x.as<float>() + r * x.row_stride, x.cols, gamma, beta,
+                       y.as<float>() + r * y.row_stride);
+    });
+  }
+
+  void add(Exec& ex, TensorView x, TensorView y) const override {
+    parallel_for(x.rows >= 64 ? ex.threads : 1, (x.rows + 31) / 32, [&](int b) {
+      for (int r = b * 32; r < std::min(x.rows, b * 32 + 32); ++r)
+        add_inplace(y.as<float>() + r * y.row_stride, x.as<float>() + r * x.row_stride,
+                    static_cast<size_t>(x.cols));
+    });
+  }
+
+  void embed(Exec& ex, const WeightView& table, const int* ids, TensorView pos, TensorView y) const override {
+    for (int r = 0; r < y.rows; ++r) {
+      if (ids[r] < 0 || ids[r] >= table.rows) throw Error(ErrorKind::Internal, "token id out of range");
+      float* yr = y.as<float>() + r * y.row_stride;
+      widen_row(table, ids[r], yr);
+      add_inplace(yr, pos.as<float>() + r * pos.row_stride, static_cast<size_t>(y.cols));
+    }
+    (void)ex;
+  }
+
+  std::unique_ptr<KvCache> make_kv_cache(int capacity, int dim, int n_head) const override {
+    return std::make_unique<CpuKvCache>(capacity, dim, n_head, attention_bf16());
+  }
+  void kv_write(Exec& ex, KvCache& kv, int position, TensorView k, TensorView v) const override {
+    cpu::kv_write(ex, static_cast<CpuKvCache&>(kv), position, k, v);
+  }
+  void kv_copy(Exec&, const KvCache& src, KvCache& dst, int length) const override {
+    cpu::kv_copy(static_cast<const CpuKvCache&>(src), static_cast<CpuKvCache&>(dst), length);
+  }
+  void attention(Exec& ex, const AttentionJob* jobs, int n_jobs, const AttentionShape& shape) const override {
+    cpu::attention(ex, isa_, jobs, n_jobs, shape);
+  }
+
+ private:
+  // Attention in bf16 where the CPU multiplies bf16 natively (and the model is not running in float32).
+  bool attention_bf16() const {
+    return type_ != ComputeType::Float32 && static_cast<int>(isa_) >= static_cast<int>(Isa::Avx512Bf16);
+  }
+
+  ComputeType type_;
+  Isa isa_;
+};
+
+}  // namespace
+}  // namespace wisp::backend::cpu
+
+namespace wisp::backend {
+
+std::unique_ptr<Backend> make_cpu_backend(ComputeType type, cpu::Isa isa) {
+  return std::make_unique<cpu::CpuBackend>(type, isa);
+}
+
+}  // namespace wisp::backend

@@ -1,0 +1,128 @@
+#include "backend/cpu/elementwise.h"
+
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "backend/cpu/simd_avx2.h"
+
+namespace wisp::backend::cpu {
+namespace {
+
+float hsum(__m256 v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+
+float hmax(__m256 v) {
+  __m128 s = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_max_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_max_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+
+float row_max(const float* x, int n) {
+  int j = 0;
+  __m256 vmax = _mm256_set1_ps(-INFINITY);
+  for (; j + 8 <= n; j += 8) vmax = _mm256_max_ps(vmax, _mm256_loadu_ps(x + j));
+  float mx = hmax(vmax);
+  for (; j < n; ++j) mx = std::max(mx, x[j]);
+  return mx;
+}
+
+// exp(x − mx) for x <= mx, one at a time: the vector routine on one lane.
+float exp_nonpos1(float x) { return _mm256_cvtss_f32(avx2::exp_nonpos(_mm256_set1_ps(x))); }
+
+}  // namespace
+
+void layer_norm_row(const float* x, int n, const float* gamma, const float* beta, float* y) {
+  __m256 vs = _mm256_setzero_ps();
+  int j = 0;
+  for (; j + 8 <= n; j += 8) vs = _mm256_add_ps(vs, _mm256_loadu_ps(x + j));
+  float sum = hsum(vs);
+  for (; j < n; ++j) sum += x[j];
+  const float mean = sum / static_cast<float>(n);
+  const __m256 vmean = _mm256_set1_ps(mean);
+  __m256 vv = _mm256_setzero_ps();
+  for (j = 0; j + 8 <= n; j += 8) {
+    const __m256 d = _mm256_sub_ps(_mm256_loadu_ps(x + j), vmean);
+    vv = _mm256_fmadd_ps(d, d, vv);
+  }
+  float var = hsum(vv);
+  for (; j < n; ++j) var += (x[j] - mean) * (x[j] - mean);
+  const float inv = 1.0f / std::sqrt(var / static_cast<float>(n) + 1e-5f);
+  const __m256 vinv = _mm256_set1_ps(inv);
+  for (j = 0; j + 8 <= n; j += 8) {
+    const __m256 d = _mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(x + j), vmean), vinv);
+    _mm256_storeu_ps(y + j, _mm256_fmadd_ps(d, _mm256_loadu_ps(gamma + j), _mm256_loadu_ps(beta + j)));
+  }
+  for (; j < n; ++j) y[j] = (x[j] - mean) * inv * gamma[j] + beta[j];
+}
+
+void softmax_row(float* r, int n) {
+  float mx = row_max(r, n);
+  if (mx == -INFINITY) mx = 0.0f;  // a fully masked row: zeros below, no NaN
+  const __m256 vmx = _mm256_set1_ps(mx);
+  __m256 vsum = _mm256_setzero_ps();
+  int j = 0;
+  for (; j + 8 <= n; j += 8) {
+    const __m256 e = avx2::exp_nonpos(_mm256_sub_ps(_mm256_loadu_ps(r + j), vmx));
+    _mm256_storeu_ps(r + j, e);
+    vsum = _mm256_add_ps(vsum, e);
+  }
+  float sum = hsum(vsum);
+  for (; j < n; ++j) {
+    r[j] = exp_nonpos1(r[j] - mx);
+    sum += r[j];
+  }
+  scale_inplace(r, static_cast<size_t>(n), sum > 0.0f ? 1.0f / sum : 0.0f);
+}
+
+float log_sum_exp(const float* x, int n) {
+  const float mx = row_max(x, n);
+  if (mx == -INFINITY) return -INFINITY;
+  const __m256 vmx = _mm256_set1_ps(mx);
+  __m256 vsum = _mm256_setzero_ps();
+  int j = 0;
+  for (; j + 8 <= n; j += 8)
+    vsum = _mm256_add_ps(vsum, avx2::exp_nonpos(_mm256_sub_ps(_mm256_loadu_ps(x + j), vmx)));
+  float sum = hsum(vsum);
+  for (; j < n; ++j) sum += exp_nonpos1(x[j] - mx);
+  return mx + std::log(sum);
+}
+
+void gelu_inplace(float* x, size_t n) {
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(x + i, avx2::gelu(_mm256_loadu_ps(x + i)));
+  if (i < n) {
+    const int rest = static_cast<int>(n - i);
+    const __m256i mask = avx2::first_lanes(rest);
+    _mm256_maskstore_ps(x + i, mask, avx2::gelu(_mm256_maskload_ps(x + i, mask)));
+  }
+}
+
+void add_inplace(float* y, const float* x, size_t n) {
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    _mm256_storeu_ps(y + i, _mm256_add_ps(_mm256_loadu_ps(y + i), _mm256_loadu_ps(x + i)));
+  for (; i < n; ++i) y[i] += x[i];
+}
+
+void scale_inplace(float* x, size_t n, float s) {
+  const __m256 vs = _mm256_set1_ps(s);
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(x + i, _mm256_mul_ps(_mm256_loadu_ps(x + i), vs));
+  for (; i < n; ++i) x[i] *= s;
+}
+
+void widen_f16(const uint16_t* x, float* y, size_t n) {
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    _mm256_storeu_ps(y + i, _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x + i))));
+  for (; i < n; ++i) y[i] = _cvtsh_ss(x[i]);
+}
+
+}  // namespace wisp::backend::cpu

@@ -1,0 +1,25 @@
+// Row-wise fp32 operations of the CPU backend (AVX2 + FMA; single-threaded: callers split rows across
+// threads). Checked against the reference backend by tests/unit/test_backend.cpp.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace wisp::backend::cpu {
+
+// y = (x − mean) / √(var + 1e-5) · gamma + beta, over n values; y may be x.
+void layer_norm_row(const float* x, int n, const float* gamma, const float* beta, float* y);
+// In place; -inf entries become 0, and a row of only -inf becomes all zeros (no NaN).
+void softmax_row(float* x, int n);
+// log Σ exp(x[i]); -inf entries contribute nothing (-inf if all are).
+float log_sum_exp(const float* x, int n);
+// x = GELU(x), erf form.
+void gelu_inplace(float* x, size_t n);
+// y += x.
+void add_inplace(float* y, const float* x, size_t n);
+// y = x · s.
+void scale_inplace(float* x, size_t n, float s);
+// IEEE half → float (exact).
+void widen_f16(const uint16_t* x, float* y, size_t n);
+
+}  // namespace wisp::backend::cpu

@@ -1,0 +1,135 @@
+// Dispatch for gemm.h: quantize or convert the activations once, then hand blocks of the output to the
+// kernel of the requested ISA level on the context's threads.
+#include "backend/cpu/gemm.h"
+
+#include <algorithm>
+
+#include "backend/cpu/gemm_kernels.h"
+#include "backend/cpu/threads.h"
+
+namespace wisp::backend::cpu {
+namespace {
+
+constexpr int kBlockRows = 96;  // a multiple of every kernel's row tile (AMX 32, VNNI/BF16 6, AVX2 4)
+constexpr int kBlockCols = 64;  // a multiple of every kernel's column tile (16, 32, 64)
+constexpr int kQuantRows = 64;  // rows per quantization task
+
+int round_up(int x, int m) { return (x + m - 1) / m * m; }
+
+// A level the machine runs (asking for more falls back to the best it has). The probe also obtains the
+// AMX permission, so this must run before any tile instruction.
+Isa runnable(Isa isa) { return isa_supported(isa) ? isa : cpu_info().best; }
+
+// Tasks: output blocks, column-block major, so that threads working at the same time share weight panels.
+template <typename Run>
+void for_blocks(const Exec& ex, int M, int Np, Run&& run) {
+  const int mb = (M + kBlockRows - 1) / kBlockRows, nb = (Np + kBlockCols - 1) / kBlockCols;
+  parallel_for(ex.threads, mb * nb, [&](int t) {
+    const int n0 = (t / mb) * kBlockCols, m0 = (t % mb) * kBlockRows;
+    run(m0, std::min(M, m0 + kBlockRows), n0, std::min(Np, n0 + kBlockCols));
+  });
+}
+
+}  // namespace
+
+I8Kernel i8_kernel(Isa isa, bool* unsigned_activations) {
+  *unsigned_activations = false;
+  switch (runnable(isa)) {
+    case Isa::Amx:
+      return &gemm_i8_amx;
+    case Isa::Avx512Bf16:
+    case Isa::Avx512Vnni:
+      *unsigned_activations = true;
+      return &gemm_i8_avx512_vnni;
+    case Isa::Avx512:
+    case Isa::Avx2:
+      break;
+  }
+  return &gemm_i8_avx2;
+}
+
+Bf16Kernel bf16_kernel(Isa isa) {
+  switch (runnable(isa)) {
+    case Isa::Amx:
+      return &gemm_bf16_amx;
+    case Isa::Avx512Bf16:
+      return &gemm_bf16_avx512_bf16;
+    default:
+      return &gemm_bf16_avx2;
+  }
+}
+
+F32Kernel f32_kernel(Isa isa) {
+  return static_cast<int>(runnable(isa)) >= static_cast<int>(Isa::Avx512) ? &gemm_f32_avx512 : &gemm_f32_avx2;
+}
+
+void gemm_f32(const Exec& ex, Isa isa, const float* x, int M, int ldx, const PackedView& w,
+              const Epilogue& ep, float* y, int ldy) {
+  if (M <= 0 || w.N <= 0) return;
+  F32Block b;
+  b.a = x;
+  b.lda = ldx;
+  b.w = w;
+  b.ep = ep;
+  b.y = y;
+  b.ldy = ldy;
+  b.M = M;
+  const F32Kernel kernel = f32_kernel(isa);
+  for_blocks(ex, M, w.Np, [&](int m0, int m1, int n0, int n1) { kernel(b, m0, m1, n0, n1); });
+}
+
+void gemm_i8(const Exec& ex, Isa isa, const float* x, int M, int ldx, const PackedView& w, const Epilogue& ep,
+             float* y, int ldy) {
+  if (M <= 0 || w.N <= 0) return;
+  isa = runnable(isa);
+  const int Mp = round_up(M, 32);
+  int8_t* q = ex.ws->get<int8_t>(Workspace::kActQuant, static_cast<size_t>(Mp) * w.Kp);
+  float* scale = ex.ws->get<float>(Workspace::kActScale, static_cast<size_t>(Mp));
+  bool shift = false;
+  const I8Kernel kernel = i8_kernel(isa, &shift);
+  const bool amx = isa == Isa::Amx;
+  parallel_for(ex.threads, (M + kQuantRows - 1) / kQuantRows, [&](int t) {
+    const int m0 = t * kQuantRows, rows = std::min(kQuantRows, M - m0);
+    quantize_rows_i8(x + static_cast<size_t>(m0) * ldx, rows, w.K, ldx, q + static_cast<size_t>(m0) * w.Kp,
+                     w.Kp, scale + m0, shift);
+  });
+  if (amx) std::fill(q + static_cast<size_t>(M) * w.Kp, q + static_cast<size_t>(Mp) * w.Kp, int8_t{0});
+
+  I8Block b;
+  b.a = q;
+  b.lda = w.Kp;
+  b.a_scale = scale;
+  b.w = w;
+  b.ep = ep;
+  b.y = y;
+  b.ldy = ldy;
+  b.M = M;
+  for_blocks(ex, M, w.Np, [&](int m0, int m1, int n0, int n1) { kernel(b, m0, m1, n0, n1); });
+}
+
+void gemm_bf16(const Exec& ex, Isa isa, const float* x, int M, int ldx, const PackedView& w,
+               const Epilogue& ep, float* y, int ldy) {
+  if (M <= 0 || w.N <= 0) return;
+  isa = runnable(isa);
+  const int Mp = round_up(M, 32);
+  uint16_t* q = ex.ws->get<uint16_t>(Workspace::kActQuant, static_cast<size_t>(Mp) * w.Kp);
+  parallel_for(ex.threads, (M + kQuantRows - 1) / kQuantRows, [&](int t) {
+    const int m0 = t * kQuantRows, rows = std::min(kQuantRows, M - m0);
+    convert_rows_bf16(x + static_cast<size_t>(m0) * ldx, rows, w.K, ldx, q + static_cast<size_t>(m0) * w.Kp,
+                      w.Kp);
+  });
+  std::fill(q + static_cast<size_t>(M) * w.Kp, q + static_cast<size_t>(Mp) * w.Kp, uint16_t{0});
+
+  Bf16Block b;
+  b.a = q;
+  b.lda = w.Kp;
+  b.w = w;
+  b.ep = ep;
+  b.y = y;
+  b.ldy = ldy;
+  b.M = M;
+  const Bf16Kernel kernel = bf16_kernel(isa);
+  for_blocks(ex, M, w.Np, [&](int m0, int m1, int n0, int n1) { kernel(b, m0, m1, n0, n1); });
+}
+
+}  // namespace wisp::backend::cpu

@@ -1,0 +1,69 @@
+// fp32 GEMM with AVX-512 FMA. Register tile: MR rows × NV·16 columns (flat accumulators, fully unrolled
+// loops: see gemm_avx512_vnni.cpp).
+#include <algorithm>
+#include <array>
+#include <utility>
+
+#include "backend/cpu/gemm_kernels.h"
+#include "backend/cpu/simd_avx512.h"
+
+namespace wisp::backend::cpu {
+namespace {
+
+constexpr int kMaxRows = 6, kMaxVecs = 4;
+
+template <int MR, int NV>
+void tile(const F32Block& b, int m, int n) {
+  const PackedView& w = b.w;
+  const size_t panel = w.panel_elems();
+  const float* bp = static_cast<const float*>(w.data) + static_cast<size_t>(n / 16) * panel;
+  const float* ap = b.a + static_cast<size_t>(m) * b.lda;
+  __m512 acc[MR * NV];
+#pragma GCC unroll 32
+  for (int i = 0; i < MR * NV; ++i) acc[i] = _mm512_setzero_ps();
+  for (int k = 0; k < w.K; ++k) {
+    __m512 bv[NV];
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) bv[v] = _mm512_load_ps(bp + v * panel + static_cast<size_t>(k) * 16);
+#pragma GCC unroll 8
+    for (int r = 0; r < MR; ++r) {
+      const __m512 av = _mm512_set1_ps(ap[static_cast<size_t>(r) * b.lda + k]);
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; ++v) acc[r * NV + v] = _mm512_fmadd_ps(av, bv[v], acc[r * NV + v]);
+    }
+  }
+  alignas(64) float c[MR * NV * 16];
+#pragma GCC unroll 32
+  for (int i = 0; i < MR * NV; ++i) _mm512_store_ps(c + 16 * i, acc[i]);
+  for (int v = 0; v < NV; ++v) {
+    const int cols = w.N - n - 16 * v;
+    const __m512 bias = avx512::bias16(b.ep, n + 16 * v, cols);
+    for (int r = 0; r < MR; ++r)
+      avx512::store16(_mm512_add_ps(_mm512_load_ps(c + 16 * (r * NV + v)), bias), b.ep,
+                      b.y + static_cast<size_t>(m + r) * b.ldy + n + 16 * v, cols);
+  }
+}
+
+using TileFn = void (*)(const F32Block&, int, int);
+
+template <int MR, int... NV>
+constexpr auto row_of(std::integer_sequence<int, NV...>) {
+  return std::array<TileFn, sizeof...(NV)>{&tile<MR, NV + 1>...};
+}
+template <int... MR>
+constexpr auto table_of(std::integer_sequence<int, MR...>) {
+  return std::array<std::array<TileFn, kMaxVecs>, sizeof...(MR)>{
+      row_of<MR + 1>(std::make_integer_sequence<int, kMaxVecs>{})...};
+}
+constexpr auto kTiles = table_of(std::make_integer_sequence<int, kMaxRows>{});
+
+}  // namespace
+
+void gemm_f32_avx512(const F32Block& b, int m0, int m1, int n0, int n1) {
+  for (int n = n0; n < n1; n += 16 * kMaxVecs) {
+    const int nv = std::min(kMaxVecs, (n1 - n) / 16);
+    for (int m = m0; m < m1; m += kMaxRows) kTiles[std::min(kMaxRows, m1 - m) - 1][nv - 1](b, m, n);
+  }
+}
+
+}  // namespace wisp::backend::cpu

@@ -1,0 +1,74 @@
+// Vector math for AVX-512 kernels (16 floats): exp for x <= 0, erf, GELU, epilogue stores. Internal
+// linkage only (static inline), so translation units built for different ISAs never share a definition.
+#pragma once
+
+#if !defined(__AVX512F__) || !defined(__AVX512BW__)
+#error "simd_avx512.h needs -mavx512f -mavx512bw"
+#endif
+
+#include <immintrin.h>
+
+#include "backend/cpu/gemm.h"
+
+namespace wisp::backend::cpu::avx512 {
+
+// exp(x) for x <= 0 (see simd_avx2.h); underflow and -inf give 0.
+__attribute__((always_inline)) static inline __m512 exp_nonpos(__m512 x_in) {
+  const __m512 x = _mm512_max_ps(x_in, _mm512_set1_ps(-87.0f));
+  const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
+                                        _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693145751953125f), x);
+  r = _mm512_fnmadd_ps(n, _mm512_set1_ps(1.428606765330187045e-06f), r);
+  __m512 p = _mm512_set1_ps(1.0f / 720);
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 120));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 24));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 6));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(0.5f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
+  const __m512 result = _mm512_scalef_ps(p, n);  // p · 2^n
+  const __mmask16 under = _mm512_cmp_ps_mask(x_in, _mm512_set1_ps(-87.0f), _CMP_LT_OQ);
+  return _mm512_maskz_mov_ps(static_cast<__mmask16>(~under), result);
+}
+
+__attribute__((always_inline)) static inline __m512 erf(__m512 x) {
+  const __m512 a = _mm512_abs_ps(x);
+  const __m512 t = _mm512_div_ps(_mm512_set1_ps(1.0f),
+                                 _mm512_fmadd_ps(_mm512_set1_ps(0.3275911f), a, _mm512_set1_ps(1.0f)));
+  __m512 poly = _mm512_fmadd_ps(_mm512_set1_ps(1.061405429f), t, _mm512_set1_ps(-1.453152027f));
+  poly = _mm512_fmadd_ps(poly, t, _mm512_set1_ps(1.421413741f));
+  poly = _mm512_fmadd_ps(poly, t, _mm512_set1_ps(-0.284496736f));
+  poly = _mm512_fmadd_ps(poly, t, _mm512_set1_ps(0.254829592f));
+  poly = _mm512_mul_ps(poly, t);
+  const __m512 e = exp_nonpos(_mm512_mul_ps(_mm512_sub_ps(_mm512_setzero_ps(), a), a));
+  const __m512 y = _mm512_fnmadd_ps(poly, e, _mm512_set1_ps(1.0f));
+  const __m512i sign =
+      _mm512_and_si512(_mm512_castps_si512(x), _mm512_set1_epi32(static_cast<int>(0x80000000u)));
+  return _mm512_castsi512_ps(_mm512_or_si512(_mm512_castps_si512(y), sign));
+}
+
+__attribute__((always_inline)) static inline __m512 gelu(__m512 v) {
+  const __m512 e = erf(_mm512_mul_ps(v, _mm512_set1_ps(0.70710678118654752f)));
+  return _mm512_mul_ps(_mm512_mul_ps(_mm512_set1_ps(0.5f), v), _mm512_add_ps(_mm512_set1_ps(1.0f), e));
+}
+
+static inline __mmask16 first_lanes(int n) {  // n in [0, 16]
+  return n >= 16 ? static_cast<__mmask16>(0xffff) : static_cast<__mmask16>((1u << (n > 0 ? n : 0)) - 1);
+}
+
+// Finishes 16 outputs of one row (already scaled, bias added): GELU, accumulate, store the first `cols`.
+__attribute__((always_inline)) static inline void store16(__m512 v, const Epilogue& ep, float* y, int cols) {
+  if (cols <= 0) return;
+  if (ep.gelu) v = gelu(v);
+  const __mmask16 mask = first_lanes(cols);
+  if (ep.accumulate) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mask, y));
+  _mm512_mask_storeu_ps(y, mask, v);
+}
+
+// Bias for 16 columns starting at n (zero when there is none); columns past Np are never read: packed
+// weights are padded to 16, and so are their biases' reads (masked by the caller's cols).
+__attribute__((always_inline)) static inline __m512 bias16(const Epilogue& ep, int n, int cols) {
+  return ep.bias ? _mm512_maskz_loadu_ps(first_lanes(cols), ep.bias + n) : _mm512_setzero_ps();
+}
+
+}  // namespace wisp::backend::cpu::avx512

@@ -1,0 +1,222 @@
+// The CPU backend — every ISA level this machine runs × every compute type — against the reference backend,
+// verb by verb, over awkward shapes: one row, tails, strided (channel-major) input, causal attention with an
+// offset, several jobs at once, a probability sink, cache copies.
+#include <gtest/gtest.h>
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "backend/backend.h"
+#include "backend/cpu/gemm.h"
+#include "backend/cpu/isa.h"
+
+namespace wisp::backend {
+namespace {
+
+std::vector<float> random_vec(size_t n, std::mt19937& rng, float scale = 1.0f) {
+  std::normal_distribution<float> d(0.0f, scale);
+  std::vector<float> v(n);
+  for (auto& x : v) x = d(rng);
+  return v;
+}
+
+// max |a − b| / (max |b| + 1)
+double rel_diff(const std::vector<float>& a, const std::vector<float>& b) {
+  double m = 0, d = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    m = std::max(m, std::fabs(static_cast<double>(b[i])));
+    d = std::max(d, std::fabs(static_cast<double>(a[i]) - b[i]));
+  }
+  return d / (m + 1.0);
+}
+
+double tolerance(ComputeType t) {
+  switch (t) {
+    case ComputeType::Int8:
+      return 4e-2;
+    case ComputeType::Bfloat16:
+      return 2e-2;
+    default:
+      return 2e-5;
+  }
+}
+
+using Param = std::tuple<cpu::Isa, ComputeType>;
+
+std::vector<Param> params() {
+  std::vector<Param> out;
+  for (int i = 0; i < cpu::kIsaCount; ++i)
+    if (cpu::isa_supported(static_cast<cpu::Isa>(i)))
+      for (ComputeType t : {ComputeType::Float32, ComputeType::Bfloat16, ComputeType::Int8})
+        out.emplace_back(static_cast<cpu::Isa>(i), t);
+  return out;
+}
+
+class BackendVsReference : public ::testing::TestWithParam<Param> {
+ protected:
+  void SetUp() override {
+    cpu_ = make_cpu_backend(std::get<1>(GetParam()), std::get<0>(GetParam()));
+    ref_ = make_reference_backend();
+    ex_.threads = 2;
+    ex_.ws = &ws_;
+    ref_ex_.ws = &ref_ws_;
+  }
+  double tol() const { return tolerance(std::get<1>(GetParam())); }
+  std::unique_ptr<Backend> cpu_, ref_;
+  Workspace ws_, ref_ws_;
+  Exec ex_, ref_ex_;
+};
+
+TEST_P(BackendVsReference, LinearFromEveryStoredType) {
+  std::mt19937 rng(21);
+  for (int M : {1, 3, 16, 17, 70})
+    for (auto [K, N] : {std::pair{64, 48}, std::pair{65, 33}, std::pair{384, 200}}) {
+      const auto W = random_vec(static_cast<size_t>(N) * K, rng, 0.1f);
+      const auto bias = random_vec(N, rng);
+      std::vector<uint16_t> W16(W.size());
+      for (size_t i = 0; i < W.size(); ++i) W16[i] = _cvtss_sh(W[i], 0);
+      std::vector<int8_t> Q(W.size());
+      std::vector<float> qscale(N);
+      for (int n = 0; n < N; ++n) {
+        qscale[n] = 127.0f / 0.4f;
+        for (int k = 0; k < K; ++k)
+          Q[n * K + k] = static_cast<int8_t>(std::clamp(std::lrint(W[n * K + k] * qscale[n]), -127L, 127L));
+      }
+      const WeightView views[] = {{DType::F32, W.data(), N, K, nullptr},
+                                  {DType::F16, W16.data(), N, K, nullptr},
+                                  {DType::I8, Q.data(), N, K, qscale.data()}};
+      for (const WeightView& wv : views)
+        for (LinearUse use : {LinearUse::ManyRows, LinearUse::AnyRows})
+          for (int variant = 0; variant < 3; ++variant) {
+            auto pc = cpu_->pack_linear(wv, bias.data(), use);
+            auto pr = ref_->pack_linear(wv, bias.data(), use);
+            const auto x = random_vec(static_cast<size_t>(M) * K, rng);
+            auto y = random_vec(static_cast<size_t>(M) * N, rng), y_ref = y;
+            Epilogue ep;
+            ep.gelu = variant == 1;
+            ep.accumulate = variant == 2;
+            cpu_->linear(ex_, *pc, f32_view(x.data(), M, K), f32_view(y.data(), M, N), ep);
+            ref_->linear(ref_ex_, *pr, f32_view(x.data(), M, K), f32_view(y_ref.data(), M, N), ep);
+            ASSERT_LT(rel_diff(y, y_ref), tol())
+                << cpu_->description() << " stored " << dtype_name(wv.dtype) << " M=" << M << " K=" << K
+                << " N=" << N << " variant " << variant;
+          }
+    }
+}
+
+TEST_P(BackendVsReference, ConvStemOnChannelMajorInput) {
+  std::mt19937 rng(22);
+  for (int stride : {1, 2})
+    for (auto [T, C, O] : {std::tuple{7, 5, 16}, std::tuple{100, 80, 64}, std::tuple{61, 24, 40}}) {
+      const auto W = random_vec(static_cast<size_t>(O) * C * 3, rng, 0.2f);
+      const auto bias = random_vec(O, rng);
+      const auto mel = random_vec(static_cast<size_t>(C) * T, rng);  // (C, T): channel-major, as a mel
+      TensorView x = f32_view(mel.data(), T, C);
+      x.row_stride = 1;
+      x.col_stride = T;
+      const int T_out = (T + stride - 1) / stride;
+      std::vector<float> y(static_cast<size_t>(T_out) * O), y_ref(y.size());
+      const WeightView wv{DType::F32, W.data(), O, C * 3, nullptr};
+      Epilogue ep;
+      ep.gelu = true;
+      cpu_->conv1d_k3(ex_, *cpu_->pack_linear(wv, bias.data(), LinearUse::ManyRows), x, stride,
+                      f32_view(y.data(), T_out, O), ep);
+      ref_->conv1d_k3(ref_ex_, *ref_->pack_linear(wv, bias.data(), LinearUse::ManyRows), x, stride,
+                      f32_view(y_ref.data(), T_out, O), ep);
+      ASSERT_LT(rel_diff(y, y_ref), tol()) << "T=" << T << " C=" << C << " stride " << stride;
+    }
+}
+
+TEST_P(BackendVsReference, LayerNormAddEmbed) {
+  std::mt19937 rng(23);
+  for (auto [M, N] : {std::pair{1, 7}, std::pair{33, 384}, std::pair{70, 100}}) {
+    const auto x = random_vec(static_cast<size_t>(M) * N, rng, 3.0f), g = random_vec(N, rng),
+               b = random_vec(N, rng);
+    std::vector<float> y(x.size()), y_ref(x.size());
+    cpu_->layer_norm(ex_, f32_view(x.data(), M, N), g.data(), b.data(), f32_view(y.data(), M, N));
+    ref_->layer_norm(ref_ex_, f32_view(x.data(), M, N), g.data(), b.data(), f32_view(y_ref.data(), M, N));
+    ASSERT_LT(rel_diff(y, y_ref), 2e-5) << "layer_norm";
+    cpu_->add(ex_, f32_view(x.data(), M, N), f32_view(y.data(), M, N));
+    ref_->add(ref_ex_, f32_view(x.data(), M, N), f32_view(y_ref.data(), M, N));
+    ASSERT_LT(rel_diff(y, y_ref), 2e-5) << "add";
+  }
+  const int V = 50, D = 24;
+  const auto table = random_vec(static_cast<size_t>(V) * D, rng);
+  std::vector<uint16_t> t16(table.size());
+  for (size_t i = 0; i < table.size(); ++i) t16[i] = _cvtss_sh(table[i], 0);
+  const auto pos = random_vec(4 * D, rng);
+  const int ids[4] = {0, 49, 7, 7};
+  std::vector<float> y(4 * D), y_ref(4 * D);
+  const WeightView tv{DType::F16, t16.data(), V, D, nullptr};
+  cpu_->embed(ex_, tv, ids, f32_view(pos.data(), 4, D), f32_view(y.data(), 4, D));
+  ref_->embed(ref_ex_, tv, ids, f32_view(pos.data(), 4, D), f32_view(y_ref.data(), 4, D));
+  EXPECT_LT(rel_diff(y, y_ref), 1e-6) << "embed";
+}
+
+TEST_P(BackendVsReference, AttentionJobsCausalOffsetsSinkAndCopies) {
+  std::mt19937 rng(24);
+  const int H = 3, dh = 64, D = H * dh, cap = 100;
+  struct Case {
+    int q_rows, kv_len, q_offset;
+    bool causal;
+  };
+  for (Case c : {Case{1, 1, 0, true}, Case{5, 37, 32, true}, Case{70, 70, 0, true}, Case{3, 100, 0, false},
+                 Case{65, 17, 0, false}}) {
+    std::vector<std::unique_ptr<KvCache>> kc, kr;
+    std::vector<std::vector<float>> qs, outs, outs_ref, probs, probs_ref;
+    std::vector<AttentionJob> jc, jr;
+    const uint8_t heads[H] = {1, 0, 1};
+    std::vector<ProbabilitySink> sinks(4), sinks_ref(4);
+    for (int j = 0; j < 2; ++j) {  // two jobs, each with its own cache
+      kc.push_back(cpu_->make_kv_cache(cap, D, H));
+      kr.push_back(ref_->make_kv_cache(cap, D, H));
+      // Written in two parts (as a prompt then steps are), then copied to a fresh cache and used from there.
+      const auto k = random_vec(static_cast<size_t>(c.kv_len) * D, rng),
+                 v = random_vec(static_cast<size_t>(c.kv_len) * D, rng);
+      const int first = c.kv_len / 2;
+      for (auto [b, kv] : {std::pair{cpu_.get(), kc.back().get()}, std::pair{ref_.get(), kr.back().get()}}) {
+        Exec& e = b == cpu_.get() ? ex_ : ref_ex_;
+        if (first > 0) b->kv_write(e, *kv, 0, f32_view(k.data(), first, D), f32_view(v.data(), first, D));
+        b->kv_write(e, *kv, first, f32_view(k.data() + first * D, c.kv_len - first, D),
+                    f32_view(v.data() + first * D, c.kv_len - first, D));
+      }
+      auto copy_c = cpu_->make_kv_cache(cap, D, H);
+      cpu_->kv_copy(ex_, *kc.back(), *copy_c, c.kv_len);
+      kc.back() = std::move(copy_c);
+      qs.push_back(random_vec(static_cast<size_t>(c.q_rows) * D, rng, 2.0f));
+      outs.emplace_back(static_cast<size_t>(c.q_rows) * D);
+      outs_ref.emplace_back(static_cast<size_t>(c.q_rows) * D);
+      probs.emplace_back(static_cast<size_t>(H) * c.q_rows * c.kv_len, -1.0f);
+      probs_ref.emplace_back(static_cast<size_t>(H) * c.q_rows * c.kv_len, -1.0f);
+    }
+    for (int j = 0; j < 2; ++j) {
+      sinks[j] = {heads, probs[j].data(), static_cast<int64_t>(c.q_rows) * c.kv_len, c.kv_len};
+      sinks_ref[j] = {heads, probs_ref[j].data(), static_cast<int64_t>(c.q_rows) * c.kv_len, c.kv_len};
+      jc.push_back({f32_view(qs[j].data(), c.q_rows, D), kc[j].get(), c.kv_len, c.q_offset,
+                    f32_view(outs[j].data(), c.q_rows, D), &sinks[j]});
+      jr.push_back({f32_view(qs[j].data(), c.q_rows, D), kr[j].get(), c.kv_len, c.q_offset,
+                    f32_view(outs_ref[j].data(), c.q_rows, D), &sinks_ref[j]});
+    }
+    const AttentionShape shape{H, dh, c.causal};
+    cpu_->attention(ex_, jc.data(), 2, shape);
+    ref_->attention(ref_ex_, jr.data(), 2, shape);
+    for (int j = 0; j < 2; ++j) {
+      ASSERT_LT(rel_diff(outs[j], outs_ref[j]), tol()) << "q_rows " << c.q_rows << " kv " << c.kv_len;
+      ASSERT_LT(rel_diff(probs[j], probs_ref[j]), tol()) << "probabilities";
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Cpu, BackendVsReference, ::testing::ValuesIn(params()),
+                         [](const ::testing::TestParamInfo<Param>& i) {
+                           return std::string(cpu::isa_name(std::get<0>(i.param))) + "_" +
+                                  compute_type_name(std::get<1>(i.param));
+                         });
+
+}  // namespace
+}  // namespace wisp::backend

@@ -1,0 +1,174 @@
+// The int8 and bf16 GEMM kernels of every ISA level this machine runs, against the reference products on the
+// same quantized operands, over awkward shapes: one row, tails of every tile, K not a multiple of the block.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "backend/cpu/gemm.h"
+#include "backend/cpu/isa.h"
+
+namespace wisp::backend::cpu {
+namespace {
+
+std::vector<float> random_vec(size_t n, std::mt19937& rng, float scale = 1.0f) {
+  std::normal_distribution<float> d(0.0f, scale);
+  std::vector<float> v(n);
+  for (auto& x : v) x = d(rng);
+  return v;
+}
+
+std::vector<Isa> supported_isas() {
+  std::vector<Isa> out;
+  for (int i = 0; i < kIsaCount; ++i)
+    if (isa_supported(static_cast<Isa>(i))) out.push_back(static_cast<Isa>(i));
+  return out;
+}
+
+struct Shape {
+  int M, K, N;
+};
+const Shape kShapes[] = {{1, 1, 1},     {1, 64, 16},    {1, 384, 1001}, {2, 3, 17},    {5, 65, 33},
+                         {6, 127, 64},  {7, 128, 65},   {16, 385, 48},  {17, 64, 100}, {31, 200, 31},
+                         {33, 384, 96}, {100, 96, 130}, {130, 511, 47}, {97, 1536, 40}};
+
+float tolerance(const std::vector<float>& ref, float rel) {
+  float m = 0.0f;
+  for (float v : ref) m = std::max(m, std::fabs(v));
+  return rel * (m + 1.0f);
+}
+
+class GemmVariants : public ::testing::TestWithParam<Isa> {};
+
+TEST_P(GemmVariants, Int8MatchesReference) {
+  const Isa isa = GetParam();
+  std::mt19937 rng(11);
+  Workspace ws;
+  for (int threads : {1, 2})
+    for (const Shape& s : kShapes)
+      for (int variant = 0; variant < 4; ++variant) {
+        const auto W = random_vec(static_cast<size_t>(s.N) * s.K, rng, 0.1f);
+        const auto x = random_vec(static_cast<size_t>(s.M) * (s.K + 3), rng);
+        const auto bias = random_vec(s.N, rng);
+        const PackedI8 p = pack_i8(s.N, s.K, W.data());
+        Epilogue ep;
+        ep.bias = variant & 1 ? bias.data() : nullptr;
+        ep.gelu = variant == 2;
+        ep.accumulate = variant == 3;
+        const int ldy = s.N + 5;
+        auto y = random_vec(static_cast<size_t>(s.M) * ldy, rng), y_ref = y;
+        gemm_i8(Exec{threads, &ws}, isa, x.data(), s.M, s.K + 3, p.view(), ep, y.data(), ldy);
+        gemm_i8_reference(x.data(), s.M, s.K + 3, p.view(), ep, y_ref.data(), ldy);
+        const float tol = tolerance(y_ref, 2e-6f);
+        for (size_t i = 0; i < y.size(); ++i)
+          ASSERT_NEAR(y[i], y_ref[i], tol) << isa_name(isa) << " M=" << s.M << " K=" << s.K << " N=" << s.N
+                                           << " variant " << variant << " at " << i;
+      }
+}
+
+TEST_P(GemmVariants, Bf16MatchesReference) {
+  const Isa isa = GetParam();
+  std::mt19937 rng(12);
+  Workspace ws;
+  for (int threads : {1, 2})
+    for (const Shape& s : kShapes)
+      for (int variant = 0; variant < 4; ++variant) {
+        const auto W = random_vec(static_cast<size_t>(s.N) * s.K, rng, 0.1f);
+        const auto x = random_vec(static_cast<size_t>(s.M) * s.K, rng);
+        const auto bias = random_vec(s.N, rng);
+        const PackedBf16 p = pack_bf16(s.N, s.K, W.data());
+        Epilogue ep;
+        ep.bias = variant & 1 ? bias.data() : nullptr;
+        ep.gelu = variant == 2;
+        ep.accumulate = variant == 3;
+        std::vector<float> y = random_vec(static_cast<size_t>(s.M) * s.N, rng), y_ref = y;
+        gemm_bf16(Exec{threads, &ws}, isa, x.data(), s.M, s.K, p.view(), ep, y.data(), s.N);
+        gemm_bf16_reference(x.data(), s.M, s.K, p.view(), ep, y_ref.data(), s.N);
+        const float tol = tolerance(y_ref, 1e-5f);
+        for (size_t i = 0; i < y.size(); ++i)
+          ASSERT_NEAR(y[i], y_ref[i], tol) << isa_name(isa) << " M=" << s.M << " K=" << s.K << " N=" << s.N
+                                           << " variant " << variant << " at " << i;
+      }
+}
+
+TEST_P(GemmVariants, F32MatchesReference) {
+  const Isa isa = GetParam();
+  std::mt19937 rng(14);
+  Workspace ws;
+  for (int threads : {1, 2})
+    for (const Shape& s : kShapes)
+      for (int variant = 0; variant < 4; ++variant) {
+        const auto W = random_vec(static_cast<size_t>(s.N) * s.K, rng, 0.1f);
+        const auto x = random_vec(static_cast<size_t>(s.M) * (s.K + 1), rng);
+        const auto bias = random_vec(s.N, rng);
+        const PackedF32 p = pack_f32(s.N, s.K, W.data());
+        Epilogue ep;
+        ep.bias = variant & 1 ? bias.data() : nullptr;
+        ep.gelu = variant == 2;
+        ep.accumulate = variant == 3;
+        std::vector<float> y = random_vec(static_cast<size_t>(s.M) * s.N, rng), y_ref = y;
+        gemm_f32(Exec{threads, &ws}, isa, x.data(), s.M, s.K + 1, p.view(), ep, y.data(), s.N);
+        gemm_f32_reference(x.data(), s.M, s.K + 1, p.view(), ep, y_ref.data(), s.N);
+        const float tol = tolerance(y_ref, 1e-5f);
+        for (size_t i = 0; i < y.size(); ++i)
+          ASSERT_NEAR(y[i], y_ref[i], tol) << isa_name(isa) << " M=" << s.M << " K=" << s.K << " N=" << s.N
+                                           << " variant " << variant << " at " << i;
+      }
+}
+
+// The quantized products stay close to the float ones (the point of the scheme, not just self-consistency).
+TEST_P(GemmVariants, CloseToFloat) {
+  const Isa isa = GetParam();
+  std::mt19937 rng(13);
+  Workspace ws;
+  const int M = 40, K = 384, N = 200;
+  const auto W = random_vec(static_cast<size_t>(N) * K, rng, 0.05f);
+  const auto x = random_vec(static_cast<size_t>(M) * K, rng);
+  std::vector<float> exact(static_cast<size_t>(M) * N), y(exact.size());
+  double norm = 0;
+  for (int m = 0; m < M; ++m)
+    for (int n = 0; n < N; ++n) {
+      double d = 0;
+      for (int k = 0; k < K; ++k) d += static_cast<double>(x[m * K + k]) * W[n * K + k];
+      exact[m * N + n] = static_cast<float>(d);
+      norm += d * d;
+    }
+  auto rel_err = [&] {
+    double e = 0;
+    for (size_t i = 0; i < y.size(); ++i) e += (y[i] - exact[i]) * static_cast<double>(y[i] - exact[i]);
+    return std::sqrt(e / norm);
+  };
+  gemm_i8(Exec{2, &ws}, isa, x.data(), M, K, pack_i8(N, K, W.data()).view(), Epilogue{}, y.data(), N);
+  EXPECT_LT(rel_err(), 0.02) << "int8 " << isa_name(isa);
+  gemm_bf16(Exec{2, &ws}, isa, x.data(), M, K, pack_bf16(N, K, W.data()).view(), Epilogue{}, y.data(), N);
+  EXPECT_LT(rel_err(), 0.01) << "bf16 " << isa_name(isa);
+}
+
+INSTANTIATE_TEST_SUITE_P(Isa, GemmVariants, ::testing::ValuesIn(supported_isas()),
+                         [](const ::testing::TestParamInfo<Isa>& i) {
+                           return std::string(isa_name(i.param));
+                         });
+
+TEST(GemmPacking, FileInt8WeightsKeepTheirValues) {
+  // CTranslate2 int8: w = q / scale. Packing keeps q and uses 1 / scale.
+  const int N = 3, K = 5;
+  const int8_t Q[N * K] = {1, -2, 3, -4, 5, 127, -127, 0, 1, -1, -128, 10, 20, 30, 40};
+  const float ct2_scale[N] = {2.0f, 4.0f, 0.5f};
+  const PackedI8 p = pack_i8_quantized(N, K, Q, ct2_scale);
+  std::vector<float> x(K, 0.0f), y(N);
+  Workspace ws;
+  for (int k = 0; k < K; ++k) {
+    std::fill(x.begin(), x.end(), 0.0f);
+    x[k] = 1.0f;  // one-hot: y = column k of W
+    gemm_i8_reference(x.data(), 1, K, p.view(), Epilogue{}, y.data(), N);
+    for (int n = 0; n < N; ++n) {
+      const int q = std::max<int>(Q[n * K + k], -127);
+      EXPECT_FLOAT_EQ(y[n], q / ct2_scale[n]) << n << "," << k;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace wisp::backend::cpu
