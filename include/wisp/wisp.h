@@ -42,9 +42,20 @@ const char* wisp_status_name(wisp_status status);
 const char* wisp_version(void);
 
 /* ---- model ---- */
+/* The arithmetic a model runs in (as faster-whisper's compute_type). */
+typedef enum wisp_compute_type {
+  WISP_COMPUTE_AUTO = 0,     /* the fastest this CPU runs well (int8 today; see README, Performance) */
+  WISP_COMPUTE_FLOAT32 = 1,  /* fp32 throughout: the reference accuracy */
+  WISP_COMPUTE_BFLOAT16 = 2, /* bf16 weights and activations, fp32 accumulation */
+  WISP_COMPUTE_INT8 = 3      /* int8 weights per output channel, activations per row (CTranslate2's scheme) */
+} wisp_compute_type;
+
 typedef struct wisp_model_params {
-  size_t struct_size; /* sizeof(wisp_model_params) */
-  int n_threads;      /* compute threads (process-wide); 0 = all cores */
+  size_t struct_size;             /* sizeof(wisp_model_params) */
+  int n_threads;                  /* default compute threads of this model's contexts; 0 = all cores */
+  wisp_compute_type compute_type; /* default WISP_COMPUTE_AUTO */
+  const char* isa;                /* NULL: the best level this CPU has (or $WISP_ISA); "avx2", "avx512",
+                                     "avx512_vnni", "avx512_bf16" or "amx" forces a level it supports */
 } wisp_model_params;
 
 wisp_model_params wisp_model_params_default(void);
@@ -53,9 +64,17 @@ wisp_status wisp_model_load(const char* path, const wisp_model_params* params, w
 void wisp_model_free(wisp_model* model);
 int wisp_model_is_multilingual(const wisp_model* model);
 int wisp_model_n_mels(const wisp_model* model);
+/* The compute type the model runs in (AUTO resolved). */
+wisp_compute_type wisp_model_compute_type(const wisp_model* model);
+/* What computes: e.g. "cpu amx int8". Valid while the model lives. */
+const char* wisp_model_backend(const wisp_model* model);
 
 /* ---- context ---- */
+/* A context starts with the model's n_threads. */
 wisp_status wisp_context_create(const wisp_model* model, wisp_context** out);
+/* Compute threads of this context, honoured on whatever thread calls it; 0 = every core. Contexts that
+ * compute at the same time share the cores (no oversubscription beyond one thread per caller). */
+wisp_status wisp_context_set_threads(wisp_context* ctx, int n_threads);
 void wisp_context_free(wisp_context* ctx);
 
 /* ---- transcription ---- */

@@ -52,14 +52,19 @@ class Result {
 class Model {
  public:
   Model() = default;
-  explicit Model(const std::string& path, int n_threads = 0) {
+  explicit Model(const std::string& path, int n_threads = 0,
+                 wisp_compute_type compute_type = WISP_COMPUTE_AUTO, const char* isa = nullptr) {
     wisp_model_params p = wisp_model_params_default();
     p.n_threads = n_threads;
+    p.compute_type = compute_type;
+    p.isa = isa;
     wisp_model* m = nullptr;
     check(wisp_model_load(path.c_str(), &p, &m));
     m_.reset(m, &wisp_model_free);
   }
   bool multilingual() const { return wisp_model_is_multilingual(m_.get()) != 0; }
+  wisp_compute_type compute_type() const { return wisp_model_compute_type(m_.get()); }
+  std::string backend() const { return wisp_model_backend(m_.get()); }
   const wisp_model* get() const { return m_.get(); }
 
  private:
@@ -74,6 +79,7 @@ class Context {
     check(wisp_context_create(model.get(), &c));
     c_.reset(c);
   }
+  void set_threads(int n_threads) { check(wisp_context_set_threads(c_.get(), n_threads)); }
   Result transcribe_file(const std::string& path, const wisp_transcribe_params& p) {
     wisp_result* r = nullptr;
     check(wisp_transcribe_file(c_.get(), path.c_str(), &p, &r));

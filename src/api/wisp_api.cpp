@@ -9,7 +9,6 @@
 
 #include "audio/audio_decoder.h"
 #include "core/error.h"
-#include "kernels/ops.h"
 #include "model/whisper_model.h"
 #include "output/writers.h"
 #include "pipeline/transcriber.h"
@@ -17,12 +16,15 @@
 
 struct wisp_model {
   std::shared_ptr<const wisp::WhisperModel> model;
+  int n_threads = 0;    // default for contexts
+  std::string backend;  // description, for wisp_model_backend
 };
 
 struct wisp_context {
   std::shared_ptr<const wisp::WhisperModel> model;
   wisp::Transcriber transcriber;
-  explicit wisp_context(std::shared_ptr<const wisp::WhisperModel> m) : model(m), transcriber(std::move(m)) {}
+  wisp_context(std::shared_ptr<const wisp::WhisperModel> m, int threads)
+      : model(m), transcriber(std::move(m), threads) {}
 };
 
 struct wisp_result {
@@ -213,6 +215,8 @@ wisp_model_params wisp_model_params_default(void) {
   wisp_model_params p{};
   p.struct_size = sizeof(p);
   p.n_threads = 0;
+  p.compute_type = WISP_COMPUTE_AUTO;
+  p.isa = nullptr;
   return p;
 }
 
@@ -222,13 +226,42 @@ wisp_status wisp_model_load(const char* path, const wisp_model_params* params, w
   if (params && params->struct_size != sizeof(wisp_model_params))
     return invalid("wisp_model_params.struct_size mismatch: initialise with wisp_model_params_default()");
   return guarded([&] {
-    int threads = params ? params->n_threads : 0;
-    if (threads < 0 || threads > 1024)
+    const wisp_model_params p = params ? *params : wisp_model_params_default();
+    if (p.n_threads < 0 || p.n_threads > 1024)
       throw wisp::Error(wisp::ErrorKind::InvalidArgument, "thread count out of range");
-    if (threads == 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-    wisp::kernels::set_num_threads(threads);
+    wisp::ModelOptions options;
+    switch (p.compute_type) {
+      case WISP_COMPUTE_AUTO:
+        options.compute_type = wisp::backend::ComputeType::Auto;
+        break;
+      case WISP_COMPUTE_FLOAT32:
+        options.compute_type = wisp::backend::ComputeType::Float32;
+        break;
+      case WISP_COMPUTE_BFLOAT16:
+        options.compute_type = wisp::backend::ComputeType::Bfloat16;
+        break;
+      case WISP_COMPUTE_INT8:
+        options.compute_type = wisp::backend::ComputeType::Int8;
+        break;
+      default:
+        throw wisp::Error(wisp::ErrorKind::InvalidArgument, "unknown compute type");
+    }
+    if (p.isa) {
+      wisp::backend::cpu::Isa isa;
+      if (!wisp::backend::cpu::parse_isa(p.isa, &isa))
+        throw wisp::Error(
+            wisp::ErrorKind::InvalidArgument,
+            std::string("unknown ISA '") + p.isa + "' (avx2, avx512, avx512_vnni, avx512_bf16, amx)");
+      if (!wisp::backend::cpu::isa_supported(isa))
+        throw wisp::Error(wisp::ErrorKind::InvalidArgument,
+                          std::string("this CPU cannot run ") + p.isa + " kernels (it has up to " +
+                              wisp::backend::cpu::isa_name(wisp::backend::cpu::cpu_info().best) + ")");
+      options.isa = isa;
+    }
     auto m = std::make_unique<wisp_model>();
-    m->model = wisp::WhisperModel::load(path);
+    m->model = wisp::WhisperModel::load(path, options);
+    m->n_threads = p.n_threads;
+    m->backend = m->model->backend().description();
     *out = m.release();
   });
 }
@@ -238,11 +271,31 @@ int wisp_model_is_multilingual(const wisp_model* model) {
   return model && model->model->multilingual() ? 1 : 0;
 }
 int wisp_model_n_mels(const wisp_model* model) { return model ? model->model->dims().n_mels : 0; }
+wisp_compute_type wisp_model_compute_type(const wisp_model* model) {
+  if (!model) return WISP_COMPUTE_AUTO;
+  switch (model->model->backend().compute_type()) {
+    case wisp::backend::ComputeType::Float32:
+      return WISP_COMPUTE_FLOAT32;
+    case wisp::backend::ComputeType::Bfloat16:
+      return WISP_COMPUTE_BFLOAT16;
+    case wisp::backend::ComputeType::Int8:
+      return WISP_COMPUTE_INT8;
+    case wisp::backend::ComputeType::Auto:
+      break;
+  }
+  return WISP_COMPUTE_AUTO;
+}
+const char* wisp_model_backend(const wisp_model* model) { return model ? model->backend.c_str() : ""; }
 
 wisp_status wisp_context_create(const wisp_model* model, wisp_context** out) {
   if (!model || !out) return invalid("model and output pointer must not be NULL");
   *out = nullptr;
-  return guarded([&] { *out = new wisp_context(model->model); });
+  return guarded([&] { *out = new wisp_context(model->model, model->n_threads); });
+}
+
+wisp_status wisp_context_set_threads(wisp_context* ctx, int n_threads) {
+  if (!ctx) return invalid("context must not be NULL");
+  return guarded([&] { ctx->transcriber.set_threads(n_threads); });
 }
 
 void wisp_context_free(wisp_context* ctx) { delete ctx; }

@@ -4,9 +4,9 @@
 #include <cmath>
 #include <set>
 
+#include "backend/cpu/elementwise.h"
 #include "core/error.h"
 #include "decode/compression.h"
-#include "kernels/ops.h"
 
 namespace wisp::decode {
 
@@ -97,7 +97,7 @@ std::vector<DecodingResult> DecodingTask::run(int n_windows, const DecodingOptio
       // no-speech probability from the logits at <|startoftranscript|>
       decoder_.logits(hidden + (static_cast<size_t>(w) * sample_begin + sot_index) * D, 1, logits_.data());
       no_speech[w] = tok.no_speech() >= 0
-                         ? std::exp(logits_[tok.no_speech()] - kernels::log_sum_exp(logits_.data(), V))
+                         ? std::exp(logits_[tok.no_speech()] - backend::cpu::log_sum_exp(logits_.data(), V))
                          : 0.0f;
       std::copy_n(hidden + (static_cast<size_t>(w) * sample_begin + sample_begin - 1) * D, D,
                   last_hidden_.begin() + static_cast<std::ptrdiff_t>(w) * D);

@@ -1,6 +1,6 @@
 #include "decode/logit_filters.h"
 
-#include "kernels/ops.h"
+#include "backend/cpu/elementwise.h"
 
 #include <algorithm>
 #include <cmath>
@@ -70,7 +70,7 @@ class TimestampRules final : public LogitFilter {
       // If the timestamps are jointly more probable than any single text token, sample a timestamp.
       // (log Σ p(timestamps) > max log p(text) ⟺ logsumexp(timestamp logits) > max text logit: the
       // normaliser cancels.)
-      const float ts_lse = kernels::log_sum_exp(row + ts_begin_, b.n_vocab - ts_begin_);
+      const float ts_lse = backend::cpu::log_sum_exp(row + ts_begin_, b.n_vocab - ts_begin_);
       float max_text = kNegInf;
       for (int i = 0; i < ts_begin_; ++i) max_text = std::max(max_text, row[i]);
       if (ts_lse > max_text) fill_neg_inf(row, 0, ts_begin_);

@@ -6,8 +6,8 @@
 #include <map>
 #include <numeric>
 
+#include "backend/cpu/elementwise.h"
 #include "core/error.h"
-#include "kernels/ops.h"
 
 namespace wisp::decode {
 
@@ -54,7 +54,7 @@ class GreedyDecoder final : public TokenDecoder {
         next = dist(*rng_);
       }
       const bool finished = tokens[s].back() == eot_;
-      if (!finished) sum_logprobs[s] += row[next] - kernels::log_sum_exp(row, n_vocab);
+      if (!finished) sum_logprobs[s] += row[next] - backend::cpu::log_sum_exp(row, n_vocab);
       tokens[s].push_back(finished ? eot_ : next);
       all_done = all_done && tokens[s].back() == eot_;
     }
@@ -106,7 +106,7 @@ class BeamSearchDecoder final : public TokenDecoder {
       for (int j = 0; j < beam_; ++j) {
         const size_t row = a * beam_ + j;
         const float* lg = logits + row * n_vocab;
-        const float lse = kernels::log_sum_exp(lg, n_vocab);
+        const float lse = backend::cpu::log_sum_exp(lg, n_vocab);
         top_k(lg, n_vocab, beam_ + 1, order_);  // the best tokens by logit are the best by log-prob
         for (int k = 0; k < beam_ + 1; ++k) {
           std::vector<int> seq = tokens[row];

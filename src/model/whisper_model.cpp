@@ -7,39 +7,79 @@ namespace {
 
 using Shape = std::vector<int64_t>;
 
-// keep_f16: the decoder's weights are read once per token, so their fp16 copy is kept for the
-// bandwidth-bound kernels; elsewhere the copy is dropped to save memory.
-Linear linear(WeightTable& w, const std::string& scope, int out, int in, bool keep_f16) {
-  Linear l;
-  Tensor& t = w.get_mutable(scope + "/weight");
-  l.w = w.get(scope + "/weight", Shape{out, in}).data.data();
-  if (!keep_f16) std::vector<uint16_t>().swap(t.f16);
-  l.w16 = t.f16.empty() ? nullptr : t.f16.data();
-  l.b = w.has(scope + "/bias") ? w.get(scope + "/bias", Shape{out}).data.data() : nullptr;
-  l.out = out;
-  l.in = in;
-  return l;
+// The weight as stored: the file's fp16 values when it had them, else fp32.
+backend::WeightView view_of(const Tensor& t, int rows, int cols) {
+  backend::WeightView v;
+  v.rows = rows;
+  v.cols = cols;
+  if (!t.f16.empty()) {
+    v.dtype = backend::DType::F16;
+    v.data = t.f16.data();
+  } else {
+    v.dtype = backend::DType::F32;
+    v.data = t.data.data();
+  }
+  return v;
 }
 
-Norm norm(const WeightTable& w, const std::string& scope, int d) {
-  return {w.get(scope + "/gamma", Shape{d}).data.data(), w.get(scope + "/beta", Shape{d}).data.data()};
-}
+// Binds the scope's weight (and bias) and packs it; the table's copy is then released (the packed form
+// is all the kernels read).
+class Binder {
+ public:
+  Binder(WeightTable& w, const backend::Backend& b) : w_(w), backend_(b) {}
 
-SelfAttentionWeights self_attention(WeightTable& w, const std::string& scope, int d, bool keep_f16) {
-  return {norm(w, scope + "/layer_norm", d), linear(w, scope + "/linear_0", 3 * d, d, keep_f16),
-          linear(w, scope + "/linear_1", d, d, keep_f16)};
-}
+  Linear linear(const std::string& scope, int out, int in, backend::LinearUse use) {
+    return pack(scope + "/weight", Shape{out, in}, out, in,
+                w_.has(scope + "/bias") ? w_.get(scope + "/bias", Shape{out}).data.data() : nullptr, use);
+  }
+  // A Conv1d weight (out, in, 3) as a Linear (out, in · 3).
+  Linear conv(const std::string& scope, int out, int in) {
+    return pack(scope + "/weight", Shape{out, in, 3}, out, in * 3,
+                w_.get(scope + "/bias", Shape{out}).data.data(), backend::LinearUse::ConvStem);
+  }
+  Norm norm(const std::string& scope, int d) {
+    return {w_.get(scope + "/gamma", Shape{d}).data.data(), w_.get(scope + "/beta", Shape{d}).data.data()};
+  }
+  SelfAttentionWeights self_attention(const std::string& scope, int d, backend::LinearUse use) {
+    return {norm(scope + "/layer_norm", d), linear(scope + "/linear_0", 3 * d, d, use),
+            linear(scope + "/linear_1", d, d, use)};
+  }
+  MlpWeights mlp(const std::string& scope, int d, backend::LinearUse use) {
+    const Tensor& up = w_.get(scope + "/linear_0/weight");
+    if (up.shape.size() != 2)
+      throw Error(ErrorKind::Model, w_.source() + ": variable '" + scope +
+                                        "/linear_0/weight' has wrong shape " + shape_to_string(up.shape) +
+                                        "; expected [F, " + std::to_string(d) + "]");
+    const int f = static_cast<int>(up.shape[0]);
+    return {norm(scope + "/layer_norm", d), linear(scope + "/linear_0", f, d, use),
+            linear(scope + "/linear_1", d, f, use)};
+  }
+  // Packs `name` without releasing it (the tied projection shares the embeddings, which stay).
+  Linear pack_kept(const std::string& name, int out, int in) {
+    const Tensor& t = w_.get(name, Shape{out, in});
+    Linear l;
+    l.packed = backend_.pack_linear(view_of(t, out, in), nullptr, backend::LinearUse::AnyRows);
+    l.out = out;
+    l.in = in;
+    return l;
+  }
 
-MlpWeights mlp(WeightTable& w, const std::string& scope, int d, bool keep_f16) {
-  const Tensor& up = w.get(scope + "/linear_0/weight");
-  if (up.shape.size() != 2)
-    throw Error(ErrorKind::Model, w.source() + ": variable '" + scope + "/linear_0/weight' has wrong shape " +
-                                      shape_to_string(up.shape) + "; expected [F, " + std::to_string(d) +
-                                      "]");
-  const int f = static_cast<int>(up.shape[0]);
-  return {norm(w, scope + "/layer_norm", d), linear(w, scope + "/linear_0", f, d, keep_f16),
-          linear(w, scope + "/linear_1", d, f, keep_f16)};
-}
+ private:
+  Linear pack(const std::string& name, const Shape& shape, int out, int in, const float* bias,
+              backend::LinearUse use) {
+    Tensor& t = w_.get_mutable(name);
+    w_.get(name, shape);  // shape check
+    Linear l;
+    l.packed = backend_.pack_linear(view_of(t, out, in), bias, use);
+    l.out = out;
+    l.in = in;
+    std::vector<float>().swap(t.data);
+    std::vector<uint16_t>().swap(t.f16);
+    return l;
+  }
+  WeightTable& w_;
+  const backend::Backend& backend_;
+};
 
 int count_layers(const WeightTable& w, const std::string& prefix) {
   int n = 0;
@@ -49,8 +89,16 @@ int count_layers(const WeightTable& w, const std::string& prefix) {
 
 }  // namespace
 
-std::shared_ptr<const WhisperModel> WhisperModel::load(const std::string& path) {
+std::shared_ptr<const WhisperModel> WhisperModel::load(const std::string& path, const ModelOptions& options) {
   std::shared_ptr<WhisperModel> m(new WhisperModel());
+  const std::string isa_error = backend::cpu::default_isa_error();
+  if (!isa_error.empty()) throw Error(ErrorKind::InvalidArgument, isa_error);
+  const backend::cpu::CpuInfo& cpu = backend::cpu::cpu_info();
+  if (!cpu.avx2 || !cpu.fma || !cpu.f16c)
+    throw Error(ErrorKind::InvalidArgument, "this CPU lacks AVX2, FMA or F16C, which wisp needs (x86-64-v3)");
+  const backend::cpu::Isa isa = options.isa.value_or(backend::cpu::default_isa());
+  m->backend_ = options.reference_backend ? backend::make_reference_backend()
+                                          : backend::make_cpu_backend(options.compute_type, isa);
   LoadedModel files = load_model_files(path);
   m->path_ = path;
   m->weights_ = std::move(files.weights);
@@ -101,51 +149,56 @@ void WhisperModel::bind() {
   if (dims_.n_audio_ctx != 1500)
     throw Error(ErrorKind::Model,
                 src + ": encoder positions " + std::to_string(dims_.n_audio_ctx) + ", expected 1500");
+  if (enc_pos.shape[1] != D)
+    throw Error(ErrorKind::Model, src + ": encoder position encodings have the wrong width");
 
-  encoder_.conv1_w = w.get("encoder/conv1/weight", Shape{D, dims_.n_mels, 3}).data.data();
-  encoder_.conv1_b = w.get("encoder/conv1/bias", Shape{D}).data.data();
-  encoder_.conv2_w = w.get("encoder/conv2/weight", Shape{D, D, 3}).data.data();
-  encoder_.conv2_b = w.get("encoder/conv2/bias", Shape{D}).data.data();
+  Binder b(w, *backend_);
+  using backend::LinearUse;
+  encoder_.conv1 = b.conv("encoder/conv1", D, dims_.n_mels);
+  encoder_.conv2 = b.conv("encoder/conv2", D, D);
   encoder_.pos = enc_pos.data.data();
   for (int i = 0; i < dims_.n_audio_layer; ++i) {
     const std::string s = "encoder/layer_" + std::to_string(i);
     EncoderLayer l;
-    l.attn = self_attention(w, s + "/self_attention", D, false);
-    l.mlp = mlp(w, s + "/ffn", D, false);
-    encoder_.layers.push_back(l);
+    l.attn = b.self_attention(s + "/self_attention", D, LinearUse::ManyRows);
+    l.mlp = b.mlp(s + "/ffn", D, LinearUse::ManyRows);
+    encoder_.layers.push_back(std::move(l));
   }
-  encoder_.ln_post = norm(w, "encoder/layer_norm", D);
+  encoder_.ln_post = b.norm("encoder/layer_norm", D);
 
-  decoder_.embed = embed.data.data();
   decoder_.pos = w.get("decoder/position_encodings/encodings", Shape{dims_.n_text_ctx, Dt}).data.data();
   for (int i = 0; i < dims_.n_text_layer; ++i) {
     const std::string s = "decoder/layer_" + std::to_string(i);
     DecoderLayer l;
-    l.self_attn = self_attention(w, s + "/self_attention", Dt, true);
-    l.cross_ln = norm(w, s + "/attention/layer_norm", Dt);
-    l.cross_q = linear(w, s + "/attention/linear_0", Dt, Dt, true);
-    l.cross_kv = linear(w, s + "/attention/linear_1", 2 * Dt, Dt, true);
-    l.cross_out = linear(w, s + "/attention/linear_2", Dt, Dt, true);
-    l.mlp = mlp(w, s + "/ffn", Dt, true);
-    decoder_.layers.push_back(l);
+    l.self_attn = b.self_attention(s + "/self_attention", Dt, LinearUse::AnyRows);
+    l.cross_ln = b.norm(s + "/attention/layer_norm", Dt);
+    l.cross_q = b.linear(s + "/attention/linear_0", Dt, Dt, LinearUse::AnyRows);
+    l.cross_kv = b.linear(s + "/attention/linear_1", 2 * Dt, Dt, LinearUse::ManyRows);
+    l.cross_out = b.linear(s + "/attention/linear_2", Dt, Dt, LinearUse::AnyRows);
+    l.mlp = b.mlp(s + "/ffn", Dt, LinearUse::AnyRows);
+    decoder_.layers.push_back(std::move(l));
   }
-  decoder_.ln = norm(w, "decoder/layer_norm", Dt);
-  const std::string proj_name =
-      w.has("decoder/projection/weight") ? "decoder/projection/weight" : "decoder/embeddings/weight";
-  const Tensor& proj = w.get(proj_name, embed.shape);
-  decoder_.proj.w = proj.data.data();
-  decoder_.proj.w16 = proj.f16.empty() ? nullptr : proj.f16.data();
-  decoder_.proj.out = dims_.n_vocab;
-  decoder_.proj.in = Dt;
+  decoder_.ln = b.norm("decoder/layer_norm", Dt);
+  const bool tied = !w.has("decoder/projection/weight") ||
+                    &w.get("decoder/projection/weight") == &w.get("decoder/embeddings/weight");
+  decoder_.proj = tied ? b.pack_kept("decoder/embeddings/weight", dims_.n_vocab, Dt)
+                       : b.linear("decoder/projection", dims_.n_vocab, Dt, LinearUse::AnyRows);
+  decoder_.embed = view_of(w.get("decoder/embeddings/weight"), dims_.n_vocab, Dt);
   // Language ids come from config.json: each must name a token of this model.
   for (int id : metadata_.lang_ids)
     if (id < 0 || id >= dims_.n_vocab)
       throw Error(ErrorKind::Model, path_ + "/config.json: lang_ids holds " + std::to_string(id) +
                                         ", outside the vocabulary of " + std::to_string(dims_.n_vocab));
-  // Every other fp16 copy (conv, positions, norms, encoder) is never read: free it.
-  for (auto& [name, t] : w.all())
-    if (name.rfind("decoder/layer_", 0) != 0 && &t != &proj)
-      std::vector<uint16_t>().swap(w.get_mutable(name).f16);
+  // fp16 copies of what is read in fp32 (norms, biases, positions) are never used: free them. The
+  // embeddings keep the file's type; their fp32 widening is not needed when the file had fp16.
+  for (auto& [name, t] : w.all()) {
+    Tensor& m = w.get_mutable(name);
+    if (&t == &w.get("decoder/embeddings/weight")) {
+      if (!m.f16.empty()) std::vector<float>().swap(m.data);
+      continue;
+    }
+    std::vector<uint16_t>().swap(m.f16);
+  }
 }
 
 }  // namespace wisp

@@ -1,15 +1,20 @@
-// WhisperModel: the immutable, shareable model — hyper-parameters, bound weights, tokenizer, metadata.
+// WhisperModel: the immutable, shareable model — hyper-parameters, weights packed by its backend,
+// tokenizer, metadata.
 //
-// Built once from a model path; every per-stream Context reads it concurrently and never writes it.
-// The weight views below point into the WeightTable the model owns. Shapes follow PyTorch's Linear
-// convention: weight (out_features, in_features).
+// Built once from a model path; every per-stream context reads it concurrently and never writes it.
+// Linear layers are packed at load for the backend's compute type (float32, bfloat16, int8) and kernels;
+// the small fp32 tensors (norms, biases, positions) and the token embeddings (in the file's own type) are
+// read in place from the weight table the model owns. Shapes follow PyTorch's Linear convention: weight
+// (out_features, in_features).
 #pragma once
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "backend/backend.h"
 #include "decode/tokenizer.h"
 #include "model/model_loader.h"
 
@@ -28,11 +33,11 @@ struct WhisperDims {
   int n_vocab = 0;
 };
 
+// A Linear layer packed by the model's backend (bias included).
 struct Linear {
-  const float* w = nullptr;       // (out, in)
-  const uint16_t* w16 = nullptr;  // the same weights in fp16 when the model stored them so, else null
-  const float* b = nullptr;       // (out) or nullptr
+  std::unique_ptr<backend::PackedLinear> packed;
   int out = 0, in = 0;
+  const backend::PackedLinear& operator*() const { return *packed; }
 };
 
 struct Norm {
@@ -69,33 +74,39 @@ struct DecoderLayer {
 };
 
 struct EncoderWeights {
-  const float* conv1_w = nullptr;  // (D, n_mels, 3)
-  const float* conv1_b = nullptr;
-  const float* conv2_w = nullptr;  // (D, D, 3)
-  const float* conv2_b = nullptr;
+  Linear conv1;                // (D, n_mels · 3): Conv1d weight (D, n_mels, 3) seen as a Linear
+  Linear conv2;                // (D, D · 3)
   const float* pos = nullptr;  // (n_audio_ctx, D)
   std::vector<EncoderLayer> layers;
   Norm ln_post;
 };
 
 struct DecoderWeights {
-  const float* embed = nullptr;  // (n_vocab, D) token embeddings
-  Linear proj;                   // (n_vocab, D) output projection, no bias; the embeddings when tied
-  const float* pos = nullptr;    // (n_text_ctx, D)
+  backend::WeightView embed;   // (n_vocab, D) token embeddings, in the file's type
+  Linear proj;                 // (n_vocab, D) output projection, no bias; the embeddings when tied
+  const float* pos = nullptr;  // (n_text_ctx, D)
   std::vector<DecoderLayer> layers;
   Norm ln;
 };
 
+struct ModelOptions {
+  backend::ComputeType compute_type = backend::ComputeType::Auto;
+  std::optional<backend::cpu::Isa> isa;  // default: cpu::default_isa() (the best, or WISP_ISA)
+  bool reference_backend = false;        // the plain-loop oracle instead of the CPU kernels (tests)
+};
+
 class WhisperModel {
  public:
-  // Loads and validates every file of the model at `path`; throws Error naming what is wrong.
-  static std::shared_ptr<const WhisperModel> load(const std::string& path);
+  // Loads and validates every file of the model at `path` and packs its weights; throws Error naming what
+  // is wrong.
+  static std::shared_ptr<const WhisperModel> load(const std::string& path, const ModelOptions& options = {});
 
   const WhisperDims& dims() const { return dims_; }
   const EncoderWeights& encoder() const { return encoder_; }
   const DecoderWeights& decoder() const { return decoder_; }
   const decode::Tokenizer& tokenizer() const { return *tokenizer_; }
   const ModelMetadata& metadata() const { return metadata_; }
+  const backend::Backend& backend() const { return *backend_; }
   bool multilingual() const { return dims_.n_vocab >= 51865; }
   const std::string& path() const { return path_; }
 
@@ -105,6 +116,7 @@ class WhisperModel {
 
   std::string path_;
   WhisperDims dims_;
+  std::unique_ptr<backend::Backend> backend_;
   std::unique_ptr<WeightTable> weights_;
   ModelMetadata metadata_;
   std::unique_ptr<decode::Tokenizer> tokenizer_;

@@ -1,154 +1,170 @@
 #include "nn/decoder.h"
 
-#include <cstring>
-
 #include "core/error.h"
-#include "kernels/ops.h"
-#include "nn/attention.h"
-#include "nn/linear.h"
 
 namespace wisp::nn {
 
-Decoder::Decoder(const WhisperModel& model)
+using backend::AttentionJob;
+using backend::Epilogue;
+using backend::f32_view;
+using backend::TensorView;
+
+Decoder::Decoder(const WhisperModel& model, backend::Exec& ex)
     : model_(model),
+      ex_(ex),
       D_(model.dims().n_text_state),
       n_ctx_(model.dims().n_text_ctx),
-      n_audio_ctx_(model.dims().n_audio_ctx) {
-  const size_t n_layer = model.decoder().layers.size();
-  cross_k_.resize(n_layer);
-  cross_v_.resize(n_layer);
-  self_k_.resize(n_layer);
-  self_v_.resize(n_layer);
+      n_audio_ctx_(model.dims().n_audio_ctx) {}
+
+Decoder::Slot Decoder::take_slot() {
+  if (!free_.empty()) {
+    Slot s = std::move(free_.back());
+    free_.pop_back();
+    return s;
+  }
+  Slot s;
+  for (size_t l = 0; l < model_.decoder().layers.size(); ++l)
+    s.push_back(model_.backend().make_kv_cache(n_ctx_, D_, model_.dims().n_text_head));
+  return s;
+}
+
+void Decoder::copy_slot(const Slot& from, Slot& to, int length) {
+  for (size_t l = 0; l < from.size(); ++l) model_.backend().kv_copy(ex_, *from[l], *to[l], length);
 }
 
 void Decoder::set_audio(const float* audio, int n_windows) {
+  const backend::Backend& be = model_.backend();
+  const int T = n_audio_ctx_, rows = n_windows * T;
   n_windows_ = n_windows;
-  const int T = n_audio_ctx_;
-  const size_t rows = static_cast<size_t>(n_windows) * T;
-  tmp_.resize(rows * 2 * D_);
+  while (static_cast<int>(cross_.size()) < n_windows) {
+    Slot s;
+    for (size_t l = 0; l < model_.decoder().layers.size(); ++l)
+      s.push_back(be.make_kv_cache(T, D_, model_.dims().n_text_head));
+    cross_.push_back(std::move(s));
+  }
+  kv_rows_.resize(static_cast<size_t>(rows) * 2 * D_);
+  const TensorView kv = f32_view(kv_rows_.data(), rows, 2 * D_);
   const auto& layers = model_.decoder().layers;
-  for (size_t i = 0; i < layers.size(); ++i) {
-    // (n_windows·1500, 2D) = audio · W_kvᵀ, then split into K and V.
-    kernels::linear(audio, static_cast<int>(rows), D_, layers[i].cross_kv.w, layers[i].cross_kv.b, 2 * D_,
-                    tmp_.data());
-    cross_k_[i].resize(rows * D_);
-    cross_v_[i].resize(rows * D_);
-    for (size_t r = 0; r < rows; ++r) {
-      std::memcpy(cross_k_[i].data() + r * D_, tmp_.data() + r * 2 * D_, sizeof(float) * D_);
-      std::memcpy(cross_v_[i].data() + r * D_, tmp_.data() + r * 2 * D_ + D_, sizeof(float) * D_);
+  for (size_t l = 0; l < layers.size(); ++l) {
+    // (n_windows · 1500, 2D) = audio · W_kvᵀ: keys | values, stored in each window's cache.
+    be.linear(ex_, *layers[l].cross_kv, f32_view(audio, rows, D_), kv, {});
+    for (int w = 0; w < n_windows; ++w) {
+      const TensorView part = kv.rows_range(w * T, (w + 1) * T);
+      be.kv_write(ex_, *cross_[w][l], 0, part.cols_range(0, D_), part.cols_range(D_, 2 * D_));
     }
   }
 }
 
 void Decoder::reset(int batch) {
+  for (Slot& s : self_) free_.push_back(std::move(s));
+  self_.clear();
+  for (int b = 0; b < batch; ++b) self_.push_back(take_slot());
   batch_ = batch;
-  for (size_t i = 0; i < self_k_.size(); ++i) {
-    self_k_[i].resize(static_cast<size_t>(batch) * n_ctx_ * D_);
-    self_v_[i].resize(static_cast<size_t>(batch) * n_ctx_ * D_);
-  }
 }
 
 const float* Decoder::forward(const int* tokens, int L, int offset, const int* seq_window) {
   const DecoderWeights& w = model_.decoder();
   const WhisperDims& d = model_.dims();
+  const backend::Backend& be = model_.backend();
   const int B = batch_, D = D_, BL = B * L;
   if (offset + L > n_ctx_) throw Error(ErrorKind::Decode, "decoder context overflow (448 tokens)");
+  Epilogue gelu;
+  gelu.gelu = true;
+  Epilogue residual;
+  residual.accumulate = true;
 
-  // x (B·L, D) = token embedding + positional embedding
   x_.resize(static_cast<size_t>(BL) * D);
-  for (int b = 0; b < B; ++b)
-    for (int t = 0; t < L; ++t) {
-      const int tok = tokens[b * L + t];
-      if (tok < 0 || tok >= d.n_vocab) throw Error(ErrorKind::Internal, "token id out of range");
-      float* row = x_.data() + (static_cast<size_t>(b) * L + t) * D;
-      const float* e = w.embed + static_cast<size_t>(tok) * D;
-      const float* p = w.pos + static_cast<size_t>(offset + t) * D;
-      for (int j = 0; j < D; ++j) row[j] = e[j] + p[j];
-    }
   h_.resize(x_.size());
   q_.resize(x_.size());
   attn_.resize(x_.size());
   qkv_.resize(static_cast<size_t>(BL) * 3 * D);
-  const int H = d.n_text_head, dh = D / H;
+  const TensorView x = f32_view(x_.data(), BL, D), h = f32_view(h_.data(), BL, D),
+                   q = f32_view(q_.data(), BL, D), attn = f32_view(attn_.data(), BL, D),
+                   qkv = f32_view(qkv_.data(), BL, 3 * D);
+  // x (B·L, D) = token embedding + positional embedding
+  const TensorView pos = f32_view(w.pos, n_ctx_, D).rows_range(offset, offset + L);
+  for (int b = 0; b < B; ++b) be.embed(ex_, w.embed, tokens + b * L, pos, x.rows_range(b * L, (b + 1) * L));
 
+  const backend::AttentionShape self_shape{d.n_text_head, D / d.n_text_head, true};
+  const backend::AttentionShape cross_shape{d.n_text_head, D / d.n_text_head, false};
   for (size_t li = 0; li < w.layers.size(); ++li) {
     const DecoderLayer& l = w.layers[li];
-    // Self-attention: append this step's K/V to the cache, attend causally over [0, offset + L).
-    kernels::layer_norm(x_.data(), BL, D, l.self_attn.ln.gamma, l.self_attn.ln.beta, h_.data());
-    apply(l.self_attn.qkv, h_.data(), BL, qkv_.data());
+    // Self-attention: append this step's keys/values to each sequence's cache, attend causally.
+    be.layer_norm(ex_, x, l.self_attn.ln.gamma, l.self_attn.ln.beta, h);
+    be.linear(ex_, *l.self_attn.qkv, h, qkv, {});
+    jobs_.clear();
     for (int b = 0; b < B; ++b) {
-      float* kc = self_k_[li].data() + static_cast<size_t>(b) * n_ctx_ * D;
-      float* vc = self_v_[li].data() + static_cast<size_t>(b) * n_ctx_ * D;
-      for (int t = 0; t < L; ++t) {
-        const float* src = qkv_.data() + (static_cast<size_t>(b) * L + t) * 3 * D;
-        std::memcpy(kc + static_cast<size_t>(offset + t) * D, src + D, sizeof(float) * D);
-        std::memcpy(vc + static_cast<size_t>(offset + t) * D, src + 2 * D, sizeof(float) * D);
-      }
-      AttentionShape s{H, dh, L, offset + L, true, offset};
-      attention(s, qkv_.data() + static_cast<size_t>(b) * L * 3 * D, 3 * D, kc, D, vc, D,
-                attn_.data() + static_cast<size_t>(b) * L * D, D, scores_);
+      const TensorView rows = qkv.rows_range(b * L, (b + 1) * L);
+      be.kv_write(ex_, *self_[b][li], offset, rows.cols_range(D, 2 * D), rows.cols_range(2 * D, 3 * D));
+      jobs_.push_back({rows.cols_range(0, D), self_[b][li].get(), offset + L, offset,
+                       attn.rows_range(b * L, (b + 1) * L), nullptr});
     }
-    apply(l.self_attn.out, attn_.data(), BL, h_.data());
-    kernels::add(x_.data(), h_.data(), h_.size());
+    be.attention(ex_, jobs_.data(), B, self_shape);
+    be.linear(ex_, *l.self_attn.out, attn, x, residual);
 
-    // Cross-attention over the sequence's own audio window.
-    kernels::layer_norm(x_.data(), BL, D, l.cross_ln.gamma, l.cross_ln.beta, h_.data());
-    apply(l.cross_q, h_.data(), BL, q_.data());
-    // Sequences reading the same window (beams, samples) are adjacent: one attention call per run of them,
-    // so the window's keys and values are read once for all its sequences.
+    // Cross-attention over each sequence's audio window. Sequences reading the same window (beams,
+    // samples) are adjacent: one job per run of them, so the window's keys and values are read once.
+    be.layer_norm(ex_, x, l.cross_ln.gamma, l.cross_ln.beta, h);
+    be.linear(ex_, *l.cross_q, h, q, {});
+    jobs_.clear();
     for (int b0 = 0; b0 < B;) {
       const int win = seq_window ? seq_window[b0] : 0;
       if (win < 0 || win >= n_windows_)
         throw Error(ErrorKind::Internal, "sequence refers to a missing window");
       int b1 = b0 + 1;
       while (b1 < B && (seq_window ? seq_window[b1] : 0) == win) ++b1;
-      const size_t a = static_cast<size_t>(win) * n_audio_ctx_ * D;
-      AttentionShape s{H, dh, (b1 - b0) * L, n_audio_ctx_, false, 0};
-      attention(s, q_.data() + static_cast<size_t>(b0) * L * D, D, cross_k_[li].data() + a, D,
-                cross_v_[li].data() + a, D, attn_.data() + static_cast<size_t>(b0) * L * D, D, scores_);
+      jobs_.push_back({q.rows_range(b0 * L, b1 * L), cross_[win][li].get(), n_audio_ctx_, 0,
+                       attn.rows_range(b0 * L, b1 * L), nullptr});
       b0 = b1;
     }
-    apply(l.cross_out, attn_.data(), BL, h_.data());
-    kernels::add(x_.data(), h_.data(), h_.size());
+    be.attention(ex_, jobs_.data(), static_cast<int>(jobs_.size()), cross_shape);
+    be.linear(ex_, *l.cross_out, attn, x, residual);
 
     // MLP
     const int F = l.mlp.fc1.out;
     ffn_.resize(static_cast<size_t>(BL) * F);
-    kernels::layer_norm(x_.data(), BL, D, l.mlp.ln.gamma, l.mlp.ln.beta, h_.data());
-    apply(l.mlp.fc1, h_.data(), BL, ffn_.data());
-    kernels::gelu(ffn_.data(), ffn_.size());
-    apply(l.mlp.fc2, ffn_.data(), BL, h_.data());
-    kernels::add(x_.data(), h_.data(), h_.size());
+    be.layer_norm(ex_, x, l.mlp.ln.gamma, l.mlp.ln.beta, h);
+    be.linear(ex_, *l.mlp.fc1, h, f32_view(ffn_.data(), BL, F), gelu);
+    be.linear(ex_, *l.mlp.fc2, f32_view(ffn_.data(), BL, F), x, residual);
   }
-  kernels::layer_norm(x_.data(), BL, D, w.ln.gamma, w.ln.beta, h_.data());
+  be.layer_norm(ex_, x, w.ln.gamma, w.ln.beta, h);
   return h_.data();
 }
 
-void Decoder::logits(const float* hidden, int n, float* out) { apply(model_.decoder().proj, hidden, n, out); }
+void Decoder::logits(const float* hidden, int n, float* out) {
+  const DecoderWeights& w = model_.decoder();
+  model_.backend().linear(ex_, *w.proj, f32_view(hidden, n, D_), f32_view(out, n, w.proj.out), {});
+}
 
 void Decoder::expand(int group, int length) {
-  const int old_batch = batch_;
-  reset(old_batch * group);  // resize keeps the old rows at the front
-  const size_t row = static_cast<size_t>(n_ctx_) * D_, used = static_cast<size_t>(length) * D_;
-  for (auto* caches : {&self_k_, &self_v_})
-    for (auto& cache : *caches)
-      for (int r = batch_ - 1; r > 0; --r)  // downwards: a source row is read before it is overwritten
-        if (r / group != r)
-          std::memcpy(cache.data() + r * row, cache.data() + static_cast<size_t>(r / group) * row,
-                      sizeof(float) * used);
+  std::vector<Slot> next(static_cast<size_t>(batch_) * group);
+  for (int r = 0; r < batch_ * group; ++r) {
+    if (r % group == 0) continue;
+    next[r] = take_slot();
+    copy_slot(self_[r / group], next[r], length);
+  }
+  for (int b = 0; b < batch_; ++b) next[static_cast<size_t>(b) * group] = std::move(self_[b]);
+  self_ = std::move(next);
+  batch_ *= group;
 }
 
 void Decoder::reorder_cache(const std::vector<int>& src, int length) {
-  const size_t row = static_cast<size_t>(n_ctx_) * D_, used = static_cast<size_t>(length) * D_;
-  for (auto* caches : {&self_k_, &self_v_})
-    for (auto& cache : *caches) {
-      tmp_.resize(static_cast<size_t>(batch_) * used);
-      for (int b = 0; b < batch_; ++b)
-        std::memcpy(tmp_.data() + b * used, cache.data() + static_cast<size_t>(src[b]) * row,
-                    sizeof(float) * used);
-      for (int b = 0; b < batch_; ++b)
-        std::memcpy(cache.data() + b * row, tmp_.data() + b * used, sizeof(float) * used);
+  // The first row taking an old sequence gets its slot; later ones (forks) get a copy, made while every
+  // source is still in place. Old sequences nobody continues go back to the pool.
+  std::vector<int> owner(self_.size(), -1);
+  for (int b = 0; b < batch_; ++b)
+    if (owner[src[b]] < 0) owner[src[b]] = b;
+  std::vector<Slot> next(batch_);
+  for (int b = 0; b < batch_; ++b)
+    if (owner[src[b]] != b) {
+      next[b] = take_slot();
+      copy_slot(self_[src[b]], next[b], length);
     }
+  for (int b = 0; b < batch_; ++b)
+    if (owner[src[b]] == b) next[b] = std::move(self_[src[b]]);
+  for (size_t s = 0; s < self_.size(); ++s)
+    if (owner[s] < 0) free_.push_back(std::move(self_[s]));
+  self_ = std::move(next);
 }
 
 }  // namespace wisp::nn

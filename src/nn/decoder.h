@@ -1,25 +1,29 @@
 // Whisper's text decoder, stepping a batch of sequences at once.
 //
-// Each sequence b reads the audio of window seq_window[b] (cross-attention K/V computed once per window
-// by set_audio) and owns row b of the self-attention KV cache. All sequences advance in lockstep (same
-// offset), which is how greedy, best-of sampling and beam search all drive it; beam search reorders
-// cache rows after each step. Buffers are sized once per batch shape and reused: no allocation per token.
+// Each sequence b reads the audio of window seq_window[b] (cross-attention keys/values computed once per
+// window by set_audio) and owns one slot of self-attention KV caches (one cache per layer). All sequences
+// advance in lockstep (same offset), which is how greedy, best-of sampling and beam search drive it. Beam
+// search reorders sequences by handing slots over: a slot moves to its new row, and only a sequence that
+// forks (two beams from one) costs a copy. Slots are recycled: no allocation per token.
 #pragma once
 
+#include <memory>
 #include <vector>
 
+#include "backend/backend.h"
 #include "model/whisper_model.h"
 
 namespace wisp::nn {
 
 class Decoder {
  public:
-  explicit Decoder(const WhisperModel& model);
+  // `ex` (threads, scratch) belongs to the context and must outlive the decoder.
+  Decoder(const WhisperModel& model, backend::Exec& ex);
 
-  // audio: (n_windows, 1500, D) encoder outputs. Resets the self-attention cache.
+  // audio: (n_windows, 1500, D) encoder outputs.
   void set_audio(const float* audio, int n_windows);
 
-  // Prepares the self-attention cache for `batch` sequences (all empty).
+  // Prepares `batch` sequences with empty self-attention caches.
   void reset(int batch);
 
   // tokens: (B, L) at positions [offset, offset + L). Returns the final-LayerNorm hidden states (B, L, D),
@@ -33,18 +37,26 @@ class Decoder {
   // Used after running a shared prompt once per window.
   void expand(int group, int length);
 
-  // Beam search: new cache row b becomes old row src[b], for the first `length` positions.
+  // Beam search: new row b becomes old row src[b], for the first `length` positions.
   void reorder_cache(const std::vector<int>& src, int length);
 
   int batch() const { return batch_; }
 
  private:
+  using Slot = std::vector<std::unique_ptr<backend::KvCache>>;  // one cache per layer
+
+  Slot take_slot();
+  void copy_slot(const Slot& from, Slot& to, int length);
+
   const WhisperModel& model_;
+  backend::Exec& ex_;
   int D_, n_ctx_, n_audio_ctx_;
   int n_windows_ = 0, batch_ = 0;
-  std::vector<std::vector<float>> cross_k_, cross_v_;  // per layer: (n_windows, 1500, D)
-  std::vector<std::vector<float>> self_k_, self_v_;    // per layer: (B, n_ctx, D)
-  std::vector<float> x_, h_, q_, qkv_, attn_, ffn_, scores_, tmp_;
+  std::vector<Slot> cross_;  // per window
+  std::vector<Slot> self_;   // per sequence
+  std::vector<Slot> free_;   // recycled self-attention slots
+  std::vector<float> x_, h_, q_, qkv_, attn_, ffn_, kv_rows_;
+  std::vector<backend::AttentionJob> jobs_;
 };
 
 }  // namespace wisp::nn

@@ -1,23 +1,29 @@
 // Whisper's audio encoder: conv stem (2 × Conv1d + GELU) → positional embedding → pre-LN transformer
-// blocks → final LayerNorm. Reads like openai/whisper model.py's AudioEncoder.
+// blocks → final LayerNorm. Reads like openai/whisper model.py's AudioEncoder; every operation is a call
+// to the model's backend.
 #pragma once
 
+#include <memory>
 #include <vector>
 
+#include "backend/backend.h"
 #include "model/whisper_model.h"
 
 namespace wisp::nn {
 
 class Encoder {
  public:
-  explicit Encoder(const WhisperModel& model) : model_(model) {}
+  // `ex` (threads, scratch) belongs to the context and must outlive the encoder.
+  Encoder(const WhisperModel& model, backend::Exec& ex) : model_(model), ex_(ex) {}
 
-  // mel: (n_mels, 3000) one 30-s window → out: (1500, D). Scratch buffers are kept between calls.
+  // mel: (n_mels, 3000) one 30-s window → out: (1500, D). Buffers are kept between calls.
   void encode(const float* mel, float* out);
 
  private:
   const WhisperModel& model_;
-  std::vector<float> cols_, x1_, h_, qkv_, attn_, ffn_, scores_;
+  backend::Exec& ex_;
+  std::vector<float> x1_, h_, qkv_, attn_, ffn_;
+  std::unique_ptr<backend::KvCache> kv_;  // this window's keys and values, one layer at a time
 };
 
 }  // namespace wisp::nn

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "audio/mel.h"
+#include "backend/cpu/threads.h"
 #include "core/error.h"
 #include "decode/decoding_task.h"
 #include "decode/language_detection.h"
@@ -40,8 +41,15 @@ void validate(const TranscribeOptions& o, const WhisperModel& m) {
 
 }  // namespace
 
-Transcriber::Transcriber(std::shared_ptr<const WhisperModel> model)
-    : model_(std::move(model)), encoder_(*model_), decoder_(*model_) {}
+Transcriber::Transcriber(std::shared_ptr<const WhisperModel> model, int threads)
+    : model_(std::move(model)), exec_{1, &workspace_}, encoder_(*model_, exec_), decoder_(*model_, exec_) {
+  set_threads(threads);
+}
+
+void Transcriber::set_threads(int threads) {
+  if (threads < 0 || threads > 1024) throw Error(ErrorKind::InvalidArgument, "thread count out of range");
+  exec_.threads = threads == 0 ? backend::cpu::thread_budget() : threads;
+}
 
 decode::DecodingResult Transcriber::decode_with_fallback(const TranscribeOptions& o,
                                                          decode::DecodingOptions d, StageTimings* t) {

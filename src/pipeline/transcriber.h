@@ -51,7 +51,12 @@ using ProgressCallback = std::function<void(double fraction)>;
 
 class Transcriber {
  public:
-  explicit Transcriber(std::shared_ptr<const WhisperModel> model);
+  // `threads`: compute threads for this context (0 = every core this process may use).
+  explicit Transcriber(std::shared_ptr<const WhisperModel> model, int threads = 0);
+
+  // Threads used by the next transcribe() calls, whichever thread makes them.
+  void set_threads(int threads);
+  int threads() const { return exec_.threads; }
 
   // samples: 16 kHz mono float PCM.
   Transcript transcribe(const float* samples, size_t n_samples, const TranscribeOptions& options,
@@ -63,6 +68,8 @@ class Transcriber {
                                               StageTimings* t);
 
   std::shared_ptr<const WhisperModel> model_;
+  backend::Workspace workspace_;
+  backend::Exec exec_;  // this context's threads and scratch, used by its encoder and decoder
   nn::Encoder encoder_;
   nn::Decoder decoder_;
   std::mt19937 rng_;

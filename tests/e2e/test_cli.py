@@ -4,20 +4,26 @@ import os
 import subprocess
 import tempfile
 
-from common import AUDIO, MODELS, Checks, run_wisp
+from common import AUDIO, MODELS, Checks, normalize, run_wisp
 
 JFK = os.path.join(AUDIO, "jfk.wav")
 c = Checks("e2e cli")
 
-# tiny.en (default model), beam 5: the same text faster-whisper gives on these weights.
-p = run_wisp("transcribe", JFK)
+# tiny.en (default model), beam 5, float32: the same text faster-whisper gives on these weights.
+p = run_wisp("transcribe", "--compute-type", "float32", JFK)
 c.check(p.returncode == 0, f"default transcribe exits 0 (got {p.returncode}: {p.stderr.strip()})")
 text = " ".join(p.stdout.split())
 c.check(text == "And so, my fellow Americans ask not what your country can do for you ask what you can do for your country.",
         f"tiny.en jfk text: {text!r}")
 
-# base, beam 5: exactly the reference sentence.
-p = run_wisp("transcribe", "-m", os.path.join(MODELS, "base"), "-f", "json", JFK)
+# The default compute type (int8 where the CPU has int8 dot products): the same words; punctuation may move.
+p = run_wisp("transcribe", JFK)
+c.check(p.returncode == 0 and normalize(p.stdout) == normalize(
+    "And so my fellow Americans ask not what your country can do for you ask what you can do for your country"),
+        f"default compute type, jfk words: {' '.join(p.stdout.split())!r}")
+
+# base, beam 5, float32: exactly the reference sentence.
+p = run_wisp("transcribe", "--compute-type", "float32", "-m", os.path.join(MODELS, "base"), "-f", "json", JFK)
 c.check(p.returncode == 0, "base transcribe exits 0")
 j = json.loads(p.stdout) if p.returncode == 0 else {}
 c.check(j.get("text", "").strip() ==

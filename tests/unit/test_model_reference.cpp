@@ -34,10 +34,23 @@ float max_abs_diff(const float* a, const float* b, size_t n) {
   return m;
 }
 
+ModelOptions compute(backend::ComputeType t) {
+  ModelOptions o;
+  o.compute_type = t;
+  return o;
+}
+
+// The goldens are for float32, the reference accuracy.
 std::shared_ptr<const WhisperModel> tiny_en() {
-  static auto m = WhisperModel::load(test::models_dir() + "/tiny.en");
+  static auto m = WhisperModel::load(test::models_dir() + "/tiny.en", compute(backend::ComputeType::Float32));
   return m;
 }
+
+// A context's execution settings: two threads, its own scratch.
+struct Exec {
+  backend::Workspace ws;
+  backend::Exec ex{2, &ws};
+};
 
 nlohmann::json read_json(const std::string& path) {
   std::ifstream in(path);
@@ -94,7 +107,8 @@ TEST(MelReference, Filters128BinsAreWellFormed) {
 
 TEST(EncoderReference, MatchesCTranslate2Encode) {
   auto model = tiny_en();
-  nn::Encoder encoder(*model);
+  Exec run;
+  nn::Encoder encoder(*model, run.ex);
   std::vector<float> out(1500 * 384);
   float worst = 0.0f;
   for (const auto& clip : kEnglishClips) {
@@ -111,8 +125,9 @@ TEST(EncoderReference, MatchesCTranslate2Encode) {
 
 TEST(DecoderReference, GreedyTokensMatchCTranslate2Generate) {
   auto model = tiny_en();
-  nn::Encoder encoder(*model);
-  nn::Decoder decoder(*model);
+  Exec run;
+  nn::Encoder encoder(*model, run.ex);
+  nn::Decoder decoder(*model, run.ex);
   std::mt19937 rng(0);
   decode::DecodingTask task(*model, decoder, rng);
   std::vector<float> features(1500 * 384);
@@ -136,9 +151,10 @@ TEST(DecoderReference, GreedyTokensMatchCTranslate2Generate) {
 }
 
 TEST(LanguageReference, DetectsLikeCTranslate2) {
-  auto model = WhisperModel::load(test::models_dir() + "/base");
-  nn::Encoder encoder(*model);
-  nn::Decoder decoder(*model);
+  auto model = WhisperModel::load(test::models_dir() + "/base", compute(backend::ComputeType::Float32));
+  Exec run;
+  nn::Encoder encoder(*model, run.ex);
+  nn::Decoder decoder(*model, run.ex);
   std::vector<float> features(1500 * model->dims().n_audio_state);
   for (const std::string clip : {"jfk.wav", "fleurs-de-000.ogg"}) {
     const test::RefArray mel = test::read_ref(ref_path(clip + ".mel.f32"));
@@ -149,6 +165,45 @@ TEST(LanguageReference, DetectsLikeCTranslate2) {
     const std::string top = expected[0][0].get<std::string>();  // "<|en|>"
     EXPECT_EQ("<|" + langs[0].code + "|>", top) << clip;
     EXPECT_NEAR(langs[0].probability, expected[0][1].get<float>(), 0.01f) << clip;
+  }
+}
+
+// bfloat16 and int8 stay close to CTranslate2's fp32 encoder and give the same greedy tokens on most clips
+// (the README reports the WER; this guards against a broken kernel path, not a decimal).
+TEST(ReducedPrecisionReference, EncoderAndGreedyTokensStayClose) {
+  for (backend::ComputeType t : {backend::ComputeType::Bfloat16, backend::ComputeType::Int8}) {
+    auto model = WhisperModel::load(test::models_dir() + "/tiny.en", compute(t));
+    Exec run;
+    nn::Encoder encoder(*model, run.ex);
+    nn::Decoder decoder(*model, run.ex);
+    std::mt19937 rng(0);
+    decode::DecodingTask task(*model, decoder, rng);
+    std::vector<float> out(1500 * 384);
+    double err = 0, norm = 0;
+    int identical = 0;
+    for (const auto& clip : kEnglishClips) {
+      const test::RefArray mel = test::read_ref(ref_path(clip + ".mel.f32"));
+      const test::RefArray expected = test::read_ref(ref_path(clip + ".enc.tiny.en.f32"));
+      encoder.encode(mel.data.data(), out.data());
+      for (size_t i = 0; i < out.size(); ++i) {
+        err += (out[i] - expected.data[i]) * static_cast<double>(out[i] - expected.data[i]);
+        norm += expected.data[i] * static_cast<double>(expected.data[i]);
+      }
+      decoder.set_audio(out.data(), 1);
+      decode::DecodingOptions o;
+      o.language = "en";
+      o.beam_size = 1;
+      const auto results = task.run(1, o);
+      const auto e =
+          read_json(ref_path(clip + ".greedy.tiny.en.json"))["timestamps"]["tokens"].get<std::vector<int>>();
+      identical += results[0].tokens == e;
+    }
+    const double rel = std::sqrt(err / norm);
+    std::printf(
+        "[ %s ] encoder relative error vs CTranslate2 fp32: %.3g; greedy tokens identical on %d/%zu clips\n",
+        backend::compute_type_name(t), rel, identical, kEnglishClips.size());
+    EXPECT_LT(rel, 0.05) << backend::compute_type_name(t);
+    EXPECT_GE(identical, static_cast<int>(kEnglishClips.size()) / 2) << backend::compute_type_name(t);
   }
 }
 

@@ -21,9 +21,25 @@ void add_common(CLI::App* cmd, CommonOptions* c) {
   cmd->add_option("-t,--threads", c->threads, "Compute threads; 0 uses every core")
       ->check(CLI::Range(0, 256))
       ->capture_default_str();
+  cmd->add_option("--compute-type", c->compute_type,
+                  "Arithmetic: float32, bfloat16, int8, or auto (the fastest this CPU runs well)")
+      ->check(CLI::IsMember({"auto", "float32", "bfloat16", "int8"}))
+      ->capture_default_str();
+  cmd->add_option(
+         "--isa", c->isa,
+         "Force a lower instruction-set level for the kernels: avx2, avx512, avx512_vnni, avx512_bf16, "
+         "amx (default: the best this CPU has, or $WISP_ISA)")
+      ->check(CLI::IsMember({"avx2", "avx512", "avx512_vnni", "avx512_bf16", "amx"}));
 }
 
 }  // namespace
+
+wisp_compute_type compute_type_of(const std::string& name) {
+  if (name == "float32") return WISP_COMPUTE_FLOAT32;
+  if (name == "bfloat16") return WISP_COMPUTE_BFLOAT16;
+  if (name == "int8") return WISP_COMPUTE_INT8;
+  return WISP_COMPUTE_AUTO;
+}
 
 std::vector<float> fallback_temperatures(float start, float increment) {
   std::vector<float> t;

@@ -11,7 +11,12 @@ namespace wisp_cli {
 struct CommonOptions {
   std::string model = "tiny.en";  // a model directory, or the name of one under the models folder
   int threads = 0;                // 0 = all cores
+  std::string compute_type = "auto";
+  std::string isa;  // empty: the best the CPU has (or $WISP_ISA)
 };
+
+// The C API's compute type for a CLI name (validated by the parser).
+wisp_compute_type compute_type_of(const std::string& name);
 
 struct TranscribeCommand {
   std::vector<std::string> inputs;

@@ -87,7 +87,9 @@ int run_transcribe(const ParsedCommand& cmd, const char* argv0) {
   const auto load_start = std::chrono::steady_clock::now();
   double load_ms = 0;
   try {
-    model = wisp::Model(resolve_model_path(cmd.common.model, argv0), cmd.common.threads);
+    model = wisp::Model(resolve_model_path(cmd.common.model, argv0), cmd.common.threads,
+                        compute_type_of(cmd.common.compute_type),
+                        cmd.common.isa.empty() ? nullptr : cmd.common.isa.c_str());
     load_ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - load_start).count();
   } catch (const wisp::Exception& e) {
@@ -169,7 +171,7 @@ int run_transcribe(const ParsedCommand& cmd, const char* argv0) {
   return failures == 0 ? 0 : 1;
 }
 
-// "model name" from /proc/cpuinfo and the SIMD level the kernels will use, for the bench header.
+// "model name" from /proc/cpuinfo and the core count, for the bench header.
 std::string machine_description() {
   std::ifstream in("/proc/cpuinfo");
   std::string line, model = "unknown CPU";
@@ -178,11 +180,7 @@ std::string machine_description() {
       model = line.substr(line.find(':') + 2);
       break;
     }
-  const char* isa = __builtin_cpu_supports("avx512f") ? "AVX-512"
-                    : __builtin_cpu_supports("avx2")  ? "AVX2"
-                                                      : "SSE";
-  return model + ", " + std::to_string(std::thread::hardware_concurrency()) +
-         " logical cores, kernels: " + isa;
+  return model + ", " + std::to_string(std::thread::hardware_concurrency()) + " logical cores";
 }
 
 double median(std::vector<double> v) {
@@ -198,10 +196,13 @@ int run_bench(const ParsedCommand& cmd, const char* argv0) {
   std::vector<double> load, audio, mel, enc, dec, total, rtf, ms_per_token, ms_per_step;
   int tokens = 0, windows = 0, steps = 0, passes = 0;
   double duration = 0;
+  std::string backend;
   try {
     for (int run = 0; run <= b.runs; ++run) {  // run 0 is a warm-up, not counted
       const auto t0 = Clock::now();
-      wisp::Model model(path, cmd.common.threads);
+      wisp::Model model(path, cmd.common.threads, compute_type_of(cmd.common.compute_type),
+                        cmd.common.isa.empty() ? nullptr : cmd.common.isa.c_str());
+      backend = model.backend();
       const double load_ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
       wisp::Context ctx(model);
       wisp_transcribe_params p = wisp_transcribe_params_default();
@@ -232,6 +233,7 @@ int run_bench(const ParsedCommand& cmd, const char* argv0) {
   std::printf("wisp %s bench: %s, model %s, %d thread(s), beam %d, %d runs (+1 warm-up), medians\n",
               wisp_version(), b.input.c_str(), path.c_str(), cmd.common.threads, b.beam_size, b.runs);
   std::printf("machine: %s\n", machine_description().c_str());
+  std::printf("compute: %s\n", backend.c_str());
   std::printf(
       "audio: %.2f s, %d window(s) encoded, %d decoding pass(es) with fallbacks, %d decoder steps, "
       "%d output tokens\n\n",

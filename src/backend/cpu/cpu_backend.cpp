@@ -19,6 +19,7 @@ constexpr int kFewRows = 16;  // up to this many rows, float32 streams fp16 weig
 
 class CpuLinear final : public PackedLinear {
  public:
+  ComputeType type = ComputeType::Float32;  // which of the forms below the products use
   PackedF32 f32;
   PackedI8 i8;
   PackedBf16 bf16;
@@ -91,7 +92,10 @@ class CpuBackend final : public Backend {
     p->out = w.rows;
     p->in = w.cols;
     if (bias) p->bias.assign(bias, bias + w.rows);
-    switch (type_) {
+    p->type = type_;
+    if (type_ == ComputeType::Int8 && use == LinearUse::ConvStem)
+      p->type = native_bf16() ? ComputeType::Bfloat16 : ComputeType::Float32;
+    switch (p->type) {
       case ComputeType::Int8:
         if (w.dtype == DType::I8 && w.row_scale)
           p->i8 = pack_i8_quantized(w.rows, w.cols, static_cast<const int8_t*>(w.data), w.row_scale);
@@ -122,7 +126,7 @@ class CpuBackend final : public Backend {
     const int M = x.rows, ldx = static_cast<int>(x.row_stride), ldy = static_cast<int>(y.row_stride);
     const float* xp = x.as<float>();
     float* yp = y.as<float>();
-    switch (type_) {
+    switch (w.type) {
       case ComputeType::Int8:
         gemm_i8(ex, isa_, xp, M, ldx, w.i8.view(), ep, yp, ldy);
         return;
@@ -229,10 +233,9 @@ class CpuBackend final : public Backend {
   }
 
  private:
+  bool native_bf16() const { return static_cast<int>(isa_) >= static_cast<int>(Isa::Avx512Bf16); }
   // Attention in bf16 where the CPU multiplies bf16 natively (and the model is not running in float32).
-  bool attention_bf16() const {
-    return type_ != ComputeType::Float32 && static_cast<int>(isa_) >= static_cast<int>(Isa::Avx512Bf16);
-  }
+  bool attention_bf16() const { return type_ != ComputeType::Float32 && native_bf16(); }
 
   ComputeType type_;
   Isa isa_;

@@ -1,0 +1,96 @@
+// The CPU backend's row-wise fp32 operations (used by attention, layer norm and the decoding logic) against
+// double-precision definitions, with the edge cases that occur: masked (-inf) entries, fully masked rows,
+// GELU far in the tails, tails of every vector width.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include "backend/cpu/elementwise.h"
+
+namespace wisp::backend::cpu {
+namespace {
+
+std::vector<float> random_vec(size_t n, std::mt19937& rng, float scale) {
+  std::normal_distribution<float> d(0.0f, scale);
+  std::vector<float> v(n);
+  for (auto& x : v) x = d(rng);
+  return v;
+}
+
+TEST(Elementwise, SoftmaxWithMaskedEntries) {
+  std::mt19937 rng(3);
+  for (int n : {1, 7, 8, 9, 17, 448, 1500}) {
+    auto x = random_vec(n, rng, 3.0f);
+    x[0] = -INFINITY;
+    std::vector<float> y = x;
+    softmax_row(y.data(), n);
+    double mx = -INFINITY, sum = 0;
+    for (float v : x) mx = std::max<double>(mx, v);
+    for (float v : x) sum += std::isinf(v) ? 0.0 : std::exp(v - mx);
+    for (int i = 0; i < n; ++i) {
+      const double expected = std::isinf(x[i]) || std::isinf(mx) ? 0.0 : std::exp(x[i] - mx) / sum;
+      EXPECT_NEAR(y[i], expected, 5e-7) << n << " at " << i;
+    }
+    EXPECT_EQ(y[0], 0.0f);
+  }
+  std::vector<float> masked(9, -INFINITY);
+  softmax_row(masked.data(), 9);
+  for (float v : masked) EXPECT_EQ(v, 0.0f);  // a fully masked row: zeros, no NaN
+}
+
+TEST(Elementwise, LogSumExp) {
+  std::mt19937 rng(5);
+  for (int n : {1, 7, 8, 9, 1501, 51865}) {
+    auto x = random_vec(n, rng, 5.0f);
+    x[0] = -INFINITY;  // masked entries are common (logit filters)
+    if (n == 1) {
+      EXPECT_EQ(log_sum_exp(x.data(), n), -INFINITY);
+      continue;
+    }
+    double mx = -INFINITY, sum = 0;
+    for (float v : x) mx = std::max<double>(mx, v);
+    for (float v : x) sum += std::exp(static_cast<double>(v) - mx);
+    EXPECT_NEAR(log_sum_exp(x.data(), n), mx + std::log(sum), 1e-4) << n;
+  }
+}
+
+TEST(Elementwise, GeluIncludingTails) {
+  std::vector<float> x{-100.0f, -10.0f, -3.0f, -1e-8f, 0.0f, 1e-8f, 0.5f, 3.0f, 10.0f, 100.0f, 1.7f};
+  std::vector<float> y = x;
+  gelu_inplace(y.data(), y.size());
+  for (size_t i = 0; i < x.size(); ++i)
+    EXPECT_NEAR(y[i], 0.5 * x[i] * (1.0 + std::erf(x[i] / std::sqrt(2.0))), 1e-5 * (1 + std::fabs(x[i])))
+        << x[i];
+}
+
+TEST(Elementwise, LayerNormAddScaleWiden) {
+  std::mt19937 rng(6);
+  for (int n : {1, 7, 8, 384, 385}) {
+    const auto x = random_vec(n, rng, 3.0f), g = random_vec(n, rng, 1.0f), b = random_vec(n, rng, 1.0f);
+    std::vector<float> y(n);
+    layer_norm_row(x.data(), n, g.data(), b.data(), y.data());
+    double mean = 0, var = 0;
+    for (float v : x) mean += v;
+    mean /= n;
+    for (float v : x) var += (v - mean) * (v - mean);
+    const double inv = 1.0 / std::sqrt(var / n + 1e-5);
+    for (int i = 0; i < n; ++i)
+      EXPECT_NEAR(y[i], (x[i] - mean) * inv * g[i] + b[i], 2e-5 * (1 + std::fabs(g[i])));
+    std::vector<float> z = x;
+    add_inplace(z.data(), g.data(), static_cast<size_t>(n));
+    for (int i = 0; i < n; ++i) EXPECT_EQ(z[i], x[i] + g[i]);
+    scale_inplace(z.data(), static_cast<size_t>(n), 0.5f);
+    for (int i = 0; i < n; ++i) EXPECT_EQ(z[i], (x[i] + g[i]) * 0.5f);
+  }
+  const uint16_t halves[] = {0x3c00, 0xc000, 0x0001, 0x7bff, 0x8000, 0x3555, 0x0400, 0xfbff, 0x3800};
+  float out[9];
+  widen_f16(halves, out, 9);
+  const float expected[] = {1.0f,        -2.0f,         5.9604645e-8f, 65504.0f, -0.0f,
+                            0.33325195f, 6.1035156e-5f, -65504.0f,     0.5f};
+  for (int i = 0; i < 9; ++i) EXPECT_EQ(out[i], expected[i]) << i;
+}
+
+}  // namespace
+}  // namespace wisp::backend::cpu
