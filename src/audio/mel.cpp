@@ -1,12 +1,12 @@
 #include "audio/mel.h"
 
 #include <kiss_fftr.h>
-#include <omp.h>
 
 #include <algorithm>
 #include <cmath>
 #include <memory>
 
+#include "backend/cpu/threads.h"
 #include "core/error.h"
 
 namespace wisp::audio {
@@ -48,7 +48,8 @@ std::vector<float> mel_filters(int n_mels, int sample_rate, int n_fft) {
   return w;
 }
 
-LogMel log_mel_spectrogram(const float* samples, size_t n_samples, int n_mels, size_t pad_samples) {
+LogMel log_mel_spectrogram(const float* samples, size_t n_samples, int n_mels, size_t pad_samples,
+                           int threads) {
   const int n_bins = kNFft / 2 + 1;
   const int64_t L = static_cast<int64_t>(n_samples + pad_samples);  // padded signal length
   if (L <= kNFft / 2) throw Error(ErrorKind::Audio, "audio is too short for a spectrogram");
@@ -78,29 +79,42 @@ LogMel log_mel_spectrogram(const float* samples, size_t n_samples, int n_mels, s
     return (i >= 0 && static_cast<size_t>(i) < n_samples) ? samples[i] : 0.0f;
   };
 
-  float global_max = -1e30f;
-#pragma omp parallel reduction(max : global_max)
-  {
-    std::unique_ptr<kiss_fftr_state, FftDeleter> cfg(kiss_fftr_alloc(kNFft, 0, nullptr, nullptr));
-    std::vector<float> frame(kNFft);
-    std::vector<kiss_fft_cpx> spec(n_bins);
-    std::vector<float> power(n_bins);
-#pragma omp for schedule(static)
-    for (int t = 0; t < out.n_frames; ++t) {
+  // Per thread: an FFT plan and buffers; frames in blocks, each thread keeping its own running maximum.
+  struct ThreadState {
+    std::unique_ptr<kiss_fftr_state, FftDeleter> cfg;
+    std::vector<float> frame, power;
+    std::vector<kiss_fft_cpx> spec;
+    float max = -1e30f;
+  };
+  threads = std::max(1, threads);
+  std::vector<ThreadState> state(threads);
+  for (ThreadState& st : state) {
+    st.cfg.reset(kiss_fftr_alloc(kNFft, 0, nullptr, nullptr));
+    st.frame.resize(kNFft);
+    st.power.resize(n_bins);
+    st.spec.resize(n_bins);
+  }
+  constexpr int kBlock = 256;  // frames per task
+  backend::cpu::parallel_for_slots(threads, (out.n_frames + kBlock - 1) / kBlock, [&](int block, int slot) {
+    ThreadState& st = state[slot];
+    for (int t = block * kBlock; t < std::min(out.n_frames, (block + 1) * kBlock); ++t) {
       const int64_t start = static_cast<int64_t>(t) * kHopLength;
-      for (int i = 0; i < kNFft; ++i) frame[i] = sample(start + i) * window[i];
-      kiss_fftr(cfg.get(), frame.data(), spec.data());
-      for (int k = 0; k < n_bins; ++k) power[k] = spec[k].r * spec[k].r + spec[k].i * spec[k].i;
+      for (int i = 0; i < kNFft; ++i) st.frame[i] = sample(start + i) * window[i];
+      kiss_fftr(st.cfg.get(), st.frame.data(), st.spec.data());
+      for (int k = 0; k < n_bins; ++k)
+        st.power[k] = st.spec[k].r * st.spec[k].r + st.spec[k].i * st.spec[k].i;
       for (int m = 0; m < n_mels; ++m) {
         const float* f = filters.data() + static_cast<size_t>(m) * n_bins;
         float acc = 0.0f;
-        for (int k = lo[m]; k < hi[m]; ++k) acc += f[k] * power[k];
+        for (int k = lo[m]; k < hi[m]; ++k) acc += f[k] * st.power[k];
         const float v = std::log10(std::max(acc, 1e-10f));
         out.data[static_cast<size_t>(m) * out.n_frames + t] = v;
-        global_max = std::max(global_max, v);
+        st.max = std::max(st.max, v);
       }
     }
-  }
+  });
+  float global_max = -1e30f;
+  for (const ThreadState& st : state) global_max = std::max(global_max, st.max);
   const float floor = global_max - 8.0f;
   for (float& v : out.data) v = (std::max(v, floor) + 4.0f) / 4.0f;
   return out;

@@ -23,8 +23,9 @@ struct LogMel {
 };
 
 // Log-mel of `samples` followed by `pad_samples` zeros (transcribe() pads 30 s so the last window is whole).
-// The (max - 8) floor uses the maximum over the whole spectrogram, as the reference does.
+// The (max - 8) floor uses the maximum over the whole spectrogram, as the reference does. Frames are
+// computed on up to `threads` threads.
 LogMel log_mel_spectrogram(const float* samples, size_t n_samples, int n_mels,
-                           size_t pad_samples = kChunkSamples);
+                           size_t pad_samples = kChunkSamples, int threads = 1);
 
 }  // namespace wisp::audio

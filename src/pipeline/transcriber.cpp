@@ -89,7 +89,8 @@ Transcript Transcriber::transcribe(const float* samples, size_t n_samples, const
   const int n_mels = m.dims().n_mels, D = m.dims().n_audio_state, T = m.dims().n_audio_ctx;
 
   auto t0 = Clock::now();
-  const audio::LogMel mel = audio::log_mel_spectrogram(samples, n_samples, n_mels, audio::kChunkSamples);
+  const audio::LogMel mel =
+      audio::log_mel_spectrogram(samples, n_samples, n_mels, audio::kChunkSamples, exec_.threads);
   if (timings) timings->mel_ms += ms_since(t0);
   const int content_frames = mel.n_frames - audio::kChunkFrames;
 

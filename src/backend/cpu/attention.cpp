@@ -1,12 +1,11 @@
 #include "backend/cpu/attention.h"
 
-#include <omp.h>
-
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <vector>
 
+#include "backend/cpu/attention_kernels.h"
 #include "backend/cpu/elementwise.h"
 #include "backend/cpu/gemm.h"
 #include "backend/cpu/gemm_kernels.h"
@@ -54,24 +53,23 @@ void kv_write(Exec& ex, CpuKvCache& kv, int position, TensorView k, TensorView v
     throw Error(ErrorKind::Internal, "kv_write outside the cache");
   const int L = k.rows, dh = kv.head_dim;
   parallel_for(L * kv.dim >= (1 << 16) ? ex.threads : 1, kv.n_head, [&](int h) {
+    const float* kh = k.as<float>() + h * dh;
+    const float* vh = v.as<float>() + h * dh;
+    if (kv.bf16) {
+      kv_write_head_bf16(kh, k.row_stride, vh, v.row_stride, L, position, dh, kv.key_depth, kv.value_depth,
+                         kv.keys.as<uint16_t>() + h * kv.key_head_elems,
+                         kv.values.as<uint16_t>() + h * kv.value_head_elems);
+      return;
+    }
+    float* K = kv.keys.as<float>() + h * kv.key_head_elems;
+    float* V = kv.values.as<float>() + h * kv.value_head_elems;
     for (int t = 0; t < L; ++t) {
-      const float* kr = k.as<float>() + static_cast<int64_t>(t) * k.row_stride + h * dh;
-      const float* vr = v.as<float>() + static_cast<int64_t>(t) * v.row_stride + h * dh;
+      const float* kr = kh + static_cast<int64_t>(t) * k.row_stride;
+      const float* vr = vh + static_cast<int64_t>(t) * v.row_stride;
       const int key = position + t;
-      if (kv.bf16) {
-        uint16_t* K = kv.keys.as<uint16_t>() + h * kv.key_head_elems;
-        uint16_t* V = kv.values.as<uint16_t>() + h * kv.value_head_elems;
-        for (int d = 0; d < dh; ++d) {
-          K[key_offset(kv, key, d)] = float_to_bf16(kr[d]);
-          V[value_offset(kv, key, d)] = float_to_bf16(vr[d]);
-        }
-      } else {
-        float* K = kv.keys.as<float>() + h * kv.key_head_elems;
-        float* V = kv.values.as<float>() + h * kv.value_head_elems;
-        for (int d = 0; d < dh; ++d) {
-          K[key_offset(kv, key, d)] = kr[d];
-          V[value_offset(kv, key, d)] = vr[d];
-        }
+      for (int d = 0; d < dh; ++d) {
+        K[key_offset(kv, key, d)] = kr[d];
+        V[value_offset(kv, key, d)] = vr[d];
       }
     }
   });
@@ -118,17 +116,21 @@ void attention(Exec& ex, Isa isa, const AttentionJob* jobs, int n_jobs, const At
   const int dh = shape.head_dim;
   const float scale = 1.0f / std::sqrt(static_cast<float>(dh));
 
-  // Scratch per thread: scores (rows × kv) fp32, and for bf16 the query and probability rows as bf16.
+  // Scratch per thread: scores (rows × kv) fp32; for bf16 also the query and probability rows as bf16, the
+  // unnormalised output and the row sums.
   const int kv_p = round_up(max_kv, 32), rows_p = kQueryBlock;  // rows padded for AMX tiles
   const size_t scores_elems = static_cast<size_t>(rows_p) * kv_p;
   const size_t q16_elems = static_cast<size_t>(rows_p) * round_up(dh, 32);
-  const size_t per_thread = scores_elems * 4 + (bf16 ? (q16_elems + scores_elems) * 2 : 0) + 256;
+  const size_t o_elems = static_cast<size_t>(rows_p) * round_up(dh, 16);
+  const size_t per_thread =
+      scores_elems * 4 + (bf16 ? (q16_elems + scores_elems) * 2 + o_elems * 4 + rows_p * 8 : 0) + 256;
   char* scratch = ex.ws->get<char>(Workspace::kAttention, per_thread * std::max(1, ex.threads));
 
   const Bf16Kernel bf16_gemm = bf16_kernel(isa);
   const F32Kernel f32_gemm = f32_kernel(isa);
+  const bool amx_d64 = bf16 && isa == Isa::Amx && dh == 64;
 
-  parallel_for(ex.threads, n_tasks, [&](int t) {
+  parallel_for_slots(ex.threads, n_tasks, [&](int t, int slot) {
     const int j =
         static_cast<int>(std::upper_bound(first_task.begin(), first_task.end(), t) - first_task.begin()) - 1;
     const AttentionJob& job = jobs[j];
@@ -137,74 +139,86 @@ void attention(Exec& ex, Isa isa, const AttentionJob* jobs, int n_jobs, const At
     const int h = (t - first_task[j]) / blocks, qb = (t - first_task[j]) % blocks;
     const int r0 = qb * kQueryBlock, rows = std::min(kQueryBlock, job.q.rows - r0);
     const int L = job.kv_len, Lp16 = round_up(L, 16);
-    char* mine = scratch + per_thread * static_cast<size_t>(omp_get_thread_num());
+    char* mine = scratch + per_thread * static_cast<size_t>(slot);
     float* S = reinterpret_cast<float*>(mine);
     const int ld_s = round_up(L, 32);
     const float* q = job.q.as<float>() + static_cast<int64_t>(r0) * job.q.row_stride + h * dh;
     float* out = job.out.as<float>() + static_cast<int64_t>(r0) * job.out.row_stride + h * dh;
+    float* probs = job.sink && job.sink->heads[h] ? job.sink->probs + h * job.sink->head_stride +
+                                                        static_cast<int64_t>(r0) * job.sink->row_stride
+                                                  : nullptr;
+    // Keys each row sees: all, or (causal) up to its own position.
+    int visible[kQueryBlock];
+    for (int i = 0; i < rows; ++i) visible[i] = shape.causal ? std::min(L, job.q_offset + r0 + i + 1) : L;
 
-    // scores(rows, L) = q_h · K_hᵀ
     if (bf16) {
       uint16_t* q16 = reinterpret_cast<uint16_t*>(mine + scores_elems * 4);
+      uint16_t* p16 = q16 + q16_elems;
+      float* o = reinterpret_cast<float*>(p16 + scores_elems);
+      float* inv_sum = o + o_elems;
       const int qk = kv.key_depth;
+      const uint16_t* keys = kv.keys.as<uint16_t>() + h * kv.key_head_elems;
       convert_rows_bf16(q, rows, dh, static_cast<int>(job.q.row_stride), q16, qk);
       std::memset(q16 + static_cast<size_t>(rows) * qk, 0, sizeof(uint16_t) * (rows_p - rows) * qk);
-      Bf16Block b;
-      b.a = q16;
-      b.lda = qk;
-      b.w = {kv.keys.as<uint16_t>() + h * kv.key_head_elems, L, dh, Lp16, qk};
-      b.y = S;
-      b.ldy = ld_s;
-      b.M = rows;
-      bf16_gemm(b, 0, rows, 0, Lp16);
-    } else {
-      F32Block b;
-      b.a = q;
-      b.lda = static_cast<int>(job.q.row_stride);
-      b.w = {kv.keys.as<float>() + h * kv.key_head_elems, L, dh, Lp16, dh};
-      b.y = S;
-      b.ldy = ld_s;
-      b.M = rows;
-      f32_gemm(b, 0, rows, 0, Lp16);
-    }
-    // Softmax of the scaled scores; causal rows see keys up to their own position.
-    for (int i = 0; i < rows; ++i) {
-      float* s = S + static_cast<size_t>(i) * ld_s;
-      const int visible = shape.causal ? std::min(L, job.q_offset + r0 + i + 1) : L;
-      scale_inplace(s, static_cast<size_t>(visible), scale);
-      std::fill(s + visible, s + ld_s, -INFINITY);
-      softmax_row(s, visible);
-      std::fill(s + visible, s + ld_s, 0.0f);
-      if (job.sink && job.sink->heads[h])
-        std::memcpy(
-            job.sink->probs + h * job.sink->head_stride + static_cast<int64_t>(r0 + i) * job.sink->row_stride,
-            s, sizeof(float) * L);
-    }
-    // out_h(rows, dh) = P · V_h
-    if (bf16) {
-      uint16_t* p16 = reinterpret_cast<uint16_t*>(mine + scores_elems * 4 + q16_elems * 2);
-      convert_rows_bf16(S, rows, ld_s, ld_s, p16, ld_s);
+      // scores(rows, L) = q_h · K_hᵀ
+      if (amx_d64) {
+        scores_amx_d64(q16, rows, keys, L, S, ld_s);
+      } else {
+        Bf16Block b;
+        b.a = q16;
+        b.lda = qk;
+        b.w = {keys, L, dh, Lp16, qk};
+        b.y = S;
+        b.ldy = ld_s;
+        b.M = rows;
+        bf16_gemm(b, 0, rows, 0, Lp16);
+      }
+      // P = exp(scale · (s − max)) in bf16; the normalisation is applied to the (much smaller) output.
+      softmax_rows_to_bf16(S, ld_s, rows, L, visible, scale, p16, ld_s, inv_sum, probs,
+                           probs ? job.sink->row_stride : 0);
       std::memset(p16 + static_cast<size_t>(rows) * ld_s, 0, sizeof(uint16_t) * (rows_p - rows) * ld_s);
+      // out_h(rows, dh) = P · V_h / Σ P
       Bf16Block b;
       b.a = p16;
       b.lda = ld_s;
       b.w = {kv.values.as<uint16_t>() + h * kv.value_head_elems, dh, L, round_up(dh, 16), ld_s};
       b.w.panel_depth = kv.value_depth;
-      b.y = out;
-      b.ldy = static_cast<int>(job.out.row_stride);
+      b.y = o;
+      b.ldy = dh;
       b.M = rows;
       bf16_gemm(b, 0, rows, 0, round_up(dh, 16));
-    } else {
-      F32Block b;
-      b.a = S;
-      b.lda = ld_s;
-      b.w = {kv.values.as<float>() + h * kv.value_head_elems, dh, L, round_up(dh, 16), L};
-      b.w.panel_depth = kv.value_depth;
-      b.y = out;
-      b.ldy = static_cast<int>(job.out.row_stride);
-      b.M = rows;
-      f32_gemm(b, 0, rows, 0, round_up(dh, 16));
+      for (int i = 0; i < rows; ++i) {
+        float* dst = out + static_cast<int64_t>(i) * job.out.row_stride;
+        for (int d = 0; d < dh; ++d) dst[d] = o[i * dh + d] * inv_sum[i];
+      }
+      return;
     }
+
+    // fp32: scores, softmax in place (normalised), then out_h = P · V_h.
+    F32Block b;
+    b.a = q;
+    b.lda = static_cast<int>(job.q.row_stride);
+    b.w = {kv.keys.as<float>() + h * kv.key_head_elems, L, dh, Lp16, dh};
+    b.y = S;
+    b.ldy = ld_s;
+    b.M = rows;
+    f32_gemm(b, 0, rows, 0, Lp16);
+    for (int i = 0; i < rows; ++i) {
+      float* s = S + static_cast<size_t>(i) * ld_s;
+      scale_inplace(s, static_cast<size_t>(visible[i]), scale);
+      softmax_row(s, visible[i]);
+      std::fill(s + visible[i], s + ld_s, 0.0f);
+      if (probs) std::memcpy(probs + static_cast<int64_t>(i) * job.sink->row_stride, s, sizeof(float) * L);
+    }
+    F32Block pv;
+    pv.a = S;
+    pv.lda = ld_s;
+    pv.w = {kv.values.as<float>() + h * kv.value_head_elems, dh, L, round_up(dh, 16), L};
+    pv.w.panel_depth = kv.value_depth;
+    pv.y = out;
+    pv.ldy = static_cast<int>(job.out.row_stride);
+    pv.M = rows;
+    f32_gemm(pv, 0, rows, 0, round_up(dh, 16));
   });
 }
 

@@ -31,6 +31,20 @@ __attribute__((always_inline)) static inline __m512 exp_nonpos(__m512 x_in) {
   return _mm512_maskz_mov_ps(static_cast<__mmask16>(~under), result);
 }
 
+// 2^t for t <= 0 with relative error < 2e-5 (degree-4 polynomial on the fraction, scalef for the power):
+// for probabilities that are rounded to bf16 (relative precision 4e-3) right after.
+__attribute__((always_inline)) static inline __m512 exp2_nonpos_fast(__m512 t) {
+  t = _mm512_max_ps(t, _mm512_set1_ps(-127.0f));
+  const __m512 n = _mm512_roundscale_ps(t, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  const __m512 f = _mm512_sub_ps(t, n);  // [-0.5, 0.5]
+  __m512 p = _mm512_set1_ps(0.009618129f);
+  p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(0.05550411f));
+  p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(0.2402265f));
+  p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(0.6931472f));
+  p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(1.0f));
+  return _mm512_scalef_ps(p, n);
+}
+
 __attribute__((always_inline)) static inline __m512 erf(__m512 x) {
   const __m512 a = _mm512_abs_ps(x);
   const __m512 t = _mm512_div_ps(_mm512_set1_ps(1.0f),

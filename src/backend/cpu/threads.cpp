@@ -1,28 +1,146 @@
 #include "backend/cpu/threads.h"
 
+#include <immintrin.h>
+#include <sched.h>
+
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+#include <vector>
 
 #include "backend/cpu/isa.h"
 
 namespace wisp::backend::cpu {
 namespace {
 
-// Threads currently working in parallel regions, over all contexts.
-std::atomic<int> g_busy{0};
+struct Job {
+  void (*fn)(void*, int, int) = nullptr;
+  void* ctx = nullptr;
+  int n_tasks = 0;
+  int max_helpers = 0;
+  std::atomic<int> next{0};     // next task to hand out
+  std::atomic<int> done{0};     // tasks finished
+  std::atomic<int> helpers{0};  // workers that joined (slots 1..max_helpers)
+  std::atomic<int> users{0};    // workers still holding this job
+};
+
+// Runs tasks of `job` until none are left.
+void work(Job& job, int slot) {
+  for (int i = job.next.fetch_add(1, std::memory_order_relaxed); i < job.n_tasks;
+       i = job.next.fetch_add(1, std::memory_order_relaxed)) {
+    job.fn(job.ctx, i, slot);
+    job.done.fetch_add(1, std::memory_order_release);
+  }
+}
+
+class Pool {
+ public:
+  static Pool& instance() {
+    static Pool* pool = new Pool();  // never destroyed: workers may outlive static destruction
+    return *pool;
+  }
+
+  void run(int threads, int n_tasks, void (*fn)(void*, int, int), void* ctx) {
+    Job job;
+    job.fn = fn;
+    job.ctx = ctx;
+    job.n_tasks = n_tasks;
+    job.max_helpers = std::min(threads - 1, static_cast<int>(workers_.size()));
+    if (job.max_helpers > 0) {
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        jobs_.push_back(&job);
+        pending_.fetch_add(1, std::memory_order_release);
+      }
+      wake_.notify_all();
+    }
+    work(job, 0);
+    // Wait for the tasks that helpers took (not for helpers that never came).
+    wait_until([&] { return job.done.load(std::memory_order_acquire) == n_tasks; });
+    if (job.max_helpers > 0) {
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        for (size_t i = 0; i < jobs_.size(); ++i)
+          if (jobs_[i] == &job) {
+            jobs_.erase(jobs_.begin() + static_cast<std::ptrdiff_t>(i));
+            pending_.fetch_sub(1, std::memory_order_release);
+            break;
+          }
+      }
+      wait_until([&] { return job.users.load(std::memory_order_acquire) == 0; });
+    }
+  }
+
+ private:
+  Pool() {
+    const int n = std::max(0, thread_budget() - 1);
+    for (int i = 0; i < n; ++i) workers_.emplace_back([this] { loop(); });
+    for (auto& w : workers_) w.detach();
+  }
+
+  template <typename Pred>
+  static void wait_until(Pred done) {
+    for (int spin = 0; !done(); ++spin) {
+      if (spin < 4096)
+        _mm_pause();
+      else
+        std::this_thread::yield();
+    }
+  }
+
+  // A job that still wants helpers, with this worker counted in (under the lock); or null.
+  Job* take_job(int* slot) {
+    for (Job* j : jobs_) {
+      if (j->next.load(std::memory_order_relaxed) >= j->n_tasks) continue;
+      const int joined = j->helpers.load(std::memory_order_relaxed);
+      if (joined >= j->max_helpers) continue;
+      j->helpers.store(joined + 1, std::memory_order_relaxed);
+      j->users.fetch_add(1, std::memory_order_acq_rel);
+      *slot = joined + 1;
+      return j;
+    }
+    return nullptr;
+  }
+
+  void loop() {
+    for (;;) {
+      // Spin a little first: decoder steps post a job every few tens of microseconds, and a sleeping worker
+      // takes longer than that to wake.
+      const auto spin_until = std::chrono::steady_clock::now() + std::chrono::microseconds(200);
+      while (pending_.load(std::memory_order_acquire) == 0 && std::chrono::steady_clock::now() < spin_until)
+        for (int i = 0; i < 64; ++i) _mm_pause();
+      Job* job = nullptr;
+      int slot = 0;
+      {
+        std::unique_lock<std::mutex> lock(mutex_);
+        if (pending_.load(std::memory_order_relaxed) == 0)
+          wake_.wait(lock, [&] { return pending_.load(std::memory_order_relaxed) > 0; });
+        job = take_job(&slot);
+      }
+      if (!job) {
+        std::this_thread::yield();  // every posted job has its helpers: let them run
+        continue;
+      }
+      work(*job, slot);
+      job->users.fetch_sub(1, std::memory_order_acq_rel);
+    }
+  }
+
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::vector<Job*> jobs_;       // posted jobs (guarded by mutex_)
+  std::atomic<int> pending_{0};  // jobs_.size(), readable without the lock
+  std::vector<std::thread> workers_;
+};
 
 }  // namespace
 
 int thread_budget() { return cpu_info().logical_cores; }
 
-int acquire_threads(int want) {
-  const int budget = thread_budget();
-  int busy = g_busy.load(std::memory_order_relaxed);
-  for (;;) {
-    const int grant = std::clamp(budget - busy, 1, std::max(1, want));
-    if (g_busy.compare_exchange_weak(busy, busy + grant, std::memory_order_acq_rel)) return grant;
-  }
+void run_parallel(int threads, int n_tasks, void (*fn)(void*, int, int), void* ctx) {
+  Pool::instance().run(threads, n_tasks, fn, ctx);
 }
-
-void release_threads(int n) { g_busy.fetch_sub(n, std::memory_order_acq_rel); }
 
 }  // namespace wisp::backend::cpu

@@ -1,35 +1,42 @@
-// Threads for the CPU kernels: OpenMP teams sized per call from a process-wide budget.
+// Threads for the CPU kernels: one process-wide pool, shared by every context.
 //
-// Every context asks for its own thread count (set per context, honoured on whichever thread runs it). A
-// team is taken from the budget — the cores this process may use — for one parallel region and given back
-// at its end, so contexts that compute at the same time share the cores instead of oversubscribing them;
-// a caller always gets at least its own thread.
+// A parallel_for hands out tasks one at a time from an atomic counter. The calling thread always works on
+// its own job; idle pool workers join it, up to the job's thread count. The caller waits only for tasks that
+// were taken, never for a worker to arrive: a worker that the OS has not scheduled (the machine is busy with
+// something else) simply misses the job. With OpenMP's barriers, every parallel region waited for every
+// team thread, and a decoder step — dozens of short regions — ran 20x slower whenever another process held
+// one of the cores.
+//
+// The pool has one worker fewer than the cores this process may use, so contexts computing at the same time
+// share the cores instead of oversubscribing them; each caller adds its own thread.
 #pragma once
 
 #include <algorithm>
 
 namespace wisp::backend::cpu {
 
-// Takes up to `want` threads from the budget (at least 1: the caller's own) and returns how many.
-int acquire_threads(int want);
-void release_threads(int n);
-// The budget: cores usable by this process (sched_getaffinity).
+// Cores this process may use (sched_getaffinity).
 int thread_budget();
 
-// Runs body(task) for every task in [0, n_tasks), on up to `threads` threads. Tasks are handed out
-// dynamically (one at a time), so uneven tasks still balance. `body` must not throw.
+// Runs fn(ctx, task, slot) for every task in [0, n_tasks) on up to `threads` threads; `slot` in
+// [0, threads) names the thread within this job (0: the caller), for per-thread scratch. `fn` must not throw.
+void run_parallel(int threads, int n_tasks, void (*fn)(void* ctx, int task, int slot), void* ctx);
+
 template <typename F>
-void parallel_for(int threads, int n_tasks, F&& body) {
+void parallel_for_slots(int threads, int n_tasks, F&& body) {  // body(task, slot)
   if (n_tasks <= 0) return;
-  const int want = std::min(threads, n_tasks);
-  const int team = want > 1 ? acquire_threads(want) : 1;
-  if (team <= 1) {
-    for (int i = 0; i < n_tasks; ++i) body(i);
-  } else {
-#pragma omp parallel for num_threads(team) schedule(dynamic, 1)
-    for (int i = 0; i < n_tasks; ++i) body(i);
+  if (threads <= 1 || n_tasks == 1) {
+    for (int i = 0; i < n_tasks; ++i) body(i, 0);
+    return;
   }
-  if (want > 1) release_threads(team);
+  run_parallel(
+      std::min(threads, n_tasks), n_tasks,
+      [](void* ctx, int task, int slot) { (*static_cast<F*>(ctx))(task, slot); }, &body);
+}
+
+template <typename F>
+void parallel_for(int threads, int n_tasks, F&& body) {  // body(task)
+  parallel_for_slots(threads, n_tasks, [&](int task, int) { body(task); });
 }
 
 }  // namespace wisp::backend::cpu

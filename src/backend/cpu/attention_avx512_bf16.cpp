@@ -1,0 +1,95 @@
+// Attention pieces for AVX-512 BF16 CPUs: the softmax that feeds bf16 probabilities to the value product,
+// and bulk writes into the bf16 KV layouts.
+#include <immintrin.h>
+
+#include <cmath>
+
+#include "backend/cpu/attention_kernels.h"
+#include "backend/cpu/simd_avx512.h"
+
+namespace wisp::backend::cpu {
+
+void softmax_rows_to_bf16(float* S, int ld_s, int rows, int L, const int* visible, float scale, uint16_t* P,
+                          int ld_p, float* inv_sum, float* probs, int64_t probs_ld) {
+  // exp(scale · (s − max)) = 2^(s · a − max · a), a = scale · log2(e): one FMA before the power of two.
+  const float a = scale * 1.44269504088896341f;
+  const __m512 va = _mm512_set1_ps(a);
+  for (int i = 0; i < rows; ++i) {
+    float* s = S + static_cast<size_t>(i) * ld_s;
+    uint16_t* p = P + static_cast<size_t>(i) * ld_p;
+    const int vis = visible[i];
+    __m512 vmax = _mm512_set1_ps(-INFINITY);
+    int j = 0;
+    for (; j + 16 <= vis; j += 16) vmax = _mm512_max_ps(vmax, _mm512_loadu_ps(s + j));
+    if (j < vis)
+      vmax = _mm512_max_ps(
+          vmax, _mm512_mask_loadu_ps(_mm512_set1_ps(-INFINITY), avx512::first_lanes(vis - j), s + j));
+    const __m512 mxa = _mm512_set1_ps(_mm512_reduce_max_ps(vmax) * a);
+    __m512 vsum = _mm512_setzero_ps();
+    for (j = 0; j < ld_p; j += 16) {
+      const __mmask16 live = avx512::first_lanes(vis - j);
+      const __m512 x = _mm512_maskz_loadu_ps(live, s + j);
+      const __m512 e = _mm512_maskz_mov_ps(live, avx512::exp2_nonpos_fast(_mm512_fmsub_ps(x, va, mxa)));
+      vsum = _mm512_add_ps(vsum, e);
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(p + j), (__m256i)_mm512_cvtneps_pbh(e));
+      if (probs) _mm512_mask_storeu_ps(s + j, avx512::first_lanes(L - j), e);
+    }
+    const float sum = _mm512_reduce_add_ps(vsum);
+    inv_sum[i] = sum > 0.0f ? 1.0f / sum : 0.0f;
+    if (probs) {
+      float* out = probs + i * probs_ld;
+      const __m512 inv = _mm512_set1_ps(inv_sum[i]);
+      for (j = 0; j < L; j += 16) {
+        const __mmask16 m = avx512::first_lanes(L - j);
+        _mm512_mask_storeu_ps(out + j, m, _mm512_mul_ps(_mm512_maskz_loadu_ps(m, s + j), inv));
+      }
+    }
+  }
+}
+
+void kv_write_head_bf16(const float* k, int64_t ldk, const float* v, int64_t ldv, int n, int position,
+                        int head_dim, int key_depth, int value_depth, uint16_t* keys, uint16_t* values) {
+  // Keys, layout [key/16][d/2][16][2]: the pair (d, d+1) of one key is one 32-bit word, and consecutive
+  // pairs are 16 words apart.
+  const __m512i pair_stride = _mm512_mullo_epi32(
+      _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), _mm512_set1_epi32(16));
+  for (int t = 0; t < n; ++t) {
+    const int key = position + t;
+    const float* kr = k + t * ldk;
+    auto* base =
+        reinterpret_cast<int*>(keys + (static_cast<size_t>(key / 16) * (key_depth / 2) * 16 + key % 16) * 2);
+    for (int d = 0; d < head_dim; d += 32) {
+      const __mmask16 lo = avx512::first_lanes(head_dim - d), hi = avx512::first_lanes(head_dim - d - 16);
+      const __m512bh pairs =
+          _mm512_cvtne2ps_pbh(_mm512_maskz_loadu_ps(hi, kr + d + 16), _mm512_maskz_loadu_ps(lo, kr + d));
+      const __mmask16 words = avx512::first_lanes((head_dim - d + 1) / 2);
+      _mm512_mask_i32scatter_epi32(base + (d / 2) * 16, words, pair_stride, (__m512i)pairs, 4);
+    }
+  }
+  // Values, layout [d/16][key/2][16][2]: for keys 2j and 2j+1, the words (v[2j][d], v[2j+1][d]) of 16
+  // consecutive dims are one 64-byte row.
+  for (int t = 0; t < n;) {
+    const int key = position + t;
+    const bool pair = key % 2 == 0 && t + 1 < n;
+    for (int d = 0; d < head_dim; d += 16) {
+      const __mmask16 m = avx512::first_lanes(head_dim - d);
+      uint16_t* row = values + (static_cast<size_t>(d / 16) * (value_depth / 2) + key / 2) * 32;
+      const __m512 a = _mm512_maskz_loadu_ps(m, v + t * ldv + d);
+      if (pair) {
+        const __m512 b = _mm512_maskz_loadu_ps(m, v + (t + 1) * ldv + d);
+        // Interleave a and b as bf16: word i = (a[i], b[i]).
+        const __m256i a16 = (__m256i)_mm512_cvtneps_pbh(a), b16 = (__m256i)_mm512_cvtneps_pbh(b);
+        const __m512i wa = _mm512_cvtepu16_epi32(a16), wb = _mm512_slli_epi32(_mm512_cvtepu16_epi32(b16), 16);
+        _mm512_mask_storeu_epi32(row, m, _mm512_or_si512(wa, wb));
+      } else {  // one key: half of each word
+        const __m256i a16 = (__m256i)_mm512_cvtneps_pbh(a);
+        alignas(32) uint16_t tmp[16];
+        _mm256_store_si256(reinterpret_cast<__m256i*>(tmp), a16);
+        for (int i = 0; i < 16 && d + i < head_dim; ++i) row[i * 2 + key % 2] = tmp[i];
+      }
+    }
+    t += pair ? 2 : 1;
+  }
+}
+
+}  // namespace wisp::backend::cpu
