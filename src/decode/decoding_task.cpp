@@ -74,6 +74,7 @@ std::vector<DecodingResult> DecodingTask::run(int n_windows, const DecodingOptio
   // All sequences: window w owns rows [w·group, (w+1)·group).
   const int n_seq = n_windows * group;
   std::vector<std::vector<int>> tokens(n_seq, init);
+  for (auto& t : tokens) t.reserve(static_cast<size_t>(n_ctx) + 1);  // steps append without reallocating
   std::vector<int> seq_window(n_seq);
   for (int s = 0; s < n_seq; ++s) seq_window[s] = s / group;
   std::vector<float> sum_logprobs(n_seq, 0.0f), no_speech(n_windows, 0.0f);

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
-#include <map>
 #include <numeric>
 
 #include "backend/cpu/elementwise.h"
@@ -91,53 +90,77 @@ class BeamSearchDecoder final : public TokenDecoder {
   }
   void reset() override { finished_.clear(); }
 
+  // openai's update, without building a dict of token tuples: a candidate is (source row, token), and two
+  // candidates are the same sequence when their tokens match and their source rows hold equal prefixes
+  // (beams are identical right after the prompt). As in the dict, the later one's score and source win,
+  // the earlier one's place is kept, and the sort is stable. Buffers are members: no allocation per step
+  // once they have grown.
   bool update(std::vector<std::vector<int>>& tokens, const float* logits, int n_vocab,
               std::vector<float>& sum_logprobs, std::vector<int>& source) override {
     if (tokens.size() % beam_ != 0)
       throw Error(ErrorKind::Internal, "batch is not a multiple of the beam size");
     const size_t n_audio = tokens.size() / beam_;
     if (finished_.empty()) finished_.resize(n_audio);
-    std::vector<std::vector<int>> next;
-    std::vector<float> next_logprobs;
-    source.clear();
+    next_tokens_.resize(tokens.size());
+    next_logprobs_.resize(tokens.size());
+    source.assign(tokens.size(), 0);
+    size_t out = 0;
     for (size_t a = 0; a < n_audio; ++a) {
-      // Step 1: every beam's top (beam_size + 1) continuations with their cumulative log-probs.
-      std::map<std::vector<int>, std::pair<float, int>> scores;  // sequence → (log-prob, source row)
+      const size_t row0 = a * beam_;
+      // Which beams of this window share a prefix (same_[j] = the first beam equal to j).
+      same_.assign(beam_, 0);
       for (int j = 0; j < beam_; ++j) {
-        const size_t row = a * beam_ + j;
+        same_[j] = j;
+        for (int i = 0; i < j; ++i)
+          if (same_[i] == i && tokens[row0 + i] == tokens[row0 + j]) {
+            same_[j] = i;
+            break;
+          }
+      }
+      // Step 1: every beam's top (beam_size + 1) continuations with their cumulative log-probs.
+      cands_.clear();
+      for (int j = 0; j < beam_; ++j) {
+        const size_t row = row0 + j;
         const float* lg = logits + row * n_vocab;
         const float lse = backend::cpu::log_sum_exp(lg, n_vocab);
         top_k(lg, n_vocab, beam_ + 1, order_);  // the best tokens by logit are the best by log-prob
         for (int k = 0; k < beam_ + 1; ++k) {
-          std::vector<int> seq = tokens[row];
-          seq.push_back(order_[k]);
-          scores[std::move(seq)] = {sum_logprobs[row] + (lg[order_[k]] - lse), static_cast<int>(row)};
+          const Candidate c{static_cast<int>(row), same_[j], order_[k],
+                            sum_logprobs[row] + (lg[order_[k]] - lse)};
+          bool merged = false;
+          for (Candidate& e : cands_)
+            if (e.prefix == c.prefix && e.token == c.token) {
+              e.logprob = c.logprob;
+              e.row = c.row;
+              merged = true;
+              break;
+            }
+          if (!merged) cands_.push_back(c);
         }
       }
       // Step 2: keep the best beam_size unfinished ones; finished ones become candidates.
-      std::vector<const std::pair<const std::vector<int>, std::pair<float, int>>*> ranked;
-      for (const auto& e : scores) ranked.push_back(&e);
-      std::stable_sort(ranked.begin(), ranked.end(),
-                       [](auto* x, auto* y) { return x->second.first > y->second.first; });
-      std::vector<std::pair<std::vector<int>, float>> newly_finished;
+      std::stable_sort(cands_.begin(), cands_.end(),
+                       [](const Candidate& x, const Candidate& y) { return x.logprob > y.logprob; });
       int saved = 0;
-      for (auto* e : ranked) {
-        if (e->first.back() == eot_) {
-          newly_finished.emplace_back(e->first, e->second.first);
+      for (const Candidate& c : cands_) {
+        if (c.token == eot_) {
+          if (static_cast<int>(finished_[a].size()) < max_candidates_) {  // else the candidate list is full
+            std::vector<int> seq = tokens[c.row];
+            seq.push_back(c.token);
+            finished_[a].emplace_back(std::move(seq), c.logprob);
+          }
         } else {
-          next.push_back(e->first);
-          next_logprobs.push_back(e->second.first);
-          source.push_back(e->second.second);
+          next_tokens_[out].assign(tokens[c.row].begin(), tokens[c.row].end());
+          next_tokens_[out].push_back(c.token);
+          next_logprobs_[out] = c.logprob;
+          source[out] = c.row;
+          ++out;
           if (++saved == beam_) break;
         }
       }
-      for (auto& [seq, lp] : newly_finished) {
-        if (static_cast<int>(finished_[a].size()) >= max_candidates_) break;
-        finished_[a].emplace_back(std::move(seq), lp);
-      }
     }
-    tokens = std::move(next);
-    sum_logprobs = std::move(next_logprobs);
+    tokens.swap(next_tokens_);
+    sum_logprobs.swap(next_logprobs_);
     for (const auto& f : finished_)
       if (static_cast<int>(f.size()) < max_candidates_) return false;
     return true;
@@ -175,9 +198,19 @@ class BeamSearchDecoder final : public TokenDecoder {
   }
 
  private:
+  struct Candidate {
+    int row;     // source row
+    int prefix;  // first beam of the window whose tokens equal the source row's
+    int token;
+    float logprob;
+  };
+
   int beam_, eot_, max_candidates_;
   std::vector<std::vector<std::pair<std::vector<int>, float>>> finished_;
-  std::vector<int> order_;
+  std::vector<int> order_, same_;
+  std::vector<Candidate> cands_;
+  std::vector<std::vector<int>> next_tokens_;
+  std::vector<float> next_logprobs_;
 };
 
 }  // namespace
