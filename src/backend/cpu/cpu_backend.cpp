@@ -52,12 +52,6 @@ void widen_row(const WeightView& w, int r, float* out) {
   throw Error(ErrorKind::Model, std::string("weights of type ") + dtype_name(w.dtype) + " cannot be used");
 }
 
-std::vector<float> widen(const WeightView& w) {
-  std::vector<float> out(static_cast<size_t>(w.rows) * w.cols);
-  for (int r = 0; r < w.rows; ++r) widen_row(w, r, out.data() + static_cast<size_t>(r) * w.cols);
-  return out;
-}
-
 // Bias, GELU and accumulation after a product that wrote plain x · Wᵀ into tmp (which may be y itself).
 void apply_epilogue(Exec& ex, TensorView y, const Epilogue& ep, float* tmp, int64_t ld_tmp) {
   parallel_for(y.rows * y.cols >= (1 << 15) ? ex.threads : 1, y.rows, [&](int r) {
@@ -92,6 +86,7 @@ class CpuBackend final : public Backend {
     p->out = w.rows;
     p->in = w.cols;
     if (bias) p->bias.assign(bias, bias + w.rows);
+    const RowSource rows = [&w](int n, float* out) { widen_row(w, n, out); };
     p->type = type_;
     if (type_ == ComputeType::Int8 && use == LinearUse::ConvStem)
       p->type = native_bf16() ? ComputeType::Bfloat16 : ComputeType::Float32;
@@ -100,14 +95,14 @@ class CpuBackend final : public Backend {
         if (w.dtype == DType::I8 && w.row_scale)
           p->i8 = pack_i8_quantized(w.rows, w.cols, static_cast<const int8_t*>(w.data), w.row_scale);
         else
-          p->i8 = pack_i8(w.rows, w.cols, widen(w).data());
+          p->i8 = pack_i8(w.rows, w.cols, rows, thread_budget());
         break;
       case ComputeType::Bfloat16:
-        p->bf16 = pack_bf16(w.rows, w.cols, widen(w).data());
+        p->bf16 = pack_bf16(w.rows, w.cols, rows, thread_budget());
         break;
       case ComputeType::Float32:
       case ComputeType::Auto:
-        p->f32 = pack_f32(w.rows, w.cols, widen(w).data());
+        p->f32 = pack_f32(w.rows, w.cols, rows, thread_budget());
         if (use == LinearUse::AnyRows && w.dtype == DType::F16) {
           p->f16.resize(sizeof(uint16_t) * w.rows * w.cols);
           std::memcpy(p->f16.data(), w.data, sizeof(uint16_t) * w.rows * w.cols);

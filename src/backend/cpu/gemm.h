@@ -17,6 +17,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 
 #include "backend/backend.h"
 #include "backend/buffer.h"
@@ -59,12 +60,19 @@ struct PackedF32 {
   PackedView view() const { return {data.data(), N, K, Np, Kp}; }
 };
 
-// From float weights W(N, K): quantized here, per row (symmetric, max |w| ↦ 127).
+// Rows of W come from `row(n, out)`, which writes W[n][0..K) as floats (from whatever type the file
+// stores); packing runs on up to `threads` threads, a 16-row panel per task.
+using RowSource = std::function<void(int n, float* out)>;
+// Float weights quantized here, per row (symmetric, max |w| ↦ 127).
+PackedI8 pack_i8(int N, int K, const RowSource& row, int threads = 1);
+PackedBf16 pack_bf16(int N, int K, const RowSource& row, int threads = 1);
+PackedF32 pack_f32(int N, int K, const RowSource& row, int threads = 1);
+// The same from a dense W(N, K).
 PackedI8 pack_i8(int N, int K, const float* W);
-// From int8 weights with their own per-row scales (CTranslate2 int8: w = q / ct2_scale): kept as they are.
-PackedI8 pack_i8_quantized(int N, int K, const int8_t* Q, const float* ct2_scale);
 PackedBf16 pack_bf16(int N, int K, const float* W);
 PackedF32 pack_f32(int N, int K, const float* W);
+// From int8 weights with their own per-row scales (CTranslate2 int8: w = q / ct2_scale): kept as they are.
+PackedI8 pack_i8_quantized(int N, int K, const int8_t* Q, const float* ct2_scale);
 
 using backend::Epilogue;
 using backend::Exec;

@@ -4,8 +4,10 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <vector>
 
 #include "backend/cpu/gemm.h"
+#include "backend/cpu/threads.h"
 
 namespace wisp::backend::cpu {
 namespace {
@@ -42,16 +44,27 @@ void init_i8(PackedI8& p, int N, int K) {
   p.data.resize(static_cast<size_t>(p.Np) * p.Kp);
   p.scale.resize(sizeof(float) * p.Np);
   p.col_sum.resize(sizeof(int32_t) * p.Np);
+  float* scale = p.scale.as<float>();
+  for (int n = 0; n < p.Np; ++n) scale[n] = 1.0f;
 }
 
-void finish_col_sums(PackedI8& p) {
-  const int8_t* d = p.data.as<int8_t>();
-  int32_t* sums = p.col_sum.as<int32_t>();
-  for (int n = 0; n < p.Np; ++n) {
-    int32_t s = 0;
-    for (int k = 0; k < p.K; ++k) s += d[i8_offset(n, k, p.Kp)];
-    sums[n] = s;
-  }
+// Stores q[0..K) of row n into the int8 layout, 4 bytes (one k-quad) per store; Σ q into col_sum.
+void store_i8_row(PackedI8& p, int n, const int8_t* q) {
+  int8_t* d = p.data.as<int8_t>();
+  int32_t sum = 0;
+  for (int k = 0; k < p.K; ++k) sum += q[k];
+  p.col_sum.as<int32_t>()[n] = sum;
+  for (int k = 0; k < p.K; k += 4) std::memcpy(d + i8_offset(n, k, p.Kp), q + k, 4);  // q is padded to 4
+}
+
+// Runs fn(n, row, scratch) for every row, a 16-row panel per task, with per-task row buffers.
+template <typename Fn>
+void for_rows(int N, int K, int threads, Fn&& fn) {
+  parallel_for(threads, (N + 15) / 16, [&](int panel) {
+    std::vector<float> row(static_cast<size_t>(K));
+    std::vector<int8_t> scratch(static_cast<size_t>(round_up(K, 64)) * 2 + 64);
+    for (int n = panel * 16; n < std::min(N, panel * 16 + 16); ++n) fn(n, row.data(), scratch.data());
+  });
 }
 
 }  // namespace
@@ -71,40 +84,34 @@ float bf16_to_float(uint16_t h) {
   return f;
 }
 
-PackedI8 pack_i8(int N, int K, const float* W) {
+PackedI8 pack_i8(int N, int K, const RowSource& source, int threads) {
   PackedI8 p;
   init_i8(p, N, K);
-  int8_t* d = p.data.as<int8_t>();
   float* scale = p.scale.as<float>();
-  for (int n = 0; n < p.Np; ++n) scale[n] = 1.0f;
-  for (int n = 0; n < N; ++n) {
-    const float* w = W + static_cast<size_t>(n) * K;
-    const float amax = max_abs(w, K);
-    const float inv = amax > 0.0f ? 127.0f / amax : 0.0f;
-    scale[n] = amax > 0.0f ? amax / 127.0f : 1.0f;
-    for (int k = 0; k < K; ++k)
-      d[i8_offset(n, k, p.Kp)] = static_cast<int8_t>(std::clamp(std::lrint(w[k] * inv), -127L, 127L));
-  }
-  finish_col_sums(p);
+  for_rows(N, K, threads, [&](int n, float* row, int8_t* q) {
+    source(n, row);
+    // Symmetric per-row quantization: the same arithmetic as the activations' (quantize_rows_i8).
+    quantize_rows_i8(row, 1, K, K, q, round_up(K, 4), &scale[n], false);
+    store_i8_row(p, n, q);
+  });
   return p;
 }
 
 PackedI8 pack_i8_quantized(int N, int K, const int8_t* Q, const float* ct2_scale) {
   PackedI8 p;
   init_i8(p, N, K);
-  int8_t* d = p.data.as<int8_t>();
   float* scale = p.scale.as<float>();
-  for (int n = 0; n < p.Np; ++n) scale[n] = 1.0f;
+  std::vector<int8_t> q(static_cast<size_t>(round_up(K, 4)), 0);
   for (int n = 0; n < N; ++n) {
     scale[n] = ct2_scale[n] != 0.0f ? 1.0f / ct2_scale[n] : 0.0f;
     for (int k = 0; k < K; ++k)  // -128 has no negation (the sign trick needs one): it becomes -127
-      d[i8_offset(n, k, p.Kp)] = std::max<int8_t>(Q[static_cast<size_t>(n) * K + k], -127);
+      q[k] = std::max<int8_t>(Q[static_cast<size_t>(n) * K + k], -127);
+    store_i8_row(p, n, q.data());
   }
-  finish_col_sums(p);
   return p;
 }
 
-PackedBf16 pack_bf16(int N, int K, const float* W) {
+PackedBf16 pack_bf16(int N, int K, const RowSource& source, int threads) {
   PackedBf16 p;
   p.N = N;
   p.K = K;
@@ -112,12 +119,16 @@ PackedBf16 pack_bf16(int N, int K, const float* W) {
   p.Kp = round_up(std::max(K, 1), 32);
   p.data.resize(sizeof(uint16_t) * p.Np * p.Kp);
   uint16_t* d = p.data.as<uint16_t>();
-  for (int n = 0; n < N; ++n)
-    for (int k = 0; k < K; ++k) d[bf16_offset(n, k, p.Kp)] = float_to_bf16(W[static_cast<size_t>(n) * K + k]);
+  for_rows(N, K, threads, [&](int n, float* row, int8_t* scratch) {
+    source(n, row);
+    auto* b = reinterpret_cast<uint16_t*>(scratch);
+    convert_rows_bf16(row, 1, K, K, b, round_up(K, 2));
+    for (int k = 0; k < K; k += 2) std::memcpy(d + bf16_offset(n, k, p.Kp), b + k, 4);  // one pair per store
+  });
   return p;
 }
 
-PackedF32 pack_f32(int N, int K, const float* W) {
+PackedF32 pack_f32(int N, int K, const RowSource& source, int threads) {
   PackedF32 p;
   p.N = N;
   p.K = K;
@@ -125,10 +136,25 @@ PackedF32 pack_f32(int N, int K, const float* W) {
   p.Kp = K;
   p.data.resize(sizeof(float) * p.Np * p.Kp);
   float* d = p.data.as<float>();
-  for (int n = 0; n < N; ++n)
-    for (int k = 0; k < K; ++k)
-      d[(static_cast<size_t>(n / 16) * K + k) * 16 + n % 16] = W[static_cast<size_t>(n) * K + k];
+  for_rows(N, K, threads, [&](int n, float* row, int8_t*) {
+    source(n, row);
+    float* col = d + static_cast<size_t>(n / 16) * K * 16 + n % 16;
+    for (int k = 0; k < K; ++k) col[static_cast<size_t>(k) * 16] = row[k];
+  });
   return p;
+}
+
+PackedI8 pack_i8(int N, int K, const float* W) {
+  return pack_i8(
+      N, K, [&](int n, float* out) { std::memcpy(out, W + static_cast<size_t>(n) * K, sizeof(float) * K); });
+}
+PackedBf16 pack_bf16(int N, int K, const float* W) {
+  return pack_bf16(
+      N, K, [&](int n, float* out) { std::memcpy(out, W + static_cast<size_t>(n) * K, sizeof(float) * K); });
+}
+PackedF32 pack_f32(int N, int K, const float* W) {
+  return pack_f32(
+      N, K, [&](int n, float* out) { std::memcpy(out, W + static_cast<size_t>(n) * K, sizeof(float) * K); });
 }
 
 void quantize_rows_i8(const float* x, int M, int K, int ldx, int8_t* q, int ldq, float* scale, bool shift) {
