@@ -68,6 +68,10 @@ int wisp_model_n_mels(const wisp_model* model);
 wisp_compute_type wisp_model_compute_type(const wisp_model* model);
 /* What computes: e.g. "cpu amx int8". Valid while the model lives. */
 const char* wisp_model_backend(const wisp_model* model);
+/* Diagnostics for benchmarks: the machine's peak rate for the model's compute type and ISA level, measured
+ * now on n_threads threads (0 = all cores) for about 0.2 s, in GOP/s (a multiply-add counted as 2). The
+ * instruction measured is returned in *instruction when it is not NULL. 0 on error. */
+double wisp_model_peak_gops(const wisp_model* model, int n_threads, const char** instruction);
 
 /* ---- context ---- */
 /* A context starts with the model's n_threads. */
@@ -142,10 +146,11 @@ double wisp_result_duration(const wisp_result* result); /* seconds of audio */
 
 typedef struct wisp_timings {
   double load_audio_ms, mel_ms, encoder_ms, decoder_ms, total_ms;
-  int n_windows;       /* encoder runs */
-  int n_tokens;        /* tokens in the final segments */
-  int n_decode_steps;  /* decoder forward passes, every sequence of the batch at once */
-  int n_decode_passes; /* window decodings, temperature fallbacks included */
+  int n_windows;                       /* encoder runs */
+  int n_tokens;                        /* tokens in the final segments */
+  int n_decode_steps;                  /* decoder forward passes, every sequence of the batch at once */
+  int n_decode_passes;                 /* window decodings, temperature fallbacks included */
+  double encoder_gflop, decoder_gflop; /* arithmetic done (a multiply-add counted as 2), for GFLOP/s */
 } wisp_timings;
 wisp_timings wisp_result_timings(const wisp_result* result);
 

@@ -8,6 +8,8 @@
 #include <thread>
 
 #include "audio/audio_decoder.h"
+#include "backend/cpu/peak.h"
+#include "backend/cpu/threads.h"
 #include "core/error.h"
 #include "model/whisper_model.h"
 #include "output/writers.h"
@@ -174,6 +176,8 @@ wisp_status run_transcription(wisp_context* ctx, const wisp_transcribe_params* p
     result->timings.n_tokens = st.n_tokens;
     result->timings.n_decode_steps = st.n_decode_steps;
     result->timings.n_decode_passes = st.n_decode_passes;
+    result->timings.encoder_gflop = st.encoder_gflop;
+    result->timings.decoder_gflop = st.decoder_gflop;
     result->segments.resize(result->transcript.segments.size());
     for (size_t i = 0; i < result->segments.size(); ++i)
       fill_segment_view(result->transcript.segments[i], &result->segments[i]);
@@ -286,6 +290,16 @@ wisp_compute_type wisp_model_compute_type(const wisp_model* model) {
   return WISP_COMPUTE_AUTO;
 }
 const char* wisp_model_backend(const wisp_model* model) { return model ? model->backend.c_str() : ""; }
+
+double wisp_model_peak_gops(const wisp_model* model, int n_threads, const char** instruction) {
+  if (instruction) *instruction = "";
+  if (!model || n_threads < 0) return 0.0;
+  const wisp::backend::cpu::PeakProbe p =
+      wisp::backend::cpu::measure_peak(model->model->backend().compute_type(), model->model->isa(),
+                                       n_threads == 0 ? wisp::backend::cpu::thread_budget() : n_threads);
+  if (instruction) *instruction = p.instruction;
+  return p.gops;
+}
 
 wisp_status wisp_context_create(const wisp_model* model, wisp_context** out) {
   if (!model || !out) return invalid("model and output pointer must not be NULL");

@@ -97,6 +97,7 @@ std::shared_ptr<const WhisperModel> WhisperModel::load(const std::string& path, 
   if (!cpu.avx2 || !cpu.fma || !cpu.f16c)
     throw Error(ErrorKind::InvalidArgument, "this CPU lacks AVX2, FMA or F16C, which wisp needs (x86-64-v3)");
   const backend::cpu::Isa isa = options.isa.value_or(backend::cpu::default_isa());
+  m->isa_ = isa;
   m->backend_ = options.reference_backend ? backend::make_reference_backend()
                                           : backend::make_cpu_backend(options.compute_type, isa);
   LoadedModel files = load_model_files(path);

@@ -107,6 +107,7 @@ class WhisperModel {
   const decode::Tokenizer& tokenizer() const { return *tokenizer_; }
   const ModelMetadata& metadata() const { return metadata_; }
   const backend::Backend& backend() const { return *backend_; }
+  backend::cpu::Isa isa() const { return isa_; }  // the kernels' instruction-set level
   bool multilingual() const { return dims_.n_vocab >= 51865; }
   const std::string& path() const { return path_; }
 
@@ -117,6 +118,7 @@ class WhisperModel {
   std::string path_;
   WhisperDims dims_;
   std::unique_ptr<backend::Backend> backend_;
+  backend::cpu::Isa isa_ = backend::cpu::Isa::Avx2;
   std::unique_ptr<WeightTable> weights_;
   ModelMetadata metadata_;
   std::unique_ptr<decode::Tokenizer> tokenizer_;

@@ -43,6 +43,7 @@ void Decoder::set_audio(const float* audio, int n_windows) {
     cross_.push_back(std::move(s));
   }
   kv_rows_.resize(static_cast<size_t>(rows) * 2 * D_);
+  flops_ += 2.0 * rows * D_ * (2.0 * D_) * model_.decoder().layers.size();
   const TensorView kv = f32_view(kv_rows_.data(), rows, 2 * D_);
   const auto& layers = model_.decoder().layers;
   for (size_t l = 0; l < layers.size(); ++l) {
@@ -84,6 +85,11 @@ const float* Decoder::forward(const int* tokens, int L, int offset, const int* s
   // x (B·L, D) = token embedding + positional embedding
   const TensorView pos = f32_view(w.pos, n_ctx_, D).rows_range(offset, offset + L);
   for (int b = 0; b < B; ++b) be.embed(ex_, w.embed, tokens + b * L, pos, x.rows_range(b * L, (b + 1) * L));
+  {  // linear layers (qkv, out, cross q, cross out, fc1, fc2) and attention over offset + L and 1500 keys
+    const double F = w.layers.empty() ? 0 : w.layers[0].mlp.fc1.out;
+    const double per_row = 2.0 * D * (3.0 * D + 3.0 * D + 2.0 * F) + 4.0 * D * (offset + L + n_audio_ctx_);
+    flops_ += per_row * BL * static_cast<double>(w.layers.size());
+  }
 
   const backend::AttentionShape self_shape{d.n_text_head, D / d.n_text_head, true};
   const backend::AttentionShape cross_shape{d.n_text_head, D / d.n_text_head, false};
@@ -133,6 +139,7 @@ const float* Decoder::forward(const int* tokens, int L, int offset, const int* s
 
 void Decoder::logits(const float* hidden, int n, float* out) {
   const DecoderWeights& w = model_.decoder();
+  flops_ += 2.0 * n * D_ * w.proj.out;
   model_.backend().linear(ex_, *w.proj, f32_view(hidden, n, D_), f32_view(out, n, w.proj.out), {});
 }
 

@@ -42,6 +42,9 @@ class Decoder {
 
   int batch() const { return batch_; }
 
+  // Arithmetic done so far (a multiply-add counted as 2), for GFLOP/s in benchmarks.
+  double flops() const { return flops_; }
+
  private:
   using Slot = std::vector<std::unique_ptr<backend::KvCache>>;  // one cache per layer
 
@@ -57,6 +60,7 @@ class Decoder {
   std::vector<Slot> free_;   // recycled self-attention slots
   std::vector<float> x_, h_, q_, qkv_, attn_, ffn_, kv_rows_;
   std::vector<backend::AttentionJob> jobs_;
+  double flops_ = 0;
 };
 
 }  // namespace wisp::nn

@@ -6,6 +6,13 @@ using backend::AttentionJob;
 using backend::Epilogue;
 using backend::f32_view;
 
+double Encoder::flops_per_window(const WhisperDims& d) {
+  const double D = d.n_audio_state, T = d.n_audio_ctx, F = 4.0 * D;
+  const double conv = 2 * (2 * T) * (3.0 * d.n_mels) * D + 2 * T * (3 * D) * D;
+  const double layer = 2 * T * D * (3 * D) + 2 * (2 * T * T * D) + 2 * T * D * D + 2 * (2 * T * D * F);
+  return conv + d.n_audio_layer * layer;
+}
+
 void Encoder::encode(const float* mel, float* out) {
   const WhisperDims& d = model_.dims();
   const EncoderWeights& w = model_.encoder();

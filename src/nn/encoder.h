@@ -19,6 +19,9 @@ class Encoder {
   // mel: (n_mels, 3000) one 30-s window → out: (1500, D). Buffers are kept between calls.
   void encode(const float* mel, float* out);
 
+  // Arithmetic of one encode() (a multiply-add counted as 2), for GFLOP/s in benchmarks.
+  static double flops_per_window(const WhisperDims& d);
+
  private:
   const WhisperModel& model_;
   backend::Exec& ex_;

@@ -110,13 +110,18 @@ Transcript Transcriber::transcribe(const float* samples, size_t n_samples, const
       std::fill(dst + avail, dst + audio::kChunkFrames, 0.0f);
     }
     const auto te = Clock::now();
+    const double before = decoder_.flops();
     encoder_.encode(window_mel_.data(), audio_features_.data());
-    decoder_.set_audio(audio_features_.data(), 1);
+    decoder_.set_audio(audio_features_.data(), 1);  // cross-attention keys/values: timed with the encoder
     if (timings) {
       timings->encoder_ms += ms_since(te);
       timings->n_windows++;
+      const double cross = decoder_.flops() - before;
+      timings->encoder_gflop += (nn::Encoder::flops_per_window(m.dims()) + cross) / 1e9;
+      timings->decoder_gflop -= cross / 1e9;  // taken back out of the decoder's count below
     }
   };
+  const double decoder_flops_start = decoder_.flops();
 
   // Language: given, or detected on the first window.
   std::string language = o.language == "auto" ? "" : o.language;
@@ -244,6 +249,7 @@ Transcript Transcriber::transcribe(const float* samples, size_t n_samples, const
     if (on_progress) on_progress(std::min(1.0, static_cast<double>(seek) / std::max(content_frames, 1)));
     if (!keep_going) break;
   }
+  if (timings) timings->decoder_gflop += (decoder_.flops() - decoder_flops_start) / 1e9;
   return out;
 }
 

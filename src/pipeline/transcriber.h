@@ -39,10 +39,11 @@ struct TranscribeOptions {
 
 struct StageTimings {
   double mel_ms = 0, encoder_ms = 0, decoder_ms = 0;
-  int n_windows = 0;        // encoder runs
-  int n_tokens = 0;         // tokens in the final segments
-  int n_decode_steps = 0;   // decoder forward passes (all fallbacks included)
-  int n_decode_passes = 0;  // window decodings, temperature fallbacks included
+  int n_windows = 0;                            // encoder runs
+  int n_tokens = 0;                             // tokens in the final segments
+  int n_decode_steps = 0;                       // decoder forward passes (all fallbacks included)
+  int n_decode_passes = 0;                      // window decodings, temperature fallbacks included
+  double encoder_gflop = 0, decoder_gflop = 0;  // arithmetic done (a multiply-add counted as 2)
 };
 
 // Return false to stop transcribing (the result then ends with what was decoded so far).

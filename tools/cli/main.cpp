@@ -193,10 +193,13 @@ int run_bench(const ParsedCommand& cmd, const char* argv0) {
   const BenchCommand& b = cmd.bench;
   const std::string path = resolve_model_path(cmd.common.model, argv0);
   using Clock = std::chrono::steady_clock;
-  std::vector<double> load, audio, mel, enc, dec, total, rtf, ms_per_token, ms_per_step;
+  std::vector<double> load, audio, mel, enc, dec, total, rtf, ms_per_token, ms_per_step, enc_gflops,
+      dec_gflops;
   int tokens = 0, windows = 0, steps = 0, passes = 0;
   double duration = 0;
   std::string backend;
+  double peak = 0;
+  const char* peak_instruction = "";
   try {
     for (int run = 0; run <= b.runs; ++run) {  // run 0 is a warm-up, not counted
       const auto t0 = Clock::now();
@@ -225,6 +228,9 @@ int run_bench(const ParsedCommand& cmd, const char* argv0) {
       passes = tm.n_decode_passes;
       ms_per_token.push_back(tm.n_tokens ? tm.decoder_ms / tm.n_tokens : 0.0);
       ms_per_step.push_back(tm.n_decode_steps ? tm.decoder_ms / tm.n_decode_steps : 0.0);
+      enc_gflops.push_back(tm.encoder_ms > 0 ? tm.encoder_gflop / (tm.encoder_ms / 1000.0) : 0.0);
+      dec_gflops.push_back(tm.decoder_ms > 0 ? tm.decoder_gflop / (tm.decoder_ms / 1000.0) : 0.0);
+      if (run == b.runs) peak = wisp_model_peak_gops(model.get(), cmd.common.threads, &peak_instruction);
     }
   } catch (const wisp::Exception& e) {
     std::cerr << "wisp bench: " << e.what() << "\n";
@@ -238,17 +244,25 @@ int run_bench(const ParsedCommand& cmd, const char* argv0) {
       "audio: %.2f s, %d window(s) encoded, %d decoding pass(es) with fallbacks, %d decoder steps, "
       "%d output tokens\n\n",
       duration, windows, passes, steps, tokens);
-  std::printf("| stage          | median ms |\n|----------------|-----------|\n");
-  std::printf("| model load     | %9.1f |\n", median(load));
-  std::printf("| audio decode   | %9.1f |\n", median(audio));
-  std::printf("| mel            | %9.1f |\n", median(mel));
-  std::printf("| encoder        | %9.1f |\n", median(enc));
-  std::printf("| decoder        | %9.1f |\n", median(dec));
+  const auto share = [&](double gflops) { return peak > 0 ? 100.0 * gflops / peak : 0.0; };
+  std::printf("| stage          | median ms |  GFLOP/s | %% of peak |\n");
+  std::printf("|----------------|-----------|----------|-----------|\n");
+  std::printf("| model load     | %9.1f |          |           |\n", median(load));
+  std::printf("| audio decode   | %9.1f |          |           |\n", median(audio));
+  std::printf("| mel            | %9.1f |          |           |\n", median(mel));
+  std::printf("| encoder        | %9.1f | %8.1f | %8.1f%% |\n", median(enc), median(enc_gflops),
+              share(median(enc_gflops)));
+  std::printf("| decoder        | %9.1f | %8.1f | %8.1f%% |\n", median(dec), median(dec_gflops),
+              share(median(dec_gflops)));
   std::printf("| ms per token   | %9.2f |  (decoder ms / output tokens)\n", median(ms_per_token));
   std::printf("| ms per step    | %9.2f |  (decoder ms / forward passes of all beams)\n",
               median(ms_per_step));
   std::printf("| total (no load)| %9.1f |\n", median(total));
   std::printf("\nrealtime factor (audio s / total s, load excluded): %.1fx\n", median(rtf));
+  std::printf(
+      "peak of the compute type (measured now, %s, same threads): %.1f GOP/s; encoder GFLOP/s include\n"
+      "attention, layer norms and the cross-attention keys/values; the decoder is bound by memory traffic\n",
+      peak_instruction, peak);
   return 0;
 }
 
