@@ -2,13 +2,15 @@
 """wisp vs faster-whisper on the same audio, weights, threads, beam size and temperature fallback.
 
     bench/compare_faster_whisper.py [--model models/tiny.en] [--threads 2] [--beam-size 5] [--rounds 3]
+                                    [--compute-type auto] [--fw-compute-types int8,float32] [--files all|clips|long]
 
 Input: the English clips of ../shared/audio, and one long-form file made of them all joined with 2 s of
-silence (twice over). Runs alternate wisp, faster-whisper, wisp, faster-whisper ... (A B A B) so machine noise
-hits both; each side's time is the sum over the files of transcription wall time with model load excluded
-(wisp: its own per-file total from --timings; faster-whisper: transcribe() plus consuming the segments).
-Prints both realtime factors (audio seconds / wall seconds, medians over rounds), their ratio, both WERs
-(normalised: lower-case, no punctuation) and model load times. Needs faster-whisper (tests/requirements.txt).
+silence (twice over, ~170 s). Each round runs every engine once, in turn (A B C A B C ...), so machine noise
+hits all of them; an engine's time is the sum over the files of transcription wall time with model load
+excluded (wisp: its own per-file total from --timings; faster-whisper: transcribe() plus consuming the
+segments). Prints realtime factors (audio seconds / wall seconds, medians over rounds), wisp's speed ratio
+to each faster-whisper compute type, WERs (normalised: lower-case, no punctuation) for the clips and the
+long-form file, and model load times. --beam-size 1 is greedy. Needs faster-whisper (tests/requirements.txt).
 """
 import argparse
 import json
@@ -24,9 +26,10 @@ sys.path.insert(0, os.path.join(HERE, "..", "tests", "e2e"))
 from common import AUDIO, make_long_form, manifest, wer  # noqa: E402
 
 
-def run_wisp(wisp, model, files, threads, beam, out_dir):
+def run_wisp(wisp, model, files, threads, beam, compute, out_dir):
     p = subprocess.run([wisp, "transcribe", "-q", "--timings", "-f", "json", "-o", out_dir, "-m", model, "-t",
-                        str(threads), "--beam-size", str(beam), *files], capture_output=True, text=True)
+                        str(threads), "--beam-size", str(beam), "--compute-type", compute, *files],
+                       capture_output=True, text=True)
     if p.returncode != 0:
         sys.exit(f"wisp failed: {p.stderr}")
     timings = [json.loads(line.split(" ", 1)[1]) for line in p.stderr.splitlines() if line.startswith("wisp-timings ")]
@@ -52,9 +55,11 @@ def main():
     ap.add_argument("--model", default=os.path.join(HERE, "..", "models", "tiny.en"))
     ap.add_argument("--wisp", default=os.path.join(HERE, "..", "build", "wisp"))
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--beam-size", type=int, default=5)
+    ap.add_argument("--beam-size", type=int, default=5, help="1 = greedy")
     ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--compute-type", default="float32", help="faster-whisper compute type (wisp computes in fp32)")
+    ap.add_argument("--compute-type", default="auto", help="wisp's compute type (auto, float32, bfloat16, int8)")
+    ap.add_argument("--fw-compute-types", default="int8,float32", help="faster-whisper compute types to compare")
+    ap.add_argument("--files", default="all", choices=["all", "clips", "long"])
     args = ap.parse_args()
 
     from faster_whisper import WhisperModel
@@ -65,40 +70,49 @@ def main():
         long_wav = os.path.join(tmp, "long_form.wav")
         refs = {f: ref for f, ref in rows}
         refs[long_wav] = make_long_form(rows, long_wav)
-        files = [f for f, _ in rows] + [long_wav]
+        files = {"all": [f for f, _ in rows] + [long_wav], "clips": [f for f, _ in rows], "long": [long_wav]}[args.files]
         audio_s = sum(len(decode_audio(f)) / 16000.0 for f in files)
 
-        t0 = time.perf_counter()
-        fw = WhisperModel(args.model, device="cpu", compute_type=args.compute_type, cpu_threads=args.threads)
-        fw_load = time.perf_counter() - t0
-        run_fw(fw, files[:1], args.beam_size)  # warm-up
+        engines = [("wisp " + args.compute_type, None)]
+        loads = {}
+        for ct in [c for c in args.fw_compute_types.split(",") if c]:
+            t0 = time.perf_counter()
+            fw = WhisperModel(args.model, device="cpu", compute_type=ct, cpu_threads=args.threads)
+            loads["faster-whisper " + ct] = time.perf_counter() - t0
+            run_fw(fw, files[:1], args.beam_size)  # warm-up
+            engines.append(("faster-whisper " + ct, fw))
 
-        ours, theirs = [], []
+        times = {name: [] for name, _ in engines}
+        texts = {}
         for r in range(args.rounds):
-            s, wisp_load, wisp_texts = run_wisp(args.wisp, args.model, files, args.threads, args.beam_size, tmp)
-            ours.append(s)
-            s, fw_texts = run_fw(fw, files, args.beam_size)
-            theirs.append(s)
-            print(f"round {r + 1}: wisp {ours[-1]:.2f} s, faster-whisper {theirs[-1]:.2f} s", flush=True)
+            line = []
+            for name, fw in engines:
+                if fw is None:
+                    s, loads[name], texts[name] = run_wisp(args.wisp, args.model, files, args.threads, args.beam_size,
+                                                           args.compute_type, tmp)
+                else:
+                    s, texts[name] = run_fw(fw, files, args.beam_size)
+                times[name].append(s)
+                line.append(f"{name} {s:.2f} s")
+            print(f"round {r + 1}: " + ", ".join(line), flush=True)
 
-    ours_rtf = audio_s / statistics.median(ours)
-    fw_rtf = audio_s / statistics.median(theirs)
-    clips, long_form = files[:-1], files[-1:]
-    ours_wer = [wer([(refs[f], wisp_texts[f]) for f in fs]) for fs in (clips, long_form)]
-    fw_wer = [wer([(refs[f], fw_texts[f]) for f in fs]) for fs in (clips, long_form)]
-    same = sum(wisp_texts[f].strip() == fw_texts[f].strip() for f in files)
-    print(f"\n{len(files)} files, {audio_s:.1f} s of audio; model {os.path.basename(os.path.normpath(args.model))}, "
-          f"{args.threads} threads, beam {args.beam_size}, fallback 0.0-1.0; faster-whisper compute {args.compute_type}")
-    print("| engine         | realtime factor | WER, 9 clips | WER, long form | model load |")
-    print("|----------------|-----------------|--------------|----------------|------------|")
-    for name, rtf, w, load in (("wisp", ours_rtf, ours_wer, wisp_load), ("faster-whisper", fw_rtf, fw_wer, fw_load)):
-        print(f"| {name:14} | {rtf:14.1f}x | {w[0] * 100:11.2f}% | {w[1] * 100:13.2f}% | {load:8.2f} s |")
-    print(f"speed ratio wisp / faster-whisper: {ours_rtf / fw_rtf:.2f} (medians of {args.rounds} rounds, A B A B)")
-    print(f"identical transcripts: {same}/{len(files)}")
-    for f in files:
-        if wisp_texts[f].strip() != fw_texts[f].strip():
-            print(f"  differs: {os.path.basename(f)}\n    wisp:           {wisp_texts[f].strip()}\n"
-                  f"    faster-whisper: {fw_texts[f].strip()}")
+    rtf = {name: audio_s / statistics.median(times[name]) for name, _ in engines}
+    clips = [f for f in files if f != long_wav]
+    longs = [f for f in files if f == long_wav]
+    print(f"\n{len(files)} file(s), {audio_s:.1f} s of audio; model {os.path.basename(os.path.normpath(args.model))}, "
+          f"{args.threads} threads, {'greedy' if args.beam_size == 1 else f'beam {args.beam_size}'}, "
+          f"fallback 0.0-1.0; medians of {args.rounds} rounds, engines in turn")
+    print("| engine                  | realtime factor | wisp speed ratio | WER, clips | WER, long form | model load |")
+    print("|-------------------------|-----------------|------------------|------------|----------------|------------|")
+    wisp_name = engines[0][0]
+    for name, _ in engines:
+        w_clips = f"{wer([(refs[f], texts[name][f]) for f in clips]) * 100:9.2f}%" if clips else "          -"
+        w_long = f"{wer([(refs[f], texts[name][f]) for f in longs]) * 100:13.2f}%" if longs else "             -"
+        ratio = "" if name == wisp_name else f"{rtf[wisp_name] / rtf[name]:.2f}"
+        print(f"| {name:23} | {rtf[name]:14.1f}x | {ratio:>16} | {w_clips} | {w_long} | {loads[name]:8.2f} s |")
+    for name, _ in engines[1:]:
+        same = sum(texts[wisp_name][f].strip() == texts[name][f].strip() for f in files)
+        print(f"identical transcripts with {name}: {same}/{len(files)}")
 
 
 if __name__ == "__main__":
