@@ -45,12 +45,16 @@ class GreedyDecoder final : public TokenDecoder {
       if (temperature_ == 0.0f) {
         next = static_cast<int>(std::max_element(row, row + n_vocab) - row);
       } else {
-        // Categorical(logits / T): sample from the tempered softmax.
+        // Categorical(logits / T): inverse-CDF sampling from the tempered softmax, in double (no allocation:
+        // std::discrete_distribution would build its table every step).
         probs_.resize(n_vocab);
-        float mx = *std::max_element(row, row + n_vocab);
-        for (int i = 0; i < n_vocab; ++i) probs_[i] = std::exp((row[i] - mx) / temperature_);
-        std::discrete_distribution<int> dist(probs_.begin(), probs_.end());
-        next = dist(*rng_);
+        const float mx = *std::max_element(row, row + n_vocab);
+        double total = 0.0;
+        for (int i = 0; i < n_vocab; ++i) total = probs_[i] = total + std::exp((row[i] - mx) / temperature_);
+        const double u = std::uniform_real_distribution<double>(0.0, total)(*rng_);
+        next = static_cast<int>(std::upper_bound(probs_.begin(), probs_.end(), u) - probs_.begin());
+        next = std::min(next, n_vocab - 1);
+        while (next > 0 && row[next] == -INFINITY) --next;  // never a masked token (u at the very top)
       }
       const bool finished = tokens[s].back() == eot_;
       if (!finished) sum_logprobs[s] += row[next] - backend::cpu::log_sum_exp(row, n_vocab);
