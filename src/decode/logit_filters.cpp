@@ -71,8 +71,7 @@ class TimestampRules final : public LogitFilter {
       // (log Σ p(timestamps) > max log p(text) ⟺ logsumexp(timestamp logits) > max text logit: the
       // normaliser cancels.)
       const float ts_lse = backend::cpu::log_sum_exp(row + ts_begin_, b.n_vocab - ts_begin_);
-      float max_text = kNegInf;
-      for (int i = 0; i < ts_begin_; ++i) max_text = std::max(max_text, row[i]);
+      const float max_text = backend::cpu::max_of(row, ts_begin_);
       if (ts_lse > max_text) fill_neg_inf(row, 0, ts_begin_);
     }
   }

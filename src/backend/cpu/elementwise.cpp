@@ -38,6 +38,8 @@ float exp_nonpos1(float x) { return _mm256_cvtss_f32(avx2::exp_nonpos(_mm256_set
 
 }  // namespace
 
+float max_of(const float* x, int n) { return n > 0 ? row_max(x, n) : -INFINITY; }
+
 void layer_norm_row(const float* x, int n, const float* gamma, const float* beta, float* y) {
   __m256 vs = _mm256_setzero_ps();
   int j = 0;

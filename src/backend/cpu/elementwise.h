@@ -11,6 +11,8 @@ namespace wisp::backend::cpu {
 void layer_norm_row(const float* x, int n, const float* gamma, const float* beta, float* y);
 // In place; -inf entries become 0, and a row of only -inf becomes all zeros (no NaN).
 void softmax_row(float* x, int n);
+// max x[i] (-inf for n = 0).
+float max_of(const float* x, int n);
 // log Σ exp(x[i]); -inf entries contribute nothing (-inf if all are).
 float log_sum_exp(const float* x, int n);
 // x = GELU(x), erf form.
