@@ -58,10 +58,43 @@ std::shared_ptr<const WhisperModel> WhisperModel::load(const std::string& path) 
   m->bind();
   m->tokenizer_ = std::make_unique<decode::Tokenizer>(
       decode::Tokenizer::from_model_dir(files.directory, m->multilingual()));
-  if (m->tokenizer_->vocab_size() > m->dims_.n_vocab + 1600)
-    throw Error(ErrorKind::Model, path + ": tokenizer has " + std::to_string(m->tokenizer_->vocab_size()) +
-                                      " tokens but the model only " + std::to_string(m->dims_.n_vocab));
+  m->check_tokenizer(files.directory + "/tokenizer.json");
   return m;
+}
+
+// Every id the decoder writes into a logit row must be a row of the output projection, and the timestamp
+// ids must be where Whisper puts them: the 1501 tokens <|0.00|> ... <|30.00|> right after <|notimestamps|>
+// end the vocabulary (tiny.en 50363 + 1501 = 51864, base 50364 + 1501 = 51865, large-v3 50365 + 1501 =
+// 51866). A tokenizer.json of another model, or a doctored one, is refused here rather than decoding garbage
+// or writing past a logit row.
+void WhisperModel::check_tokenizer(const std::string& file) const {
+  const decode::Tokenizer& tok = *tokenizer_;
+  const int n_vocab = dims_.n_vocab;
+  auto fail = [&](const std::string& what) {
+    throw Error(ErrorKind::Model, file + " does not fit " + path_ + "/model.bin (" + std::to_string(n_vocab) +
+                                      " tokens): " + what + "; is it the tokenizer of another model?");
+  };
+  if (tok.vocab_size() > n_vocab)
+    fail("it has " + std::to_string(tok.vocab_size()) + " tokens, more than the model");
+  const int ts_begin = tok.timestamp_begin();
+  const std::pair<const char*, int> specials[] = {
+      {"<|endoftext|>", tok.eot()},       {"<|startoftranscript|>", tok.sot()},
+      {"<|translate|>", tok.translate()}, {"<|transcribe|>", tok.transcribe()},
+      {"<|startoflm|>", tok.sot_lm()},    {"<|startofprev|>", tok.sot_prev()},
+      {"<|nospeech|>", tok.no_speech()},  {"<|notimestamps|>", tok.no_timestamps()}};
+  for (const auto& [name, id] : specials)
+    if (id < 0 || id >= ts_begin || id >= n_vocab)
+      fail(std::string(name) + " is id " + std::to_string(id) + ", outside [0, " +
+           std::to_string(std::min(ts_begin, n_vocab)) + ")");
+  for (const std::string& code : tok.language_codes()) {
+    const int id = tok.language_token(code);
+    if (id < 0 || id >= ts_begin || id >= n_vocab)
+      fail("<|" + code + "|> is id " + std::to_string(id) + ", outside the vocabulary");
+  }
+  if (ts_begin + kTimestampTokens != n_vocab)
+    fail("its timestamp tokens start at " + std::to_string(ts_begin) + " (after <|notimestamps|>), so the " +
+         std::to_string(kTimestampTokens) + " of them would end at " +
+         std::to_string(ts_begin + kTimestampTokens) + ", not at the model's " + std::to_string(n_vocab));
 }
 
 // Derive the dimensions from the tensor shapes, then bind every weight with a shape check.

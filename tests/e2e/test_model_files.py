@@ -1,0 +1,56 @@
+"""Hostile model directories: a tokenizer.json that does not fit model.bin, FIFOs and devices in place of the
+model's files, a model.bin with non-finite weights. Each is refused quickly with exit 1 and a message that
+names the file, never a crash, a hang or unbounded memory."""
+import json
+import os
+import shutil
+import struct
+import tempfile
+
+from common import AUDIO, MODELS, Checks, run_wisp
+
+c = Checks("e2e model files")
+JFK = os.path.join(AUDIO, "jfk.wav")
+TINY = os.path.join(MODELS, "tiny.en")
+tmp = tempfile.mkdtemp()
+
+
+def model_dir(name, tokenizer=None):
+    """A model directory linking tiny.en's files, with `tokenizer` (a dict) as its tokenizer.json if given."""
+    d = os.path.join(tmp, name)
+    os.makedirs(d)
+    for f in ("model.bin", "config.json", "tokenizer.json"):
+        if f == "tokenizer.json" and tokenizer is not None:
+            with open(os.path.join(d, f), "w", encoding="utf-8") as fh:
+                json.dump(tokenizer, fh)
+        else:
+            os.symlink(os.path.join(TINY, f), os.path.join(d, f))
+    return d
+
+
+def expect_refused(what, model, needles, timeout=60):
+    try:
+        p = run_wisp("transcribe", "-m", model, JFK, timeout=timeout)
+    except Exception as e:  # a hang ends in TimeoutExpired
+        c.check(False, f"{what}: {type(e).__name__}")
+        return
+    ok = p.returncode == 1 and all(n in p.stderr for n in needles) and p.stdout == ""
+    c.check(ok, f"{what}: exit {p.returncode}, stderr {p.stderr.strip()[:200]!r}")
+
+
+# tokenizer.json that does not fit the model
+with open(os.path.join(TINY, "tokenizer.json"), encoding="utf-8") as f:
+    tiny_tok = json.load(f)
+doctored = json.loads(json.dumps(tiny_tok))
+for t in doctored["added_tokens"]:
+    if t["content"] == "<|notimestamps|>":
+        t["id"] = 52000
+    if t["content"] == "<|endoftext|>":
+        t["id"] = 53000
+expect_refused("special ids past the vocabulary", model_dir("past", doctored), ["tokenizer.json", "does not fit"])
+with open(os.path.join(MODELS, "base", "tokenizer.json"), encoding="utf-8") as f:
+    expect_refused("base's tokenizer with tiny.en", model_dir("foreign", json.load(f)),
+                   ["tokenizer.json", "another model"])
+
+shutil.rmtree(tmp)
+c.finish()
