@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "cli_options.h"
+#include "output_files.h"
 #include "wisp/wisp.hpp"
 
 namespace fs = std::filesystem;
@@ -146,20 +147,27 @@ int run_transcribe(const ParsedCommand& cmd, const char* argv0) {
             json_escape(progress.name).c_str(), result.duration(), load_ms, tm.load_audio_ms, tm.mel_ms,
             tm.encoder_ms, tm.decoder_ms, tm.total_ms, tm.n_windows, tm.n_tokens);
       }
+      bool written = true;
       for (const std::string& f : formats_of(t.output_format)) {
         const std::string text = result.format(f);
         if (to_stdout) {
-          std::cout << text;
-          if (!text.empty() && text.back() != '\n') std::cout << '\n';
-          std::cout.flush();
+          const std::string err = write_stdout(text);
+          if (!err.empty()) {  // nothing later can reach stdout either: stop here
+            std::cerr << "wisp: cannot write to stdout: " << err << "\n";
+            return 1;
+          }
         } else {
-          const fs::path out = fs::path(t.output_dir) / (stem + "." + f);
-          std::ofstream os(out, std::ios::binary);
-          os << text;
-          if (!os) throw wisp::Exception(WISP_ERR_IO, "cannot write '" + out.string() + "'");
-          if (!t.quiet) std::cerr << "wisp: wrote " << out.string() << "\n";
+          const std::string out = (fs::path(t.output_dir) / (stem + "." + f)).string();
+          const std::string err = write_file(out, text);
+          if (!err.empty()) {
+            std::cerr << "wisp: cannot write '" << out << "': " << err << "\n";
+            written = false;
+          } else if (!t.quiet) {
+            std::cerr << "wisp: wrote " << out << "\n";
+          }
         }
       }
+      if (!written) ++failures;
     } catch (const wisp::Exception& e) {
       if (progress.enabled) std::fprintf(stderr, "\r\033[K");
       std::cerr << "wisp: " << input << ": " << e.what() << "\n";
@@ -250,9 +258,17 @@ int run_bench(const ParsedCommand& cmd, const char* argv0) {
   return 0;
 }
 
-}  // namespace
+// What is still buffered for stdout (help, version, the bench table) must get there too: a success whose
+// output was lost is a failure.
+int flushed(int code) {
+  std::cout.flush();
+  const std::string err = write_stdout("");
+  if (err.empty() && std::cout) return code;
+  std::cerr << "wisp: cannot write to stdout: " << (err.empty() ? "write error" : err) << "\n";
+  return code == 0 ? 1 : code;
+}
 
-int main(int argc, char** argv) {
+int run(int argc, char** argv) {
   ParsedCommand cmd;
   const int code = parse_command_line(argc, argv, &cmd);
   if (code >= 0) return code;
@@ -263,3 +279,7 @@ int main(int argc, char** argv) {
     return 1;
   }
 }
+
+}  // namespace
+
+int main(int argc, char** argv) { return flushed(run(argc, argv)); }
