@@ -54,6 +54,13 @@ void wisp_model_free(wisp_model* model);
 int wisp_model_is_multilingual(const wisp_model* model);
 int wisp_model_n_mels(const wisp_model* model);
 
+/* A language code or English name in any case ("de", "DE", "German", "mandarin"), as openai/whisper
+ * accepts --language -> its code ("de", "zh"); NULL when it names no language Whisper knows. Static string.
+ */
+const char* wisp_language_code(const char* code_or_name);
+/* 1 when `model` can transcribe that language (English-only models: only English), else 0. */
+int wisp_model_supports_language(const wisp_model* model, const char* code_or_name);
+
 /* ---- context ---- */
 wisp_status wisp_context_create(const wisp_model* model, wisp_context** out);
 void wisp_context_free(wisp_context* ctx);
@@ -77,24 +84,26 @@ typedef int (*wisp_segment_callback)(const wisp_segment* segment, void* user_dat
 /* Called after each window with the fraction of audio done, 0..1. */
 typedef void (*wisp_progress_callback)(double fraction, void* user_data);
 
+/* Every float below must be finite (NaN or infinity: WISP_ERR_INVALID_ARGUMENT). */
 typedef struct wisp_transcribe_params {
-  size_t struct_size;   /* sizeof(wisp_transcribe_params) */
-  const char* language; /* "en", "de", ...; NULL or "auto" detects (multilingual models) */
-  wisp_task task;
-  int beam_size;             /* beams at temperature 0; 1 = greedy (default 5) */
-  int best_of;               /* samples at temperature > 0 (default 5) */
-  float patience;            /* beam search patience (default 1) */
-  float length_penalty;      /* < 0: rank by log-prob / length (default); else ((5+len)/6)^alpha */
-  const float* temperatures; /* fallback temperatures; NULL = 0, 0.2, ... 1.0 */
-  int n_temperatures;
+  size_t struct_size; /* sizeof(wisp_transcribe_params) */
+  const char*
+      language;   /* "en", "de", ... or a name ("German"); NULL or "auto" detects (multilingual models) */
+  wisp_task task; /* WISP_TASK_TRANSCRIBE or WISP_TASK_TRANSLATE; anything else is refused */
+  int beam_size;  /* beams at temperature 0; 1 = greedy (default 5) */
+  int best_of;    /* samples at temperature > 0 (default 5) */
+  float patience; /* beam search patience (default 1) */
+  float length_penalty;              /* < 0: rank by log-prob / length (default); else ((5+len)/6)^alpha */
+  const float* temperatures;         /* fallback temperatures, each in [0, 10]; NULL = 0, 0.2, ... 1.0 */
+  int n_temperatures;                /* 1 to 256 */
   float compression_ratio_threshold; /* default 2.4; <= 0 disables */
   float logprob_threshold;           /* default -1.0; <= -1e9 disables */
-  float no_speech_threshold;         /* default 0.6; <= 0 disables */
+  float no_speech_threshold;         /* default 0.6, at most 1; <= 0 disables */
   int condition_on_previous_text;    /* default 1 */
   const char* initial_prompt;        /* NULL for none */
   int suppress_blank;                /* default 1 */
   int without_timestamps;            /* default 0 */
-  float max_initial_timestamp;       /* seconds, default 1.0 */
+  float max_initial_timestamp;       /* seconds, default 1.0; negative: no limit */
   uint32_t seed;                     /* sampling seed */
   wisp_segment_callback on_segment;
   wisp_progress_callback on_progress;

@@ -9,6 +9,7 @@
 
 #include "audio/audio_decoder.h"
 #include "core/error.h"
+#include "decode/languages.h"
 #include "kernels/ops.h"
 #include "model/whisper_model.h"
 #include "output/writers.h"
@@ -87,10 +88,22 @@ wisp_status invalid(const char* msg) {
 wisp::TranscribeOptions to_options(const wisp_transcribe_params* p) {
   wisp::TranscribeOptions o;
   if (!p) return o;
+  auto bad = [](const std::string& msg) { throw wisp::Error(wisp::ErrorKind::InvalidArgument, msg); };
   if (p->struct_size != sizeof(wisp_transcribe_params))
-    throw wisp::Error(
-        wisp::ErrorKind::InvalidArgument,
-        "wisp_transcribe_params.struct_size mismatch: initialise with wisp_transcribe_params_default()");
+    bad("wisp_transcribe_params.struct_size mismatch: initialise with wisp_transcribe_params_default()");
+  if (p->task != WISP_TASK_TRANSCRIBE && p->task != WISP_TASK_TRANSLATE)
+    bad("task must be WISP_TASK_TRANSCRIBE or WISP_TASK_TRANSLATE (got " + std::to_string(p->task) + ")");
+  // NaN would slip through the "<= x disables" comparisons below as "disabled": refuse it here.
+  const std::pair<const char*, float> floats[] = {
+      {"patience", p->patience},
+      {"length_penalty", p->length_penalty},
+      {"compression_ratio_threshold", p->compression_ratio_threshold},
+      {"logprob_threshold", p->logprob_threshold},
+      {"no_speech_threshold", p->no_speech_threshold},
+      {"max_initial_timestamp", p->max_initial_timestamp}};
+  for (const auto& [name, v] : floats)
+    if (!std::isfinite(v)) bad(std::string(name) + " must be a finite number");
+  if (p->no_speech_threshold > 1.0f) bad("no_speech_threshold must be at most 1");
   o.language = p->language ? p->language : "";
   o.translate = p->task == WISP_TASK_TRANSLATE;
   o.beam_size = p->beam_size;
@@ -98,8 +111,8 @@ wisp::TranscribeOptions to_options(const wisp_transcribe_params* p) {
   o.patience = p->patience;
   if (p->length_penalty >= 0.0f) o.length_penalty = p->length_penalty;
   if (p->temperatures) {
-    if (p->n_temperatures <= 0 || p->n_temperatures > 64)
-      throw wisp::Error(wisp::ErrorKind::InvalidArgument, "n_temperatures must be between 1 and 64");
+    if (p->n_temperatures <= 0 || p->n_temperatures > static_cast<int>(wisp::kMaxTemperatures))
+      bad("n_temperatures must be between 1 and " + std::to_string(wisp::kMaxTemperatures));
     o.temperatures.assign(p->temperatures, p->temperatures + p->n_temperatures);
   }
   o.compression_ratio_threshold = p->compression_ratio_threshold > 0
@@ -238,6 +251,17 @@ int wisp_model_is_multilingual(const wisp_model* model) {
   return model && model->model->multilingual() ? 1 : 0;
 }
 int wisp_model_n_mels(const wisp_model* model) { return model ? model->model->dims().n_mels : 0; }
+
+const char* wisp_language_code(const char* code_or_name) {
+  return code_or_name ? wisp::decode::resolve_language(code_or_name) : nullptr;
+}
+
+int wisp_model_supports_language(const wisp_model* model, const char* code_or_name) {
+  const char* code = wisp_language_code(code_or_name);
+  if (!model || !code) return 0;
+  if (!model->model->multilingual()) return std::strcmp(code, "en") == 0 ? 1 : 0;
+  return model->model->tokenizer().language_token(code) >= 0 ? 1 : 0;
+}
 
 wisp_status wisp_context_create(const wisp_model* model, wisp_context** out) {
   if (!model || !out) return invalid("model and output pointer must not be NULL");

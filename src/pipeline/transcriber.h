@@ -18,8 +18,11 @@
 
 namespace wisp {
 
+// Fallback temperatures per window, at most (0.01 steps from 0 to 1 are 101).
+constexpr size_t kMaxTemperatures = 256;
+
 struct TranscribeOptions {
-  std::string language;  // "" or "auto": detect on the first 30 s (multilingual models)
+  std::string language;  // a code or English name ("de", "German"); "" or "auto": detect on the first 30 s
   bool translate = false;
   int beam_size = 5;
   int best_of = 5;

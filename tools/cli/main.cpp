@@ -100,6 +100,14 @@ int run_transcribe(const ParsedCommand& cmd, const char* argv0) {
               << "' is English-only and cannot translate; use a multilingual model\n";
     return 2;
   }
+  if (t.language != "auto" && !wisp_model_supports_language(model.get(), t.language.c_str())) {
+    std::cerr << "wisp: model '" << cmd.common.model << "' "
+              << (model.multilingual() ? "does not know language '" + t.language + "'"
+                                       : "is English-only and cannot transcribe '" + t.language +
+                                             "'; use a multilingual model or -l en")
+              << "\n";
+    return 2;
+  }
   wisp::Context ctx(model);
 
   const std::vector<float> temps = fallback_temperatures(t.temperature, t.temperature_increment);
