@@ -118,7 +118,8 @@ wisp_status wisp_transcribe_file(wisp_context* ctx, const char* path, const wisp
 /* Encoded audio bytes in memory (a whole file's contents). */
 wisp_status wisp_transcribe_memory(wisp_context* ctx, const void* data, size_t size,
                                    const wisp_transcribe_params* params, wisp_result** out);
-/* 16 kHz mono float samples in [-1, 1]. */
+/* 16 kHz mono float samples; values outside [-1, 1] are clamped (as decoded audio is), NaN or infinity is
+ * refused (WISP_ERR_INVALID_ARGUMENT). */
 wisp_status wisp_transcribe_pcm(wisp_context* ctx, const float* samples, size_t n_samples,
                                 const wisp_transcribe_params* params, wisp_result** out);
 

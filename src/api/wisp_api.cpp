@@ -314,7 +314,9 @@ wisp_status wisp_transcribe_pcm(wisp_context* ctx, const float* samples, size_t 
     for (size_t i = 0; i < n_samples; ++i)
       if (!std::isfinite(samples[i]))
         throw wisp::Error(wisp::ErrorKind::InvalidArgument, "samples contain NaN or infinity");
-    return std::vector<float>(samples, samples + n_samples);
+    std::vector<float> pcm(samples, samples + n_samples);
+    wisp::audio::sanitize_samples(pcm.data(), pcm.size());  // as decoded audio: clamped to [-1, 1]
+    return pcm;
   });
 }
 

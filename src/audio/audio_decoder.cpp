@@ -400,8 +400,8 @@ std::vector<float> decode_source(ByteSource& src, const std::string& what, const
     fail(ErrorKind::Audio, what, "the audio stream is empty (zero-length audio)" + hint);
   }
   // Lossy decoders overshoot slightly and corrupt float PCM can hold NaN/Inf, which would poison the mel
-  // spectrogram; the contract is finite samples in [-1, 1].
-  for (float& v : out) v = std::isfinite(v) ? std::clamp(v, -1.0f, 1.0f) : 0.0f;
+  // spectrogram.
+  sanitize_samples(out.data(), out.size());
   return out;
 }
 
@@ -422,6 +422,11 @@ std::vector<float> decode_file(const std::string& path) {
   if (S_ISDIR(st.st_mode)) fail(ErrorKind::Io, what, "it is a directory");
   if (S_ISREG(st.st_mode) && st.st_size == 0) fail(ErrorKind::Audio, what, "the file is empty (0 bytes)");
   return decode_source(src, what, path);
+}
+
+void sanitize_samples(float* samples, size_t n) {
+  for (size_t i = 0; i < n; ++i)
+    samples[i] = std::isfinite(samples[i]) ? std::clamp(samples[i], -1.0f, 1.0f) : 0.0f;
 }
 
 std::vector<float> decode_memory(const void* data, size_t size, const std::string& name) {

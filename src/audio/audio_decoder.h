@@ -27,4 +27,8 @@ std::vector<float> decode_file(const std::string& path);
 // alive for the duration of the call.
 std::vector<float> decode_memory(const void* data, size_t size, const std::string& name);
 
+// The engine's contract for samples: finite and in [-1, 1]. Clamps in place (lossy decoders overshoot a
+// little, float PCM can hold anything) and turns NaN/inf into 0. Used for decoded audio and caller PCM alike.
+void sanitize_samples(float* samples, size_t n);
+
 }  // namespace wisp::audio
