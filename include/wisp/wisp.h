@@ -105,6 +105,9 @@ typedef struct wisp_transcribe_params {
   int without_timestamps;            /* default 0 */
   float max_initial_timestamp;       /* seconds, default 1.0; negative: no limit */
   uint32_t seed;                     /* sampling seed */
+  double max_stream_seconds; /* stdin ("-"), pipes and wisp_transcribe_memory are decoded whole into memory
+                                (~230 MB per hour): past this much audio the call fails (WISP_ERR_AUDIO)
+                                instead of growing without bound. Default 10800 (3 h); must be > 0. */
   wisp_segment_callback on_segment;
   wisp_progress_callback on_progress;
   void* user_data;

@@ -104,6 +104,8 @@ wisp::TranscribeOptions to_options(const wisp_transcribe_params* p) {
   for (const auto& [name, v] : floats)
     if (!std::isfinite(v)) bad(std::string(name) + " must be a finite number");
   if (p->no_speech_threshold > 1.0f) bad("no_speech_threshold must be at most 1");
+  if (!(p->max_stream_seconds > 0.0 && p->max_stream_seconds <= 1e7))
+    bad("max_stream_seconds must be above 0 (and at most 1e7)");
   o.language = p->language ? p->language : "";
   o.translate = p->task == WISP_TASK_TRANSLATE;
   o.beam_size = p->beam_size;
@@ -131,6 +133,12 @@ wisp::TranscribeOptions to_options(const wisp_transcribe_params* p) {
   return o;
 }
 
+// Checked by to_options before any audio is read.
+size_t max_stream_samples(const wisp_transcribe_params* p) {
+  if (!p) return wisp::audio::kDefaultMaxStreamSamples;
+  return static_cast<size_t>(std::ceil(p->max_stream_seconds * wisp::audio::kSampleRate));
+}
+
 void fill_segment_view(const wisp::Segment& s, wisp_segment* v) {
   v->id = s.id;
   v->seek = s.seek;
@@ -153,6 +161,7 @@ wisp_status run_transcription(wisp_context* ctx, const wisp_transcribe_params* p
   *out = nullptr;
   return guarded([&] {
     const wisp::TranscribeOptions options = to_options(params);
+    wisp::validate_options(options, *ctx->model);  // before the audio: a bad option costs no decoding
     auto result = std::make_unique<wisp_result>();
     const auto t0 = Clock::now();
     const std::vector<float> samples = load_audio();
@@ -291,20 +300,24 @@ wisp_transcribe_params wisp_transcribe_params_default(void) {
   p.without_timestamps = 0;
   p.max_initial_timestamp = 1.0f;
   p.seed = 0;
+  p.max_stream_seconds =
+      static_cast<double>(wisp::audio::kDefaultMaxStreamSamples) / wisp::audio::kSampleRate;
   return p;
 }
 
 wisp_status wisp_transcribe_file(wisp_context* ctx, const char* path, const wisp_transcribe_params* params,
                                  wisp_result** out) {
   if (!path) return invalid("audio path must not be NULL");
-  return run_transcription(ctx, params, out, [&] { return wisp::audio::decode_file(path); });
+  return run_transcription(ctx, params, out,
+                           [&] { return wisp::audio::decode_file(path, max_stream_samples(params)); });
 }
 
 wisp_status wisp_transcribe_memory(wisp_context* ctx, const void* data, size_t size,
                                    const wisp_transcribe_params* params, wisp_result** out) {
   if (!data && size) return invalid("audio data must not be NULL");
-  return run_transcription(ctx, params, out,
-                           [&] { return wisp::audio::decode_memory(data, size, "<memory>"); });
+  return run_transcription(ctx, params, out, [&] {
+    return wisp::audio::decode_memory(data, size, "<memory>", max_stream_samples(params));
+  });
 }
 
 wisp_status wisp_transcribe_pcm(wisp_context* ctx, const float* samples, size_t n_samples,

@@ -211,7 +211,9 @@ struct ChannelLayout {
 // streams).
 class Resampler {
  public:
-  explicit Resampler(std::vector<float>& out) : out_(out) {}
+  // Past max_samples of output (0: no limit), push() and flush() throw Error(Audio) naming `what`.
+  Resampler(std::vector<float>& out, size_t max_samples, const std::string& what)
+      : out_(out), max_samples_(max_samples), what_(what) {}
 
   // False when the frame cannot be converted (corrupt parameters); the caller counts it as a bad packet.
   bool push(const AVFrame* f) {
@@ -267,21 +269,42 @@ class Resampler {
     const int capacity = swr_get_out_samples(swr_.get(), n);  // an upper bound for this call
     if (capacity <= 0) return n == 0 || capacity == 0;
     const size_t old = out_.size();
-    out_.resize(old + static_cast<size_t>(capacity));  // geometric growth, amortised O(1)
+    const size_t needed = old + static_cast<size_t>(capacity);
+    if (max_samples_ && needed > out_.capacity()) {
+      // Geometric growth, but never far past the cap: the last doubling would otherwise reserve (and
+      // copy into) up to twice the memory the cap promises.
+      out_.reserve(
+          std::max(needed, std::min(2 * out_.capacity(), max_samples_ + static_cast<size_t>(capacity))));
+    }
+    out_.resize(needed);  // geometric growth, amortised O(1)
     auto* dst = reinterpret_cast<uint8_t*>(out_.data() + old);
     const int got = swr_convert(swr_.get(), &dst, capacity, in, n);
     out_.resize(old + static_cast<size_t>(std::max(got, 0)));
+    if (max_samples_ && out_.size() > max_samples_) over_limit();
     return got >= 0;
   }
 
+  [[noreturn]] void over_limit() const {
+    char limit[64];
+    std::snprintf(limit, sizeof limit, "%.4g min", static_cast<double>(max_samples_) / kSampleRate / 60.0);
+    throw Error(ErrorKind::Audio,
+                "cannot decode audio " + what_ + ": it holds more than " + limit +
+                    " of audio, the limit for input that is kept whole in memory (stdin and "
+                    "memory buffers: ~230 MB per hour of audio); pass a file instead, or "
+                    "raise the limit (wisp transcribe --max-stdin-minutes)");
+  }
+
   std::vector<float>& out_;
+  size_t max_samples_;
+  std::string what_;
   std::unique_ptr<SwrContext, Freer<swr_free>> swr_;
   ChannelLayout in_layout_;
   int in_format_ = -1;
   int in_rate_ = 0;
 };
 
-std::vector<float> decode_source(ByteSource& src, const std::string& what, const std::string& name) {
+std::vector<float> decode_source(ByteSource& src, const std::string& what, const std::string& name,
+                                 size_t max_samples) {
   install_log_callback();
   t_last_ffmpeg_error.clear();
 
@@ -341,7 +364,7 @@ std::vector<float> decode_source(ByteSource& src, const std::string& what, const
   if (!pkt || !frame) fail(ErrorKind::Audio, what, "out of memory");
 
   std::vector<float> out;
-  Resampler resampler(out);
+  Resampler resampler(out, max_samples, what);
   int bad = 0;       // packets/frames skipped as corrupt: tolerated as long as something decodes
   int last_err = 0;  // for the message when nothing did
 
@@ -407,11 +430,11 @@ std::vector<float> decode_source(ByteSource& src, const std::string& what, const
 
 }  // namespace
 
-std::vector<float> decode_file(const std::string& path) {
+std::vector<float> decode_file(const std::string& path, size_t max_stream_samples) {
   t_last_ffmpeg_error.clear();  // a message must not carry a line from an earlier call
   if (path == "-") {
     FdSource src(STDIN_FILENO, /*owned=*/false);
-    return decode_source(src, "from stdin", "stdin");
+    return decode_source(src, "from stdin", "stdin", max_stream_samples);
   }
   const std::string what = "file '" + path + "'";
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -421,7 +444,8 @@ std::vector<float> decode_file(const std::string& path) {
   if (fstat(fd, &st) != 0) fail(ErrorKind::Io, what, std::generic_category().message(errno));
   if (S_ISDIR(st.st_mode)) fail(ErrorKind::Io, what, "it is a directory");
   if (S_ISREG(st.st_mode) && st.st_size == 0) fail(ErrorKind::Audio, what, "the file is empty (0 bytes)");
-  return decode_source(src, what, path);
+  // A regular file's length is known; a FIFO or device named as a file is as endless as stdin can be.
+  return decode_source(src, what, path, S_ISREG(st.st_mode) ? 0 : max_stream_samples);
 }
 
 void sanitize_samples(float* samples, size_t n) {
@@ -429,13 +453,13 @@ void sanitize_samples(float* samples, size_t n) {
     samples[i] = std::isfinite(samples[i]) ? std::clamp(samples[i], -1.0f, 1.0f) : 0.0f;
 }
 
-std::vector<float> decode_memory(const void* data, size_t size, const std::string& name) {
+std::vector<float> decode_memory(const void* data, size_t size, const std::string& name, size_t max_samples) {
   t_last_ffmpeg_error.clear();
   const std::string what = "buffer '" + name + "'";
   if (size == 0) fail(ErrorKind::Audio, what, "the input is empty (0 bytes)");
   if (data == nullptr) fail(ErrorKind::Audio, what, "no data (null pointer)");
   MemorySource src(data, size);
-  return decode_source(src, what, name);
+  return decode_source(src, what, name, max_samples);
 }
 
 }  // namespace wisp::audio

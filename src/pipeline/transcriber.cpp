@@ -37,7 +37,9 @@ std::string requested_language(const TranscribeOptions& o, const WhisperModel& m
   return code;
 }
 
-void validate(const TranscribeOptions& o, const WhisperModel& m) {
+}  // namespace
+
+void validate_options(const TranscribeOptions& o, const WhisperModel& m) {
   auto bad = [](const std::string& msg) { throw Error(ErrorKind::InvalidArgument, msg); };
   auto finite = [](const std::optional<float>& v) { return !v || std::isfinite(*v); };
   if (o.beam_size < 1 || o.beam_size > 64) bad("beam size must be between 1 and 64");
@@ -59,8 +61,6 @@ void validate(const TranscribeOptions& o, const WhisperModel& m) {
     bad("an English-only model cannot translate; use a multilingual model");
   requested_language(o, m);
 }
-
-}  // namespace
 
 Transcriber::Transcriber(std::shared_ptr<const WhisperModel> model)
     : model_(std::move(model)), encoder_(*model_), decoder_(*model_) {}
@@ -96,7 +96,7 @@ decode::DecodingResult Transcriber::decode_with_fallback(const TranscribeOptions
 Transcript Transcriber::transcribe(const float* samples, size_t n_samples, const TranscribeOptions& o,
                                    const SegmentCallback& on_segment, const ProgressCallback& on_progress,
                                    StageTimings* timings) {
-  validate(o, *model_);
+  validate_options(o, *model_);
   rng_.seed(o.seed);
   const WhisperModel& m = *model_;
   const decode::Tokenizer& tok = m.tokenizer();

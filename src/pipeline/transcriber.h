@@ -48,6 +48,10 @@ struct StageTimings {
   int n_decode_passes = 0;  // window decodings, temperature fallbacks included
 };
 
+// Throws Error(InvalidArgument) naming the first option that is out of range or that the model cannot honour
+// (a language it does not know, translation on an English-only model). transcribe() calls it first.
+void validate_options(const TranscribeOptions& options, const WhisperModel& model);
+
 // Return false to stop transcribing (the result then ends with what was decoded so far).
 using SegmentCallback = std::function<bool(const Segment&)>;
 using ProgressCallback = std::function<void(double fraction)>;

@@ -81,6 +81,15 @@ TEST(ApiParams, UpTo256Temperatures) {
   EXPECT_EQ(run_silence(p), WISP_ERR_INVALID_ARGUMENT);
 }
 
+TEST(ApiParams, StreamCapMustBePositive) {
+  for (double v : {0.0, -1.0, std::nan("")}) {
+    wisp_transcribe_params p = wisp_transcribe_params_default();
+    p.max_stream_seconds = v;
+    EXPECT_EQ(run_silence(p), WISP_ERR_INVALID_ARGUMENT) << v;
+  }
+  EXPECT_EQ(wisp_transcribe_params_default().max_stream_seconds, 3 * 3600.0);
+}
+
 TEST(ApiParams, LanguageCodesAndNames) {
   EXPECT_STREQ(wisp_language_code("en"), "en");
   EXPECT_STREQ(wisp_language_code("EN"), "en");

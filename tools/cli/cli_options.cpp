@@ -174,6 +174,11 @@ int parse_command_line(int argc, char** argv, ParsedCommand* out) {
   tr->add_option("--seed", t.seed, "Random seed for sampling at temperatures above 0")
       ->check(seed_value())
       ->capture_default_str();
+  tr->add_option("--max-stdin-minutes", t.max_stdin_minutes,
+                 "Most audio read from stdin (or a pipe), which is kept whole in memory (~230 MB per hour); "
+                 "more is an error: pass a file instead")
+      ->check(finite_in(0.01, 1e5))
+      ->capture_default_str();
   tr->add_flag("-q,--quiet", t.quiet, "No progress line and no per-file messages on stderr");
   tr->add_flag("-v,--verbose", t.verbose, "Print each segment on stderr as it is decoded");
   tr->add_flag(

@@ -32,6 +32,7 @@ struct TranscribeCommand {
   std::string prompt;
   bool without_timestamps = false;
   unsigned seed = 0;
+  double max_stdin_minutes = 180;  // stdin is kept whole in memory: refuse more audio than this
   bool quiet = false;
   bool verbose = false;
   bool timings = false;  // one JSON line of stage timings per input on stderr (for scripts)

@@ -127,6 +127,7 @@ int run_transcribe(const ParsedCommand& cmd, const char* argv0) {
   p.initial_prompt = t.prompt.empty() ? nullptr : t.prompt.c_str();
   p.without_timestamps = t.without_timestamps ? 1 : 0;
   p.seed = t.seed;
+  p.max_stream_seconds = t.max_stdin_minutes * 60.0;
   ProgressState progress;
   progress.enabled = !t.quiet && !t.verbose && isatty(STDERR_FILENO);
   p.on_progress = on_progress;
