@@ -245,6 +245,20 @@ class Resampler {
 
  private:
   bool configure(AVChannelLayout& layout, int format, int rate) {  // not const: swr's API wants a mutable one
+    // swresample downmixes the layouts it knows (stereo, 5.1, 7.1, ...); for channels without positions (a
+    // wav with 9 to 64 channels and no mask) it has no matrix, so those are averaged with equal weights.
+    const std::string previous_error = t_last_ffmpeg_error;
+    if (!build(layout, format, rate, /*uniform=*/false)) {
+      if (layout.nb_channels < 2 || !build(layout, format, rate, /*uniform=*/true)) return false;
+      t_last_ffmpeg_error = previous_error;  // swr's complaint about the first try is not an error now
+    }
+    in_format_ = format;
+    in_rate_ = rate;
+    av_channel_layout_uninit(&in_layout_.layout);
+    return av_channel_layout_copy(&in_layout_.layout, &layout) >= 0;
+  }
+
+  bool build(AVChannelLayout& layout, int format, int rate, bool uniform) {
     swr_.reset();
     ChannelLayout mono;
     av_channel_layout_default(&mono.layout, 1);
@@ -252,17 +266,21 @@ class Resampler {
     int r = swr_alloc_set_opts2(&raw, &mono.layout, AV_SAMPLE_FMT_FLT, kSampleRate, &layout,
                                 static_cast<AVSampleFormat>(format), rate, 0, nullptr);
     swr_.reset(raw);
-    // With float output swresample does not normalise the downmix matrix (stereo -> mono would be
-    // 0.707 * (L + R) and can exceed 1). Cap it at 1 so stereo becomes (L + R) / 2, as `ffmpeg -ac 1` does
-    // for the s16 output Whisper was trained on.
-    if (r < 0 || av_opt_set_double(raw, "rematrix_maxval", 1.0, 0) < 0 || swr_init(raw) < 0) {
+    if (r < 0) return false;
+    if (uniform) {
+      const std::vector<double> matrix(static_cast<size_t>(layout.nb_channels), 1.0 / layout.nb_channels);
+      r = swr_set_matrix(raw, matrix.data(), layout.nb_channels);
+    } else {
+      // With float output swresample does not normalise the downmix matrix (stereo -> mono would be
+      // 0.707 * (L + R) and can exceed 1). Cap it at 1 so stereo becomes (L + R) / 2, as `ffmpeg -ac 1`
+      // does for the s16 output Whisper was trained on.
+      r = av_opt_set_double(raw, "rematrix_maxval", 1.0, 0);
+    }
+    if (r < 0 || swr_init(raw) < 0) {
       swr_.reset();
       return false;
     }
-    in_format_ = format;
-    in_rate_ = rate;
-    av_channel_layout_uninit(&in_layout_.layout);
-    return av_channel_layout_copy(&in_layout_.layout, &layout) >= 0;
+    return true;
   }
 
   bool convert(const uint8_t** in, int n) {
