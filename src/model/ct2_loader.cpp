@@ -11,10 +11,10 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "core/regular_file.h"
 #include "model/mapped_file.h"
 #include "model/model_loader.h"
 
@@ -239,9 +239,10 @@ std::vector<int> int_list(const nlohmann::json& j, const char* key, const std::s
 
 ModelMetadata read_config(const std::string& path) {
   ModelMetadata meta;
-  std::ifstream in(path);
-  if (!in) return meta;  // config.json is optional: defaults then come from the tokenizer
-  nlohmann::json j = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+  // config.json is optional: defaults then come from the tokenizer.
+  const std::optional<std::string> text = read_regular_file(path, kMaxJsonBytes, ErrorKind::Model, true);
+  if (!text) return meta;
+  nlohmann::json j = nlohmann::json::parse(*text, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded() || !j.is_object()) throw Error(ErrorKind::Model, path + ": not valid JSON");
   meta.suppress_ids = int_list(j, "suppress_ids", path);
   meta.suppress_ids_begin = int_list(j, "suppress_ids_begin", path);

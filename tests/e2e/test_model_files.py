@@ -52,5 +52,16 @@ with open(os.path.join(MODELS, "base", "tokenizer.json"), encoding="utf-8") as f
     expect_refused("base's tokenizer with tiny.en", model_dir("foreign", json.load(f)),
                    ["tokenizer.json", "another model"])
 
+# FIFOs and devices in place of each file: refused at once (a FIFO hung open(), /dev/zero grew without bound)
+for name in ("model.bin", "config.json", "tokenizer.json"):
+    for kind in ("fifo", "/dev/zero"):
+        d = model_dir(f"{kind.strip('/').replace('/', '-')}-{name}")
+        os.unlink(os.path.join(d, name))
+        if kind == "fifo":
+            os.mkfifo(os.path.join(d, name))
+        else:
+            os.symlink(kind, os.path.join(d, name))
+        expect_refused(f"{kind} as {name}", d, [name, "not a regular file"], timeout=20)
+
 shutil.rmtree(tmp)
 c.finish()
