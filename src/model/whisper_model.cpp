@@ -108,18 +108,36 @@ void WhisperModel::bind() {
                                       shape_to_string(conv1.shape) + "; expected [D, n_mels, 3]");
   if (embed.shape.size() != 2)
     throw Error(ErrorKind::Model, src + ": 'decoder/embeddings/weight' must be 2-D");
+  const Tensor& enc_pos = w.get("encoder/position_encodings/encodings");
+  const Tensor& dec_pos = w.get("decoder/position_encodings/encodings");
+  if (enc_pos.shape.size() != 2 || dec_pos.shape.size() != 2)
+    throw Error(ErrorKind::Model, src + ": position encodings must be 2-D");
+  // Every size below becomes an int and is multiplied (3 * D, n_vocab * rows): a zero-sized variable holds
+  // no data, so its shape could claim anything.
+  for (const auto& [name, dim] : {std::pair{"encoder/conv1/weight", conv1.shape[0]},
+                                  {"encoder/conv1/weight", conv1.shape[1]},
+                                  {"decoder/embeddings/weight", embed.shape[0]},
+                                  {"decoder/embeddings/weight", embed.shape[1]},
+                                  {"encoder/position_encodings/encodings", enc_pos.shape[0]},
+                                  {"decoder/position_encodings/encodings", dec_pos.shape[0]}})
+    if (dim < 1 || dim > (1 << 20))
+      throw Error(ErrorKind::Model,
+                  src + ": variable '" + name + "' has an implausible dimension " + std::to_string(dim));
   dims_.n_audio_state = static_cast<int>(conv1.shape[0]);
   dims_.n_mels = static_cast<int>(conv1.shape[1]);
   dims_.n_vocab = static_cast<int>(embed.shape[0]);
   dims_.n_text_state = static_cast<int>(embed.shape[1]);
   dims_.n_audio_layer = count_layers(w, "encoder/layer_");
   dims_.n_text_layer = count_layers(w, "decoder/layer_");
-  dims_.n_audio_head = static_cast<int>(w.scalar("encoder/num_heads", dims_.n_audio_state / 64.0f));
-  dims_.n_text_head = static_cast<int>(w.scalar("decoder/num_heads", dims_.n_text_state / 64.0f));
-  const Tensor& enc_pos = w.get("encoder/position_encodings/encodings");
-  const Tensor& dec_pos = w.get("decoder/position_encodings/encodings");
-  if (enc_pos.shape.size() != 2 || dec_pos.shape.size() != 2)
-    throw Error(ErrorKind::Model, src + ": position encodings must be 2-D");
+  auto heads = [&](const char* name, int width) {  // a float in the file: checked before it becomes an int
+    const float h = w.scalar(name, static_cast<float>(width / 64));
+    if (!(h >= 1.0f && h <= 1024.0f))
+      throw Error(ErrorKind::Model,
+                  src + ": variable '" + name + "' is " + std::to_string(h) + ", not a head count");
+    return static_cast<int>(h);
+  };
+  dims_.n_audio_head = heads("encoder/num_heads", dims_.n_audio_state);
+  dims_.n_text_head = heads("decoder/num_heads", dims_.n_text_state);
   dims_.n_audio_ctx = static_cast<int>(enc_pos.shape[0]);
   dims_.n_text_ctx = static_cast<int>(dec_pos.shape[0]);
 

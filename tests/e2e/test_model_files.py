@@ -63,5 +63,40 @@ for name in ("model.bin", "config.json", "tokenizer.json"):
             os.symlink(kind, os.path.join(d, name))
         expect_refused(f"{kind} as {name}", d, [name, "not a regular file"], timeout=20)
 
+
+
+def variable_offsets(path):
+    """{name: (offset of its data, dtype id, byte count)} from a CTranslate2 model.bin header."""
+    out = {}
+    with open(path, "rb") as f:
+        def u(fmt):
+            return struct.unpack("<" + fmt, f.read(struct.calcsize("<" + fmt)))[0]
+
+        def s():
+            return f.read(u("H"))[:-1].decode()
+        u("I"), s(), u("I")
+        for _ in range(u("I")):
+            name = s()
+            f.read(4 * u("B"))
+            dtype, n_bytes = u("B"), u("I")
+            out[name] = (f.tell(), dtype, n_bytes)
+            f.seek(n_bytes, 1)
+    return out
+
+
+# A NaN in one weight of the real model: refused at load, naming the variable (it reached a NaN -> int
+# conversion before, UB).
+d = os.path.join(tmp, "nan-weight")
+os.makedirs(d)
+for f in ("config.json", "tokenizer.json"):
+    os.symlink(os.path.join(TINY, f), os.path.join(d, f))
+shutil.copy(os.path.join(TINY, "model.bin"), os.path.join(d, "model.bin"))
+victim = "decoder/layer_1/ffn/linear_0/weight"
+offset, dtype, _ = variable_offsets(os.path.join(d, "model.bin"))[victim]
+with open(os.path.join(d, "model.bin"), "r+b") as f:
+    f.seek(offset + 2 * 1000 if dtype == 4 else offset + 4 * 1000)
+    f.write(struct.pack("<H", 0x7E00) if dtype == 4 else struct.pack("<f", float("nan")))
+expect_refused("NaN in a weight", d, ["model.bin", victim, "non-finite"])
+
 shutil.rmtree(tmp)
 c.finish()

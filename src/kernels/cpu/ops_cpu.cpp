@@ -24,7 +24,9 @@ constexpr int kFewRows =
 // exp(x) for x <= 0 (what softmax and erf need), relative error ~2e-7: range reduction to
 // 2^n · e^r with |r| <= ln2/2 and a degree-6 polynomial. Branch-free so loops vectorise.
 inline float exp_nonpos(float x_in) {
-  const float x = std::max(x_in, -87.0f);
+  // NaN fails every comparison: it is replaced by a number here (the float -> int conversion below is
+  // undefined for NaN) and handed back unchanged at the end. Above 88 the exponent would overflow the int.
+  const float x = x_in >= -87.0f ? std::min(x_in, 88.0f) : -87.0f;
   const float n = std::nearbyint(x * 1.44269504088896341f);
   const float r = x - n * 0.693145751953125f - n * 1.428606765330187045e-06f;
   float p = 1.0f / 720;
@@ -37,7 +39,8 @@ inline float exp_nonpos(float x_in) {
   const int32_t bits = (static_cast<int32_t>(n) + 127) << 23;
   float scale;
   std::memcpy(&scale, &bits, 4);
-  return x_in < -87.0f ? 0.0f : p * scale;  // underflow (and masked -inf scores) give exactly 0
+  // Underflow (and masked -inf scores) give exactly 0; NaN stays NaN.
+  return x_in >= -87.0f ? p * scale : (x_in < -87.0f ? 0.0f : x_in);
 }
 
 // erf(x), Abramowitz & Stegun 7.1.26 (|error| < 1.5e-7).
