@@ -149,5 +149,19 @@ TEST(Kernels, LogSumExpMatchesReference) {
   }
 }
 
+// NaN (from a corrupt model or input) must flow through the scalar exp as NaN, not through a NaN -> int
+// conversion (undefined; UBSan's float-cast-overflow). Short rows use only the scalar path.
+TEST(Kernels, NanThroughTheScalarExpIsDefined) {
+  for (int n : {2, 3, 7, 9}) {
+    std::vector<float> x(n, 0.5f);
+    x[n - 1] = NAN;
+    EXPECT_TRUE(std::isnan(log_sum_exp(x.data(), n))) << n;
+    softmax_rows(x.data(), 1, n);
+    std::vector<float> g(n, NAN);
+    gelu(g.data(), g.size());
+    EXPECT_TRUE(std::isnan(g[n - 1])) << n;
+  }
+}
+
 }  // namespace
 }  // namespace wisp::kernels
