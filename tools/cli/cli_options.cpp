@@ -10,6 +10,8 @@
 #include <filesystem>
 #include <iostream>
 
+#include "messages.h"
+
 namespace wisp_cli {
 namespace fs = std::filesystem;
 
@@ -201,8 +203,10 @@ int parse_command_line(int argc, char** argv, ParsedCommand* out) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    const int code = app.exit(e);
-    return code == 0 ? 0 : 2;
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
+    // Messages quote the offending value: it must not reach the terminal raw.
+    std::cerr << terminal_safe(e.what()) << "\nRun with --help for more information.\n";
+    return 2;
   }
   out->kind = tr->parsed() ? ParsedCommand::Transcribe : ParsedCommand::Bench;
   return -1;
