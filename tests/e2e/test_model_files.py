@@ -52,6 +52,21 @@ with open(os.path.join(MODELS, "base", "tokenizer.json"), encoding="utf-8") as f
     expect_refused("base's tokenizer with tiny.en", model_dir("foreign", json.load(f)),
                    ["tokenizer.json", "another model"])
 
+# A model defect is the model's: config.json lang_ids that are not language tokens failed language detection
+# on every input, each failure blamed on the audio ("wisp: a.wav: language id 220 ...").
+d = os.path.join(tmp, "bad-lang-ids")
+os.makedirs(d)
+for f in ("model.bin", "tokenizer.json"):
+    os.symlink(os.path.join(MODELS, "base", f), os.path.join(d, f))
+with open(os.path.join(MODELS, "base", "config.json"), encoding="utf-8") as f:
+    config = json.load(f)
+config["lang_ids"] = config.get("lang_ids", [50259])[:5] + [220]
+with open(os.path.join(d, "config.json"), "w", encoding="utf-8") as f:
+    json.dump(config, f)
+p = run_wisp("transcribe", "-m", d, JFK, os.path.join(AUDIO, "librivox-0870.wav"), timeout=120)
+c.check(p.returncode == 1 and "config.json" in p.stderr and "220" in p.stderr and "jfk.wav" not in p.stderr,
+        f"lang_ids defect named against the model: exit {p.returncode}, {p.stderr.strip()[:200]!r}")
+
 # FIFOs and devices in place of each file: refused at once (a FIFO hung open(), /dev/zero grew without bound)
 for name in ("model.bin", "config.json", "tokenizer.json"):
     for kind in ("fifo", "/dev/zero"):

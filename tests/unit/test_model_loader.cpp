@@ -219,6 +219,14 @@ TEST_F(ModelLoaderTest, LanguageIdOutsideVocabulary) {
   expect_error({"config.json", "999999"});
 }
 
+// lang_ids inside the vocabulary but not language tokens: language detection failed on them at run time,
+// reported against the audio; now the model is refused at load.
+TEST_F(ModelLoaderTest, LanguageIdThatIsNotALanguageToken) {
+  write_model_bin(bin(), tiny_whisper_vars(64, 51864, 4), {});
+  std::ofstream(dir_ / "config.json") << R"({"lang_ids": [50259, 220]})";
+  expect_error({"config.json", "220", "not a language token"});
+}
+
 // A variable whose dimensions multiply past 2^63: the element count overflowed a signed multiply (UB) and
 // wrapped to a size vector::resize refused ("internal error: vector::_M_default_append"). The same bytes
 // seed the model_bin fuzzer (tests/fuzz/corpus/model_bin/overflowing-dims).
