@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Sets wisp up on a fresh Debian 12 machine: system packages, the default models, a Release build.
 #   scripts/setup.sh            packages + models + build (build/wisp)
-#   scripts/setup.sh --tests    also the test tools: GoogleTest, and a Python venv (.venv) with the
-#                               reference implementations (numpy, CTranslate2, faster-whisper) the tests compare with
+#   scripts/setup.sh --tests    also the test tools: GoogleTest, clang (libFuzzer), and in the project's Python
+#                               venv the reference implementations (numpy, CTranslate2, faster-whisper)
+# Python work always runs in the project venv (.venv): Debian's python3 has no pip, its venv does (ensurepip).
 # Environment: BUILD_DIR (default build), CMAKE_ARGS (extra configure flags), WISP_MODELS_DIR (default models/).
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -14,7 +15,7 @@ BUILD_DIR=${BUILD_DIR:-build}
 packages=(build-essential cmake pkg-config python3 python3-venv ffmpeg
           libavformat-dev libavcodec-dev libavutil-dev libswresample-dev
           libopenblas-openmp-dev libkissfft-dev libpcre2-dev zlib1g-dev nlohmann-json3-dev libcli11-dev)
-[[ $WITH_TESTS == 1 ]] && packages+=(libgtest-dev clang-format)
+[[ $WITH_TESTS == 1 ]] && packages+=(libgtest-dev clang-format clang libclang-rt-14-dev)
 
 missing=()
 for p in "${packages[@]}"; do
@@ -28,15 +29,16 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-python3 scripts/install_models.py
+# The venv's pip (not the system's: a new Debian 12 has none) downloads the models; pip honours /etc/pip.conf.
+if [[ ! -x .venv/bin/python ]]; then python3 -m venv .venv; fi
+.venv/bin/python -m pip --version >/dev/null 2>&1 || .venv/bin/python -m ensurepip --upgrade >/dev/null
+.venv/bin/python scripts/install_models.py
 
 if [[ $WITH_TESTS == 1 ]]; then
-  if [[ ! -x .venv/bin/python ]]; then python3 -m venv .venv; fi
   .venv/bin/python -m pip install --quiet --disable-pip-version-check -r tests/requirements.txt
 fi
 
 cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release -DWISP_BUILD_TESTS=$([[ $WITH_TESTS == 1 ]] && echo ON || echo OFF) \
-  ${CMAKE_ARGS:-} \
-  $([[ -x .venv/bin/python ]] && echo "-DPython3_EXECUTABLE=$ROOT/.venv/bin/python") >/dev/null
+  ${CMAKE_ARGS:-} -DPython3_EXECUTABLE="$ROOT/.venv/bin/python" >/dev/null
 cmake --build "$BUILD_DIR" -j "$(nproc)"
 echo "setup: done — $BUILD_DIR/wisp transcribe FILE"

@@ -73,6 +73,13 @@ const char* wisp_model_backend(const wisp_model* model);
  * instruction measured is returned in *instruction when it is not NULL. 0 on error. */
 double wisp_model_peak_gops(const wisp_model* model, int n_threads, const char** instruction);
 
+/* A language code or English name in any case ("de", "DE", "German", "mandarin"), as openai/whisper
+ * accepts --language -> its code ("de", "zh"); NULL when it names no language Whisper knows. Static string.
+ */
+const char* wisp_language_code(const char* code_or_name);
+/* 1 when `model` can transcribe that language (English-only models: only English), else 0. */
+int wisp_model_supports_language(const wisp_model* model, const char* code_or_name);
+
 /* ---- context ---- */
 /* A context starts with the model's n_threads. */
 wisp_status wisp_context_create(const wisp_model* model, wisp_context** out);
@@ -100,25 +107,30 @@ typedef int (*wisp_segment_callback)(const wisp_segment* segment, void* user_dat
 /* Called after each window with the fraction of audio done, 0..1. */
 typedef void (*wisp_progress_callback)(double fraction, void* user_data);
 
+/* Every float below must be finite (NaN or infinity: WISP_ERR_INVALID_ARGUMENT). */
 typedef struct wisp_transcribe_params {
-  size_t struct_size;   /* sizeof(wisp_transcribe_params) */
-  const char* language; /* "en", "de", ...; NULL or "auto" detects (multilingual models) */
-  wisp_task task;
-  int beam_size;             /* beams at temperature 0; 1 = greedy (default 5) */
-  int best_of;               /* samples at temperature > 0 (default 5) */
-  float patience;            /* beam search patience (default 1) */
-  float length_penalty;      /* < 0: rank by log-prob / length (default); else ((5+len)/6)^alpha */
-  const float* temperatures; /* fallback temperatures; NULL = 0, 0.2, ... 1.0 */
-  int n_temperatures;
+  size_t struct_size; /* sizeof(wisp_transcribe_params) */
+  const char*
+      language;   /* "en", "de", ... or a name ("German"); NULL or "auto" detects (multilingual models) */
+  wisp_task task; /* WISP_TASK_TRANSCRIBE or WISP_TASK_TRANSLATE; anything else is refused */
+  int beam_size;  /* beams at temperature 0; 1 = greedy (default 5) */
+  int best_of;    /* samples at temperature > 0 (default 5) */
+  float patience; /* beam search patience (default 1) */
+  float length_penalty;              /* < 0: rank by log-prob / length (default); else ((5+len)/6)^alpha */
+  const float* temperatures;         /* fallback temperatures, each in [0, 10]; NULL = 0, 0.2, ... 1.0 */
+  int n_temperatures;                /* 1 to 256 */
   float compression_ratio_threshold; /* default 2.4; <= 0 disables */
   float logprob_threshold;           /* default -1.0; <= -1e9 disables */
-  float no_speech_threshold;         /* default 0.6; <= 0 disables */
+  float no_speech_threshold;         /* default 0.6, at most 1; <= 0 disables */
   int condition_on_previous_text;    /* default 1 */
   const char* initial_prompt;        /* NULL for none */
   int suppress_blank;                /* default 1 */
   int without_timestamps;            /* default 0 */
-  float max_initial_timestamp;       /* seconds, default 1.0 */
+  float max_initial_timestamp;       /* seconds, default 1.0; negative: no limit */
   uint32_t seed;                     /* sampling seed */
+  double max_stream_seconds; /* stdin ("-"), pipes and wisp_transcribe_memory are decoded whole into memory
+                                (~230 MB per hour): past this much audio the call fails (WISP_ERR_AUDIO)
+                                instead of growing without bound. Default 10800 (3 h); must be > 0. */
   wisp_segment_callback on_segment;
   wisp_progress_callback on_progress;
   void* user_data;
@@ -132,7 +144,8 @@ wisp_status wisp_transcribe_file(wisp_context* ctx, const char* path, const wisp
 /* Encoded audio bytes in memory (a whole file's contents). */
 wisp_status wisp_transcribe_memory(wisp_context* ctx, const void* data, size_t size,
                                    const wisp_transcribe_params* params, wisp_result** out);
-/* 16 kHz mono float samples in [-1, 1]. */
+/* 16 kHz mono float samples; values outside [-1, 1] are clamped (as decoded audio is), NaN or infinity is
+ * refused (WISP_ERR_INVALID_ARGUMENT). */
 wisp_status wisp_transcribe_pcm(wisp_context* ctx, const float* samples, size_t n_samples,
                                 const wisp_transcribe_params* params, wisp_result** out);
 

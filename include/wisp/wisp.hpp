@@ -28,7 +28,14 @@ class Result {
  public:
   explicit Result(wisp_result* r) : r_(r, &wisp_result_free) {}
   int n_segments() const { return wisp_result_n_segments(r_.get()); }
-  const wisp_segment& segment(int i) const { return *wisp_result_segment(r_.get(), i); }
+  // Throws wisp::Exception (WISP_ERR_INVALID_ARGUMENT) for an index outside [0, n_segments()).
+  const wisp_segment& segment(int i) const {
+    const wisp_segment* s = wisp_result_segment(r_.get(), i);
+    if (!s)
+      throw Exception(WISP_ERR_INVALID_ARGUMENT, "segment " + std::to_string(i) + " out of range (" +
+                                                     std::to_string(n_segments()) + " segments)");
+    return *s;
+  }
   std::string text() const { return wisp_result_text(r_.get()); }
   std::string language() const { return wisp_result_language(r_.get()); }
   float language_probability() const { return wisp_result_language_probability(r_.get()); }
@@ -90,6 +97,7 @@ class Context {
     check(wisp_transcribe_pcm(c_.get(), samples.data(), samples.size(), &p, &r));
     return Result(r);
   }
+  wisp_context* get() const { return c_.get(); }
 
  private:
   std::shared_ptr<wisp_model> model_;  // keeps the model alive as long as the context

@@ -11,6 +11,7 @@
 #include "backend/cpu/peak.h"
 #include "backend/cpu/threads.h"
 #include "core/error.h"
+#include "decode/languages.h"
 #include "model/whisper_model.h"
 #include "output/writers.h"
 #include "pipeline/transcriber.h"
@@ -91,10 +92,24 @@ wisp_status invalid(const char* msg) {
 wisp::TranscribeOptions to_options(const wisp_transcribe_params* p) {
   wisp::TranscribeOptions o;
   if (!p) return o;
+  auto bad = [](const std::string& msg) { throw wisp::Error(wisp::ErrorKind::InvalidArgument, msg); };
   if (p->struct_size != sizeof(wisp_transcribe_params))
-    throw wisp::Error(
-        wisp::ErrorKind::InvalidArgument,
-        "wisp_transcribe_params.struct_size mismatch: initialise with wisp_transcribe_params_default()");
+    bad("wisp_transcribe_params.struct_size mismatch: initialise with wisp_transcribe_params_default()");
+  if (p->task != WISP_TASK_TRANSCRIBE && p->task != WISP_TASK_TRANSLATE)
+    bad("task must be WISP_TASK_TRANSCRIBE or WISP_TASK_TRANSLATE (got " + std::to_string(p->task) + ")");
+  // NaN would slip through the "<= x disables" comparisons below as "disabled": refuse it here.
+  const std::pair<const char*, float> floats[] = {
+      {"patience", p->patience},
+      {"length_penalty", p->length_penalty},
+      {"compression_ratio_threshold", p->compression_ratio_threshold},
+      {"logprob_threshold", p->logprob_threshold},
+      {"no_speech_threshold", p->no_speech_threshold},
+      {"max_initial_timestamp", p->max_initial_timestamp}};
+  for (const auto& [name, v] : floats)
+    if (!std::isfinite(v)) bad(std::string(name) + " must be a finite number");
+  if (p->no_speech_threshold > 1.0f) bad("no_speech_threshold must be at most 1");
+  if (!(p->max_stream_seconds > 0.0 && p->max_stream_seconds <= 1e7))
+    bad("max_stream_seconds must be above 0 (and at most 1e7)");
   o.language = p->language ? p->language : "";
   o.translate = p->task == WISP_TASK_TRANSLATE;
   o.beam_size = p->beam_size;
@@ -102,8 +117,8 @@ wisp::TranscribeOptions to_options(const wisp_transcribe_params* p) {
   o.patience = p->patience;
   if (p->length_penalty >= 0.0f) o.length_penalty = p->length_penalty;
   if (p->temperatures) {
-    if (p->n_temperatures <= 0 || p->n_temperatures > 64)
-      throw wisp::Error(wisp::ErrorKind::InvalidArgument, "n_temperatures must be between 1 and 64");
+    if (p->n_temperatures <= 0 || p->n_temperatures > static_cast<int>(wisp::kMaxTemperatures))
+      bad("n_temperatures must be between 1 and " + std::to_string(wisp::kMaxTemperatures));
     o.temperatures.assign(p->temperatures, p->temperatures + p->n_temperatures);
   }
   o.compression_ratio_threshold = p->compression_ratio_threshold > 0
@@ -120,6 +135,12 @@ wisp::TranscribeOptions to_options(const wisp_transcribe_params* p) {
   o.max_initial_timestamp = p->max_initial_timestamp;
   o.seed = p->seed;
   return o;
+}
+
+// Checked by to_options before any audio is read.
+size_t max_stream_samples(const wisp_transcribe_params* p) {
+  if (!p) return wisp::audio::kDefaultMaxStreamSamples;
+  return static_cast<size_t>(std::ceil(p->max_stream_seconds * wisp::audio::kSampleRate));
 }
 
 void fill_segment_view(const wisp::Segment& s, wisp_segment* v) {
@@ -144,6 +165,7 @@ wisp_status run_transcription(wisp_context* ctx, const wisp_transcribe_params* p
   *out = nullptr;
   return guarded([&] {
     const wisp::TranscribeOptions options = to_options(params);
+    wisp::validate_options(options, *ctx->model);  // before the audio: a bad option costs no decoding
     auto result = std::make_unique<wisp_result>();
     const auto t0 = Clock::now();
     const std::vector<float> samples = load_audio();
@@ -301,6 +323,17 @@ double wisp_model_peak_gops(const wisp_model* model, int n_threads, const char**
   return p.gops;
 }
 
+const char* wisp_language_code(const char* code_or_name) {
+  return code_or_name ? wisp::decode::resolve_language(code_or_name) : nullptr;
+}
+
+int wisp_model_supports_language(const wisp_model* model, const char* code_or_name) {
+  const char* code = wisp_language_code(code_or_name);
+  if (!model || !code) return 0;
+  if (!model->model->multilingual()) return std::strcmp(code, "en") == 0 ? 1 : 0;
+  return model->model->tokenizer().language_token(code) >= 0 ? 1 : 0;
+}
+
 wisp_status wisp_context_create(const wisp_model* model, wisp_context** out) {
   if (!model || !out) return invalid("model and output pointer must not be NULL");
   *out = nullptr;
@@ -334,20 +367,24 @@ wisp_transcribe_params wisp_transcribe_params_default(void) {
   p.without_timestamps = 0;
   p.max_initial_timestamp = 1.0f;
   p.seed = 0;
+  p.max_stream_seconds =
+      static_cast<double>(wisp::audio::kDefaultMaxStreamSamples) / wisp::audio::kSampleRate;
   return p;
 }
 
 wisp_status wisp_transcribe_file(wisp_context* ctx, const char* path, const wisp_transcribe_params* params,
                                  wisp_result** out) {
   if (!path) return invalid("audio path must not be NULL");
-  return run_transcription(ctx, params, out, [&] { return wisp::audio::decode_file(path); });
+  return run_transcription(ctx, params, out,
+                           [&] { return wisp::audio::decode_file(path, max_stream_samples(params)); });
 }
 
 wisp_status wisp_transcribe_memory(wisp_context* ctx, const void* data, size_t size,
                                    const wisp_transcribe_params* params, wisp_result** out) {
   if (!data && size) return invalid("audio data must not be NULL");
-  return run_transcription(ctx, params, out,
-                           [&] { return wisp::audio::decode_memory(data, size, "<memory>"); });
+  return run_transcription(ctx, params, out, [&] {
+    return wisp::audio::decode_memory(data, size, "<memory>", max_stream_samples(params));
+  });
 }
 
 wisp_status wisp_transcribe_pcm(wisp_context* ctx, const float* samples, size_t n_samples,
@@ -357,7 +394,9 @@ wisp_status wisp_transcribe_pcm(wisp_context* ctx, const float* samples, size_t 
     for (size_t i = 0; i < n_samples; ++i)
       if (!std::isfinite(samples[i]))
         throw wisp::Error(wisp::ErrorKind::InvalidArgument, "samples contain NaN or infinity");
-    return std::vector<float>(samples, samples + n_samples);
+    std::vector<float> pcm(samples, samples + n_samples);
+    wisp::audio::sanitize_samples(pcm.data(), pcm.size());  // as decoded audio: clamped to [-1, 1]
+    return pcm;
   });
 }
 

@@ -211,7 +211,9 @@ struct ChannelLayout {
 // streams).
 class Resampler {
  public:
-  explicit Resampler(std::vector<float>& out) : out_(out) {}
+  // Past max_samples of output (0: no limit), push() and flush() throw Error(Audio) naming `what`.
+  Resampler(std::vector<float>& out, size_t max_samples, const std::string& what)
+      : out_(out), max_samples_(max_samples), what_(what) {}
 
   // False when the frame cannot be converted (corrupt parameters); the caller counts it as a bad packet.
   bool push(const AVFrame* f) {
@@ -243,19 +245,12 @@ class Resampler {
 
  private:
   bool configure(AVChannelLayout& layout, int format, int rate) {  // not const: swr's API wants a mutable one
-    swr_.reset();
-    ChannelLayout mono;
-    av_channel_layout_default(&mono.layout, 1);
-    SwrContext* raw = nullptr;
-    int r = swr_alloc_set_opts2(&raw, &mono.layout, AV_SAMPLE_FMT_FLT, kSampleRate, &layout,
-                                static_cast<AVSampleFormat>(format), rate, 0, nullptr);
-    swr_.reset(raw);
-    // With float output swresample does not normalise the downmix matrix (stereo -> mono would be
-    // 0.707 * (L + R) and can exceed 1). Cap it at 1 so stereo becomes (L + R) / 2, as `ffmpeg -ac 1` does
-    // for the s16 output Whisper was trained on.
-    if (r < 0 || av_opt_set_double(raw, "rematrix_maxval", 1.0, 0) < 0 || swr_init(raw) < 0) {
-      swr_.reset();
-      return false;
+    // swresample downmixes the layouts it knows (stereo, 5.1, 7.1, ...); for channels without positions (a
+    // wav with 9 to 64 channels and no mask) it has no matrix, so those are averaged with equal weights.
+    const std::string previous_error = t_last_ffmpeg_error;
+    if (!build(layout, format, rate, /*uniform=*/false)) {
+      if (layout.nb_channels < 2 || !build(layout, format, rate, /*uniform=*/true)) return false;
+      t_last_ffmpeg_error = previous_error;  // swr's complaint about the first try is not an error now
     }
     in_format_ = format;
     in_rate_ = rate;
@@ -263,25 +258,71 @@ class Resampler {
     return av_channel_layout_copy(&in_layout_.layout, &layout) >= 0;
   }
 
+  bool build(AVChannelLayout& layout, int format, int rate, bool uniform) {
+    swr_.reset();
+    ChannelLayout mono;
+    av_channel_layout_default(&mono.layout, 1);
+    SwrContext* raw = nullptr;
+    int r = swr_alloc_set_opts2(&raw, &mono.layout, AV_SAMPLE_FMT_FLT, kSampleRate, &layout,
+                                static_cast<AVSampleFormat>(format), rate, 0, nullptr);
+    swr_.reset(raw);
+    if (r < 0) return false;
+    if (uniform) {
+      const std::vector<double> matrix(static_cast<size_t>(layout.nb_channels), 1.0 / layout.nb_channels);
+      r = swr_set_matrix(raw, matrix.data(), layout.nb_channels);
+    } else {
+      // With float output swresample does not normalise the downmix matrix (stereo -> mono would be
+      // 0.707 * (L + R) and can exceed 1). Cap it at 1 so stereo becomes (L + R) / 2, as `ffmpeg -ac 1`
+      // does for the s16 output Whisper was trained on.
+      r = av_opt_set_double(raw, "rematrix_maxval", 1.0, 0);
+    }
+    if (r < 0 || swr_init(raw) < 0) {
+      swr_.reset();
+      return false;
+    }
+    return true;
+  }
+
   bool convert(const uint8_t** in, int n) {
     const int capacity = swr_get_out_samples(swr_.get(), n);  // an upper bound for this call
     if (capacity <= 0) return n == 0 || capacity == 0;
     const size_t old = out_.size();
-    out_.resize(old + static_cast<size_t>(capacity));  // geometric growth, amortised O(1)
+    const size_t needed = old + static_cast<size_t>(capacity);
+    if (max_samples_ && needed > out_.capacity()) {
+      // Geometric growth, but never far past the cap: the last doubling would otherwise reserve (and
+      // copy into) up to twice the memory the cap promises.
+      out_.reserve(
+          std::max(needed, std::min(2 * out_.capacity(), max_samples_ + static_cast<size_t>(capacity))));
+    }
+    out_.resize(needed);  // geometric growth, amortised O(1)
     auto* dst = reinterpret_cast<uint8_t*>(out_.data() + old);
     const int got = swr_convert(swr_.get(), &dst, capacity, in, n);
     out_.resize(old + static_cast<size_t>(std::max(got, 0)));
+    if (max_samples_ && out_.size() > max_samples_) over_limit();
     return got >= 0;
   }
 
+  [[noreturn]] void over_limit() const {
+    char limit[64];
+    std::snprintf(limit, sizeof limit, "%.4g min", static_cast<double>(max_samples_) / kSampleRate / 60.0);
+    throw Error(ErrorKind::Audio,
+                "cannot decode audio " + what_ + ": it holds more than " + limit +
+                    " of audio, the limit for input that is kept whole in memory (stdin and "
+                    "memory buffers: ~230 MB per hour of audio); pass a file instead, or "
+                    "raise the limit (wisp transcribe --max-stdin-minutes)");
+  }
+
   std::vector<float>& out_;
+  size_t max_samples_;
+  std::string what_;
   std::unique_ptr<SwrContext, Freer<swr_free>> swr_;
   ChannelLayout in_layout_;
   int in_format_ = -1;
   int in_rate_ = 0;
 };
 
-std::vector<float> decode_source(ByteSource& src, const std::string& what, const std::string& name) {
+std::vector<float> decode_source(ByteSource& src, const std::string& what, const std::string& name,
+                                 size_t max_samples) {
   install_log_callback();
   t_last_ffmpeg_error.clear();
 
@@ -341,7 +382,7 @@ std::vector<float> decode_source(ByteSource& src, const std::string& what, const
   if (!pkt || !frame) fail(ErrorKind::Audio, what, "out of memory");
 
   std::vector<float> out;
-  Resampler resampler(out);
+  Resampler resampler(out, max_samples, what);
   int bad = 0;       // packets/frames skipped as corrupt: tolerated as long as something decodes
   int last_err = 0;  // for the message when nothing did
 
@@ -400,18 +441,18 @@ std::vector<float> decode_source(ByteSource& src, const std::string& what, const
     fail(ErrorKind::Audio, what, "the audio stream is empty (zero-length audio)" + hint);
   }
   // Lossy decoders overshoot slightly and corrupt float PCM can hold NaN/Inf, which would poison the mel
-  // spectrogram; the contract is finite samples in [-1, 1].
-  for (float& v : out) v = std::isfinite(v) ? std::clamp(v, -1.0f, 1.0f) : 0.0f;
+  // spectrogram.
+  sanitize_samples(out.data(), out.size());
   return out;
 }
 
 }  // namespace
 
-std::vector<float> decode_file(const std::string& path) {
+std::vector<float> decode_file(const std::string& path, size_t max_stream_samples) {
   t_last_ffmpeg_error.clear();  // a message must not carry a line from an earlier call
   if (path == "-") {
     FdSource src(STDIN_FILENO, /*owned=*/false);
-    return decode_source(src, "from stdin", "stdin");
+    return decode_source(src, "from stdin", "stdin", max_stream_samples);
   }
   const std::string what = "file '" + path + "'";
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -421,16 +462,22 @@ std::vector<float> decode_file(const std::string& path) {
   if (fstat(fd, &st) != 0) fail(ErrorKind::Io, what, std::generic_category().message(errno));
   if (S_ISDIR(st.st_mode)) fail(ErrorKind::Io, what, "it is a directory");
   if (S_ISREG(st.st_mode) && st.st_size == 0) fail(ErrorKind::Audio, what, "the file is empty (0 bytes)");
-  return decode_source(src, what, path);
+  // A regular file's length is known; a FIFO or device named as a file is as endless as stdin can be.
+  return decode_source(src, what, path, S_ISREG(st.st_mode) ? 0 : max_stream_samples);
 }
 
-std::vector<float> decode_memory(const void* data, size_t size, const std::string& name) {
+void sanitize_samples(float* samples, size_t n) {
+  for (size_t i = 0; i < n; ++i)
+    samples[i] = std::isfinite(samples[i]) ? std::clamp(samples[i], -1.0f, 1.0f) : 0.0f;
+}
+
+std::vector<float> decode_memory(const void* data, size_t size, const std::string& name, size_t max_samples) {
   t_last_ffmpeg_error.clear();
   const std::string what = "buffer '" + name + "'";
   if (size == 0) fail(ErrorKind::Audio, what, "the input is empty (0 bytes)");
   if (data == nullptr) fail(ErrorKind::Audio, what, "no data (null pointer)");
   MemorySource src(data, size);
-  return decode_source(src, what, name);
+  return decode_source(src, what, name, max_samples);
 }
 
 }  // namespace wisp::audio

@@ -8,6 +8,8 @@
 namespace wisp::audio {
 
 constexpr int kSampleRate = 16000;
+// 3 hours: ~690 MB of float samples (~230 MB per hour, ~115 MB more for the log-mel).
+constexpr size_t kDefaultMaxStreamSamples = size_t{3} * 3600 * kSampleRate;
 
 // Decodes any FFmpeg-readable input (wav, flac, mp3, ogg/opus, m4a/mp4, webm, ...) to 16 kHz mono float32
 // PCM in [-1, 1]; path "-" reads the bytes from stdin. All streams are downmixed to mono and resampled with
@@ -20,11 +22,21 @@ constexpr int kSampleRate = 16000;
 // Notes: a file is read only through its own descriptor; references to other files or URLs inside the input
 // (playlists, external tracks) are refused. From a pipe, formats that need seeking (an mp4/m4a whose index is
 // at the end) cannot be decoded; such input throws ErrorKind::Audio.
-std::vector<float> decode_file(const std::string& path);
+//
+// Input that cannot be read twice (stdin, and bytes in memory, which can expand a thousandfold) is capped:
+// past `max_stream_samples` of 16 kHz output the decoding stops and throws ErrorKind::Audio saying so, so an
+// endless pipe ends with a message instead of eating all memory. Regular files are not capped (their size is
+// known); a FIFO or device given as a path is.
+std::vector<float> decode_file(const std::string& path, size_t max_stream_samples = kDefaultMaxStreamSamples);
 
 // Same, from bytes in memory (for the C API's "transcribe a buffer" and the future HTTP server). `name` is
 // used in messages and as a hint for format detection (its extension). The bytes are not copied and must stay
 // alive for the duration of the call.
-std::vector<float> decode_memory(const void* data, size_t size, const std::string& name);
+std::vector<float> decode_memory(const void* data, size_t size, const std::string& name,
+                                 size_t max_samples = kDefaultMaxStreamSamples);
+
+// The engine's contract for samples: finite and in [-1, 1]. Clamps in place (lossy decoders overshoot a
+// little, float PCM can hold anything) and turns NaN/inf into 0. Used for decoded audio and caller PCM alike.
+void sanitize_samples(float* samples, size_t n);
 
 }  // namespace wisp::audio

@@ -63,7 +63,10 @@ std::vector<DecodingResult> DecodingTask::run(int n_windows, const DecodingOptio
   }
   filters.push_back(make_suppress_tokens(suppress_ids()));
   if (!o.without_timestamps) {
-    const int max_initial = static_cast<int>(std::lround(o.max_initial_timestamp / 0.02f));
+    // Negative: no limit; past 30 s the limit cannot bite (clamped, so the index cannot overflow).
+    const float max_initial_s =
+        std::isnan(o.max_initial_timestamp) ? 1.0f : std::clamp(o.max_initial_timestamp, -1.0f, 30.0f);
+    const int max_initial = static_cast<int>(std::lround(max_initial_s / 0.02f));
     filters.push_back(
         make_timestamp_rules(tok.eot(), tok.no_timestamps(), tok.timestamp_begin(), max_initial));
   }

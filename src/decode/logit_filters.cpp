@@ -11,8 +11,10 @@ namespace {
 
 constexpr float kNegInf = -std::numeric_limits<float>::infinity();
 
-void fill_neg_inf(float* row, int from, int to) {
-  for (int i = std::max(from, 0); i < to; ++i) row[i] = kNegInf;
+// row[from, to) = -inf, clipped to the row: the ids come from tokenizer.json, the row length from model.bin
+// (the model checks that they agree at load; this keeps a mismatch from ever writing past the row).
+void fill_neg_inf(float* row, int from, int to, int n_vocab) {
+  for (int i = std::max(from, 0); i < std::min(to, n_vocab); ++i) row[i] = kNegInf;
 }
 
 // Forbids `ids` everywhere, or (only_first) at the first sampled position only.
@@ -43,16 +45,16 @@ class TimestampRules final : public LogitFilter {
       float* row = b.logits + static_cast<size_t>(s) * b.n_vocab;
       const std::vector<int>& seq = (*b.tokens)[s];
       const int n_sampled = static_cast<int>(seq.size()) - b.sample_begin;
-      if (no_ts_ < b.n_vocab) row[no_ts_] = kNegInf;
+      if (no_ts_ >= 0 && no_ts_ < b.n_vocab) row[no_ts_] = kNegInf;
 
       // Timestamps come in pairs, except directly before <|endoftext|>.
       const bool last_ts = n_sampled >= 1 && seq.back() >= ts_begin_;
       const bool penultimate_ts = n_sampled < 2 || seq[seq.size() - 2] >= ts_begin_;
       if (last_ts) {
         if (penultimate_ts)
-          fill_neg_inf(row, ts_begin_, b.n_vocab);  // must be text now
+          fill_neg_inf(row, ts_begin_, b.n_vocab, b.n_vocab);  // must be text now
         else
-          fill_neg_inf(row, 0, eot_);  // must be a timestamp or <|endoftext|>
+          fill_neg_inf(row, 0, eot_, b.n_vocab);  // must be a timestamp or <|endoftext|>
       }
       // Timestamps never decrease; after a closing timestamp, the next one must move forward.
       int last_timestamp = -1;
@@ -60,19 +62,20 @@ class TimestampRules final : public LogitFilter {
         if (seq[i] >= ts_begin_) last_timestamp = seq[i];
       if (last_timestamp >= 0) {
         const int limit = (last_ts && !penultimate_ts) ? last_timestamp : last_timestamp + 1;
-        fill_neg_inf(row, ts_begin_, limit);
+        fill_neg_inf(row, ts_begin_, limit, b.n_vocab);
       }
       if (n_sampled == 0) {
         // The first sampled token is a timestamp, no later than max_initial_timestamp.
-        fill_neg_inf(row, 0, ts_begin_);
-        if (max_initial_ >= 0) fill_neg_inf(row, ts_begin_ + max_initial_ + 1, b.n_vocab);
+        fill_neg_inf(row, 0, ts_begin_, b.n_vocab);
+        if (max_initial_ >= 0) fill_neg_inf(row, ts_begin_ + max_initial_ + 1, b.n_vocab, b.n_vocab);
       }
       // If the timestamps are jointly more probable than any single text token, sample a timestamp.
       // (log Σ p(timestamps) > max log p(text) ⟺ logsumexp(timestamp logits) > max text logit: the
       // normaliser cancels.)
-      const float ts_lse = backend::cpu::log_sum_exp(row + ts_begin_, b.n_vocab - ts_begin_);
-      const float max_text = backend::cpu::max_of(row, ts_begin_);
-      if (ts_lse > max_text) fill_neg_inf(row, 0, ts_begin_);
+      const int ts = std::clamp(ts_begin_, 0, b.n_vocab);
+      const float ts_lse = backend::cpu::log_sum_exp(row + ts, b.n_vocab - ts);
+      const float max_text = backend::cpu::max_of(row, ts);
+      if (ts_lse > max_text) fill_neg_inf(row, 0, ts_begin_, b.n_vocab);
     }
   }
 

@@ -9,16 +9,15 @@
 #include <array>
 #include <cstdint>
 #include <cstdio>
-#include <fstream>
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <queue>
-#include <sstream>
 #include <string_view>
 #include <unordered_map>
 #include <utility>
 
 #include "core/error.h"
+#include "core/regular_file.h"
 
 namespace wisp::decode {
 namespace {
@@ -292,19 +291,16 @@ struct Tokenizer::Tables {
 
 Tokenizer Tokenizer::from_model_dir(const std::string& dir, bool multilingual) {
   const std::string path = dir + "/tokenizer.json";
-  std::ifstream file(path, std::ios::binary);
-  if (!file) fail(path, "cannot be opened (missing?)");
-  std::stringstream buffer;
-  buffer << file.rdbuf();
-  if (file.bad()) fail(path, "read error");
+  // Only a regular file of sane size: a FIFO would block, /dev/zero never end. The error names the file.
+  std::string file_text = *read_regular_file(path, kMaxJsonBytes, ErrorKind::Model);
 
   auto tables = std::make_shared<Tables>();
   Tokenizer tok;
   tok.multilingual_ = multilingual;
   StringIdMap added_ids;  // every added token's text -> id, for the special-token lookups below
   try {
-    const nlohmann::json json = nlohmann::json::parse(buffer.str());
-    buffer = {};
+    const nlohmann::json json = nlohmann::json::parse(file_text);
+    std::string().swap(file_text);
     const auto& model = json.at("model");
     if (model.contains("type") && model.at("type") != "BPE") fail(path, "model.type is not BPE");
 

@@ -11,10 +11,10 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "core/regular_file.h"
 #include "model/mapped_file.h"
 #include "model/model_loader.h"
 
@@ -22,7 +22,10 @@ namespace wisp {
 namespace {
 
 enum class DType : uint8_t { F32 = 0, I8 = 1, I16 = 2, I32 = 3, F16 = 4, BF16 = 5 };
-constexpr size_t kDTypeSize[] = {4, 1, 2, 4, 2, 2};
+constexpr uint64_t kDTypeSize[] = {4, 1, 2, 4, 2, 2};
+// Elements per variable, at most: far above any Whisper weight (large-v3's biggest is 51866 x 1280), far
+// below what would overflow a byte count.
+constexpr uint64_t kMaxElements = uint64_t{1} << 33;
 
 float half_to_float(uint16_t h) {
   const uint32_t sign = (h & 0x8000u) << 16;
@@ -148,6 +151,21 @@ Tensor convert(const unsigned char* p, DType dt, std::vector<int64_t> shape) {
   return t;
 }
 
+// Index of the first NaN or infinity in p[0, n), or n. One branch-free pass the compiler vectorises, then a
+// second only when something was found.
+size_t first_non_finite(const float* p, size_t n) {
+  uint32_t any = 0;
+  for (size_t i = 0; i < n; ++i) {
+    uint32_t bits;
+    std::memcpy(&bits, p + i, 4);
+    any |= static_cast<uint32_t>((bits & 0x7f800000u) == 0x7f800000u);
+  }
+  if (!any) return n;
+  for (size_t i = 0; i < n; ++i)
+    if (!std::isfinite(p[i])) return i;
+  return n;
+}
+
 std::unique_ptr<WeightTable> read_model_bin(const std::string& path) {
   MappedFile file(path);
   Reader r(file);
@@ -165,18 +183,20 @@ std::unique_ptr<WeightTable> read_model_bin(const std::string& path) {
     const auto rank = r.read<uint8_t>("variable rank");
     if (rank > 4) r.fail("variable '" + name + "' has rank " + std::to_string(rank));
     std::vector<int64_t> shape;
-    int64_t numel = 1;
+    uint64_t numel = 1;  // checked against the limit before each multiply: never overflows
     for (int d = 0; d < rank; ++d) {
-      shape.push_back(r.read<uint32_t>("variable dimension"));
-      numel *= shape.back();
-      if (numel > (int64_t{1} << 33)) r.fail("variable '" + name + "' is implausibly large");
+      const uint64_t dim = r.read<uint32_t>("variable dimension");
+      shape.push_back(static_cast<int64_t>(dim));
+      if (dim != 0 && numel > kMaxElements / dim) r.fail("variable '" + name + "' is implausibly large");
+      numel *= dim;
     }
     const auto dt = r.read<uint8_t>("variable dtype");
     if (dt > 5) r.fail("variable '" + name + "' has unknown dtype id " + std::to_string(dt));
     const auto n_bytes = r.read<uint32_t>("variable byte count");
-    if (static_cast<uint64_t>(numel) * kDTypeSize[dt] != n_bytes)
+    const uint64_t expected_bytes = numel * kDTypeSize[dt];  // <= 2^33 * 4: fits
+    if (expected_bytes != n_bytes)
       r.fail("variable '" + name + "' " + shape_to_string(shape) + " should hold " +
-             std::to_string(numel * kDTypeSize[dt]) + " bytes but declares " + std::to_string(n_bytes));
+             std::to_string(expected_bytes) + " bytes but declares " + std::to_string(n_bytes));
     const unsigned char* data = r.take(n_bytes, "data of variable '" + name + "'");
     Tensor t = convert(data, static_cast<DType>(dt), std::move(shape));
     if (static_cast<DType>(dt) == DType::F16) {
@@ -215,6 +235,14 @@ std::unique_ptr<WeightTable> read_model_bin(const std::string& path) {
     if (name.size() > 6 && name.compare(name.size() - 6, 6, "_scale") == 0 && entry.second == DType::F32 &&
         raw.count(name.substr(0, name.size() - 6)))
       continue;
+    // A NaN or infinity in a weight poisons every output (and NaN would reach float -> int conversions):
+    // the file is corrupt. Checked after dequantisation, so a zero int8 scale is caught too.
+    const std::vector<float>& values = entry.first.data;
+    const size_t bad = first_non_finite(values.data(), values.size());
+    if (bad != values.size())
+      throw Error(ErrorKind::Model, path + ": variable '" + name + "' holds a non-finite value (" +
+                                        std::to_string(values[bad]) + " at element " + std::to_string(bad) +
+                                        "): the file is corrupt");
     table->add(name, std::move(entry.first));
   }
   for (const auto& [alias, target] : aliases) {
@@ -239,9 +267,10 @@ std::vector<int> int_list(const nlohmann::json& j, const char* key, const std::s
 
 ModelMetadata read_config(const std::string& path) {
   ModelMetadata meta;
-  std::ifstream in(path);
-  if (!in) return meta;  // config.json is optional: defaults then come from the tokenizer
-  nlohmann::json j = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+  // config.json is optional: defaults then come from the tokenizer.
+  const std::optional<std::string> text = read_regular_file(path, kMaxJsonBytes, ErrorKind::Model, true);
+  if (!text) return meta;
+  nlohmann::json j = nlohmann::json::parse(*text, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded() || !j.is_object()) throw Error(ErrorKind::Model, path + ": not valid JSON");
   meta.suppress_ids = int_list(j, "suppress_ids", path);
   meta.suppress_ids_begin = int_list(j, "suppress_ids_begin", path);

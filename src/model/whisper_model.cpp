@@ -107,10 +107,50 @@ std::shared_ptr<const WhisperModel> WhisperModel::load(const std::string& path, 
   m->bind();
   m->tokenizer_ = std::make_unique<decode::Tokenizer>(
       decode::Tokenizer::from_model_dir(files.directory, m->multilingual()));
-  if (m->tokenizer_->vocab_size() > m->dims_.n_vocab + 1600)
-    throw Error(ErrorKind::Model, path + ": tokenizer has " + std::to_string(m->tokenizer_->vocab_size()) +
-                                      " tokens but the model only " + std::to_string(m->dims_.n_vocab));
+  m->check_tokenizer(files.directory + "/tokenizer.json");
   return m;
+}
+
+// Every id the decoder writes into a logit row must be a row of the output projection, and the timestamp
+// ids must be where Whisper puts them: the 1501 tokens <|0.00|> ... <|30.00|> right after <|notimestamps|>
+// end the vocabulary (tiny.en 50363 + 1501 = 51864, base 50364 + 1501 = 51865, large-v3 50365 + 1501 =
+// 51866). A tokenizer.json of another model, or a doctored one, is refused here rather than decoding garbage
+// or writing past a logit row.
+void WhisperModel::check_tokenizer(const std::string& file) const {
+  const decode::Tokenizer& tok = *tokenizer_;
+  const int n_vocab = dims_.n_vocab;
+  auto fail = [&](const std::string& what) {
+    throw Error(ErrorKind::Model, file + " does not fit " + path_ + "/model.bin (" + std::to_string(n_vocab) +
+                                      " tokens): " + what + "; is it the tokenizer of another model?");
+  };
+  if (tok.vocab_size() > n_vocab)
+    fail("it has " + std::to_string(tok.vocab_size()) + " tokens, more than the model");
+  const int ts_begin = tok.timestamp_begin();
+  const std::pair<const char*, int> specials[] = {
+      {"<|endoftext|>", tok.eot()},       {"<|startoftranscript|>", tok.sot()},
+      {"<|translate|>", tok.translate()}, {"<|transcribe|>", tok.transcribe()},
+      {"<|startoflm|>", tok.sot_lm()},    {"<|startofprev|>", tok.sot_prev()},
+      {"<|nospeech|>", tok.no_speech()},  {"<|notimestamps|>", tok.no_timestamps()}};
+  for (const auto& [name, id] : specials)
+    if (id < 0 || id >= ts_begin || id >= n_vocab)
+      fail(std::string(name) + " is id " + std::to_string(id) + ", outside [0, " +
+           std::to_string(std::min(ts_begin, n_vocab)) + ")");
+  for (const std::string& code : tok.language_codes()) {
+    const int id = tok.language_token(code);
+    if (id < 0 || id >= ts_begin || id >= n_vocab)
+      fail("<|" + code + "|> is id " + std::to_string(id) + ", outside the vocabulary");
+  }
+  if (ts_begin + kTimestampTokens != n_vocab)
+    fail("its timestamp tokens start at " + std::to_string(ts_begin) + " (after <|notimestamps|>), so the " +
+         std::to_string(kTimestampTokens) + " of them would end at " +
+         std::to_string(ts_begin + kTimestampTokens) + ", not at the model's " + std::to_string(n_vocab));
+  // (Checked once the tokenizer is known to fit: a tokenizer of another model is the clearer message.)
+  // config.json's lang_ids (checked against the vocabulary in bind()) must name language tokens: language
+  // detection reads them, and a defect there must surface here, not as a failure blamed on some audio.
+  for (int id : metadata_.lang_ids)
+    if (tok.language_code(id).empty())
+      throw Error(ErrorKind::Model, path_ + "/config.json: lang_ids holds " + std::to_string(id) +
+                                        ", which is not a language token of " + file);
 }
 
 // Derive the dimensions from the tensor shapes, then bind every weight with a shape check.
@@ -124,18 +164,36 @@ void WhisperModel::bind() {
                                       shape_to_string(conv1.shape) + "; expected [D, n_mels, 3]");
   if (embed.shape.size() != 2)
     throw Error(ErrorKind::Model, src + ": 'decoder/embeddings/weight' must be 2-D");
+  const Tensor& enc_pos = w.get("encoder/position_encodings/encodings");
+  const Tensor& dec_pos = w.get("decoder/position_encodings/encodings");
+  if (enc_pos.shape.size() != 2 || dec_pos.shape.size() != 2)
+    throw Error(ErrorKind::Model, src + ": position encodings must be 2-D");
+  // Every size below becomes an int and is multiplied (3 * D, n_vocab * rows): a zero-sized variable holds
+  // no data, so its shape could claim anything.
+  for (const auto& [name, dim] : {std::pair{"encoder/conv1/weight", conv1.shape[0]},
+                                  {"encoder/conv1/weight", conv1.shape[1]},
+                                  {"decoder/embeddings/weight", embed.shape[0]},
+                                  {"decoder/embeddings/weight", embed.shape[1]},
+                                  {"encoder/position_encodings/encodings", enc_pos.shape[0]},
+                                  {"decoder/position_encodings/encodings", dec_pos.shape[0]}})
+    if (dim < 1 || dim > (1 << 20))
+      throw Error(ErrorKind::Model,
+                  src + ": variable '" + name + "' has an implausible dimension " + std::to_string(dim));
   dims_.n_audio_state = static_cast<int>(conv1.shape[0]);
   dims_.n_mels = static_cast<int>(conv1.shape[1]);
   dims_.n_vocab = static_cast<int>(embed.shape[0]);
   dims_.n_text_state = static_cast<int>(embed.shape[1]);
   dims_.n_audio_layer = count_layers(w, "encoder/layer_");
   dims_.n_text_layer = count_layers(w, "decoder/layer_");
-  dims_.n_audio_head = static_cast<int>(w.scalar("encoder/num_heads", dims_.n_audio_state / 64.0f));
-  dims_.n_text_head = static_cast<int>(w.scalar("decoder/num_heads", dims_.n_text_state / 64.0f));
-  const Tensor& enc_pos = w.get("encoder/position_encodings/encodings");
-  const Tensor& dec_pos = w.get("decoder/position_encodings/encodings");
-  if (enc_pos.shape.size() != 2 || dec_pos.shape.size() != 2)
-    throw Error(ErrorKind::Model, src + ": position encodings must be 2-D");
+  auto heads = [&](const char* name, int width) {  // a float in the file: checked before it becomes an int
+    const float h = w.scalar(name, static_cast<float>(width / 64));
+    if (!(h >= 1.0f && h <= 1024.0f))
+      throw Error(ErrorKind::Model,
+                  src + ": variable '" + name + "' is " + std::to_string(h) + ", not a head count");
+    return static_cast<int>(h);
+  };
+  dims_.n_audio_head = heads("encoder/num_heads", dims_.n_audio_state);
+  dims_.n_text_head = heads("decoder/num_heads", dims_.n_text_state);
   dims_.n_audio_ctx = static_cast<int>(enc_pos.shape[0]);
   dims_.n_text_ctx = static_cast<int>(dec_pos.shape[0]);
 

@@ -20,6 +20,9 @@
 
 namespace wisp {
 
+// Timestamp tokens <|0.00|> ... <|30.00|>, 20 ms apart: the last 1501 ids of every Whisper vocabulary.
+constexpr int kTimestampTokens = 1501;
+
 struct WhisperDims {
   int n_mels = 80;
   int n_audio_ctx = 1500;  // encoder positions (30 s / 20 ms)
@@ -114,6 +117,7 @@ class WhisperModel {
  private:
   WhisperModel() = default;
   void bind();
+  void check_tokenizer(const std::string& file) const;  // throws Error(Model) naming what does not fit
 
   std::string path_;
   WhisperDims dims_;

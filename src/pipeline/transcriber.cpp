@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstring>
 
 #include "audio/mel.h"
@@ -9,6 +10,7 @@
 #include "core/error.h"
 #include "decode/decoding_task.h"
 #include "decode/language_detection.h"
+#include "decode/languages.h"
 
 namespace wisp {
 namespace {
@@ -22,24 +24,44 @@ constexpr int kInputStride = 2;          // mel frames per encoder position
 constexpr double kTimePrecision = 0.02;  // seconds per timestamp token
 constexpr double kFrameSeconds = 0.01;   // seconds per mel frame
 
-void validate(const TranscribeOptions& o, const WhisperModel& m) {
+// The language code o.language asks for: "" to detect, else a code of this model. Throws for an unknown
+// name or one this model cannot transcribe.
+std::string requested_language(const TranscribeOptions& o, const WhisperModel& m) {
   auto bad = [](const std::string& msg) { throw Error(ErrorKind::InvalidArgument, msg); };
-  if (o.beam_size < 1 || o.beam_size > 64) bad("beam size must be between 1 and 64");
-  if (o.best_of < 1 || o.best_of > 64) bad("best-of must be between 1 and 64");
-  if (!(o.patience > 0.0f)) bad("patience must be positive");
-  if (o.temperatures.empty()) bad("at least one temperature is needed");
-  for (float t : o.temperatures)
-    if (!(t >= 0.0f && t <= 10.0f)) bad("temperatures must be between 0 and 10");
-  if (!m.multilingual()) {
-    if (o.translate) bad("an English-only model cannot translate; use a multilingual model");
-    if (!o.language.empty() && o.language != "auto" && o.language != "en")
-      bad("an English-only model only transcribes English (language '" + o.language + "' requested)");
-  } else if (!o.language.empty() && o.language != "auto" && m.tokenizer().language_token(o.language) < 0) {
-    bad("unknown language '" + o.language + "'");
-  }
+  if (o.language.empty() || o.language == "auto") return "";
+  const char* code = decode::resolve_language(o.language);
+  if (!code) bad("unknown language '" + o.language + "' (a code such as en or de, or a name such as German)");
+  if (!m.multilingual() && std::string(code) != "en")
+    bad("an English-only model only transcribes English (language '" + o.language + "' requested)");
+  if (m.multilingual() && m.tokenizer().language_token(code) < 0)
+    bad("this model does not know language '" + o.language + "'");
+  return code;
 }
 
 }  // namespace
+
+void validate_options(const TranscribeOptions& o, const WhisperModel& m) {
+  auto bad = [](const std::string& msg) { throw Error(ErrorKind::InvalidArgument, msg); };
+  auto finite = [](const std::optional<float>& v) { return !v || std::isfinite(*v); };
+  if (o.beam_size < 1 || o.beam_size > 64) bad("beam size must be between 1 and 64");
+  if (o.best_of < 1 || o.best_of > 64) bad("best-of must be between 1 and 64");
+  if (!(o.patience > 0.0f && o.patience <= 100.0f)) bad("patience must be above 0 and at most 100");
+  if (!finite(o.length_penalty)) bad("length penalty must be a finite number");
+  if (o.temperatures.empty()) bad("at least one temperature is needed");
+  if (o.temperatures.size() > kMaxTemperatures)
+    bad("at most " + std::to_string(kMaxTemperatures) + " fallback temperatures");
+  for (float t : o.temperatures)
+    if (!(t >= 0.0f && t <= 10.0f)) bad("temperatures must be between 0 and 10");
+  if (!finite(o.compression_ratio_threshold) || o.compression_ratio_threshold.value_or(0.0f) < 0.0f)
+    bad("compression ratio threshold must be a finite number >= 0");
+  if (!finite(o.logprob_threshold)) bad("log-prob threshold must be a finite number");
+  if (o.no_speech_threshold && !(*o.no_speech_threshold >= 0.0f && *o.no_speech_threshold <= 1.0f))
+    bad("no-speech threshold must be between 0 and 1");
+  if (!std::isfinite(o.max_initial_timestamp)) bad("max initial timestamp must be a finite number");
+  if (o.translate && !m.multilingual())
+    bad("an English-only model cannot translate; use a multilingual model");
+  requested_language(o, m);
+}
 
 Transcriber::Transcriber(std::shared_ptr<const WhisperModel> model, int threads)
     : model_(std::move(model)), exec_{1, &workspace_}, encoder_(*model_, exec_), decoder_(*model_, exec_) {
@@ -82,7 +104,7 @@ decode::DecodingResult Transcriber::decode_with_fallback(const TranscribeOptions
 Transcript Transcriber::transcribe(const float* samples, size_t n_samples, const TranscribeOptions& o,
                                    const SegmentCallback& on_segment, const ProgressCallback& on_progress,
                                    StageTimings* timings) {
-  validate(o, *model_);
+  validate_options(o, *model_);
   rng_.seed(o.seed);
   const WhisperModel& m = *model_;
   const decode::Tokenizer& tok = m.tokenizer();
@@ -124,7 +146,7 @@ Transcript Transcriber::transcribe(const float* samples, size_t n_samples, const
   const double decoder_flops_start = decoder_.flops();
 
   // Language: given, or detected on the first window.
-  std::string language = o.language == "auto" ? "" : o.language;
+  std::string language = requested_language(o, m);
   if (!m.multilingual()) language = "en";
   int encoded_seek = -1;
   if (language.empty()) {

@@ -18,8 +18,11 @@
 
 namespace wisp {
 
+// Fallback temperatures per window, at most (0.01 steps from 0 to 1 are 101).
+constexpr size_t kMaxTemperatures = 256;
+
 struct TranscribeOptions {
-  std::string language;  // "" or "auto": detect on the first 30 s (multilingual models)
+  std::string language;  // a code or English name ("de", "German"); "" or "auto": detect on the first 30 s
   bool translate = false;
   int beam_size = 5;
   int best_of = 5;
@@ -45,6 +48,10 @@ struct StageTimings {
   int n_decode_passes = 0;                      // window decodings, temperature fallbacks included
   double encoder_gflop = 0, decoder_gflop = 0;  // arithmetic done (a multiply-add counted as 2)
 };
+
+// Throws Error(InvalidArgument) naming the first option that is out of range or that the model cannot honour
+// (a language it does not know, translation on an English-only model). transcribe() calls it first.
+void validate_options(const TranscribeOptions& options, const WhisperModel& model);
 
 // Return false to stop transcribing (the result then ends with what was decoded so far).
 using SegmentCallback = std::function<bool(const Segment&)>;

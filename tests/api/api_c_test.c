@@ -43,6 +43,12 @@ int main(int argc, char** argv) {
   wisp_result* result = NULL;
   CHECK(wisp_transcribe_file(ctx, "/nonexistent.wav", &p, &result) != WISP_OK && result == NULL,
         "missing audio accepted");
+  p.task = (wisp_task)77;
+  CHECK(wisp_transcribe_file(ctx, argv[2], &p, &result) == WISP_ERR_INVALID_ARGUMENT && result == NULL,
+        "task 77 accepted");
+  p.task = WISP_TASK_TRANSCRIBE;
+  CHECK(wisp_language_code("English") != NULL && strcmp(wisp_language_code("English"), "en") == 0,
+        "language name not resolved");
   CHECK(wisp_transcribe_file(ctx, argv[2], &p, &result) == WISP_OK, "transcribe: %s", wisp_last_error());
   CHECK(wisp_result_n_segments(result) > 0, "no segments");
   CHECK(n_callbacks == wisp_result_n_segments(result), "callbacks %d != segments", n_callbacks);

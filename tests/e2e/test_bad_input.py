@@ -43,7 +43,7 @@ expect_failure("non-numeric threads", ["transcribe", "-t", "many", JFK], 2)
 expect_failure("no input", ["transcribe"], 2)
 expect_failure("no subcommand", [], 2)
 expect_failure("translate with English-only model", ["transcribe", "--task", "translate", JFK], 2, "English-only")
-expect_failure("unknown language", ["transcribe", "-m", os.path.join(MODELS, "base"), "-l", "xx", JFK], 1, "xx")
+expect_failure("unknown language", ["transcribe", "-m", os.path.join(MODELS, "base"), "-l", "xx", JFK], 2, "xx")
 expect_failure("-f all without -o", ["transcribe", "-f", "all", JFK], 2)
 
 # models

@@ -2,6 +2,7 @@
 // file gets a wisp::Error naming the file and, where it applies, the variable — never a crash.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -18,7 +19,8 @@ namespace fs = std::filesystem;
 struct Var {
   std::string name;
   std::vector<uint32_t> shape;
-  uint8_t dtype;  // 0 f32, 1 i8, 4 f16
+  uint8_t dtype;        // 0 f32, 1 i8, 4 f16
+  bool poison = false;  // the first value is NaN (f32, f16)
 };
 
 // Writes a CTranslate2 model.bin (binary version 6) whose variables hold small deterministic values.
@@ -49,13 +51,14 @@ void write_model_bin(const std::string& path, const std::vector<Var>& vars,
     const size_t width = v.dtype == 0 ? 4 : v.dtype == 1 ? 1 : 2;
     u32(static_cast<uint32_t>(n * width));
     for (size_t i = 0; i < n; ++i) {
+      const bool nan = v.poison && i == 0;
       if (v.dtype == 0) {
-        float f = 0.01f * static_cast<float>(i % 7);
+        float f = nan ? std::nanf("") : 0.01f * static_cast<float>(1 + i % 7);  // never 0: int8 scales divide
         o.write(reinterpret_cast<const char*>(&f), 4);
       } else if (v.dtype == 1) {
         o.put(static_cast<char>(i % 5));
       } else {
-        uint16_t h = 0x2000;  // a small positive half
+        uint16_t h = nan ? 0x7e00 : 0x2000;  // a quiet NaN, or a small positive half
         o.write(reinterpret_cast<const char*>(&h), 2);
       }
     }
@@ -105,6 +108,11 @@ std::vector<Var> tiny_whisper_vars(uint32_t D, uint32_t vocab, uint8_t weight_dt
   lin("decoder/layer_0/ffn/linear_1", D, 4 * D);
   ln("decoder/layer_norm");
   return v;
+}
+
+std::vector<uint8_t> read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
 class ModelLoaderTest : public ::testing::Test {
@@ -210,6 +218,47 @@ TEST_F(ModelLoaderTest, LanguageIdOutsideVocabulary) {
   write_model_bin(bin(), tiny_whisper_vars(64, 51864, 4), {});
   std::ofstream(dir_ / "config.json") << R"({"lang_ids": [50259, 999999]})";
   expect_error({"config.json", "999999"});
+}
+
+// lang_ids inside the vocabulary but not language tokens: language detection failed on them at run time,
+// reported against the audio; now the model is refused at load.
+TEST_F(ModelLoaderTest, LanguageIdThatIsNotALanguageToken) {
+  write_model_bin(bin(), tiny_whisper_vars(64, 51864, 4), {});
+  std::ofstream(dir_ / "config.json") << R"({"lang_ids": [50259, 220]})";
+  expect_error({"config.json", "220", "not a language token"});
+}
+
+// A variable whose dimensions multiply past 2^63: the element count overflowed a signed multiply (UB) and
+// wrapped to a size vector::resize refused ("internal error: vector::_M_default_append"). The same bytes
+// seed the model_bin fuzzer (tests/fuzz/corpus/model_bin/overflowing-dims).
+TEST_F(ModelLoaderTest, DimensionsMultiplyingPast2To63AreRefused) {
+  const std::vector<uint8_t> bytes =
+      read_file(std::string(WISP_SOURCE_DIR) + "/tests/fuzz/corpus/model_bin/overflowing-dims");
+  ASSERT_EQ(bytes.size(), 52u);
+  std::ofstream(bin(), std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()), 52);
+  expect_error({"model.bin", "variable 'x'", "implausibly large"});
+}
+
+TEST_F(ModelLoaderTest, NonFiniteWeightIsRefusedNamingTheVariable) {
+  for (uint8_t dt : {0, 4}) {
+    auto vars = tiny_whisper_vars(64, 51864, dt);
+    for (auto& v : vars)
+      if (v.name == "encoder/layer_0/ffn/linear_0/weight") v.poison = true;
+    write_model_bin(bin(), vars, {});
+    expect_error({"model.bin", "encoder/layer_0/ffn/linear_0/weight", "non-finite"});
+  }
+}
+
+TEST_F(ModelLoaderTest, ImplausibleHeadCountsAndDimensions) {
+  auto vars = tiny_whisper_vars(64, 51864, 4);
+  vars.push_back({"encoder/num_heads", {}, 0, /*poison=*/true});  // NaN heads: was a NaN -> int conversion
+  write_model_bin(bin(), vars, {});
+  expect_error({"encoder/num_heads"});
+  vars = tiny_whisper_vars(64, 51864, 4);
+  for (auto& v : vars)  // a zero-sized variable holds no data, so its other dimension can claim anything
+    if (v.name == "decoder/position_encodings/encodings") v.shape = {0, 4000000000u};
+  write_model_bin(bin(), vars, {});
+  expect_error({"decoder/position_encodings/encodings"});
 }
 
 // Random byte flips in the header region: load or throw wisp::Error, never crash or hang.

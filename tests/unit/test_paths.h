@@ -9,6 +9,9 @@
 #ifndef WISP_MODELS_DIR
 #define WISP_MODELS_DIR "/work/main/models"
 #endif
+#ifndef WISP_SOURCE_DIR
+#define WISP_SOURCE_DIR "/work/main"
+#endif
 #ifndef WISP_REF_DIR
 #define WISP_REF_DIR "/tmp/wisp-ref"
 #endif

@@ -26,6 +26,9 @@
 #ifndef WISP_REF_DIR
 #define WISP_REF_DIR "/tmp/wisp-ref"
 #endif
+#ifndef WISP_PYTHON  // the interpreter CMake found (the project's .venv, which has HF tokenizers)
+#define WISP_PYTHON "python3"
+#endif
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -35,7 +38,8 @@ namespace {
 
 const std::string kReplacement = "\xEF\xBF\xBD";  // U+FFFD
 
-// The oracle JSON; made by tests/reference/tokenizer_reference.py when it is not there yet.
+// The oracle JSON: CTest's make_tokenizer_reference fixture writes it; a run outside CTest makes it here
+// with the same interpreter (never a bare python3: the system Python need not have HF tokenizers).
 const json& reference() {
   static const json ref = [] {
     const fs::path file = fs::path(WISP_REF_DIR) / "tokenizer.json";
@@ -45,7 +49,7 @@ const json& reference() {
           fs::path(__FILE__).parent_path().parent_path() / "reference" / "tokenizer_reference.py";
       if (!fs::exists(script))
         script = fs::path(WISP_MODELS_DIR).parent_path() / "tests/reference/tokenizer_reference.py";
-      const std::string cmd = "python3 '" + script.string() +
+      const std::string cmd = "'" WISP_PYTHON "' '" + script.string() +
                               "' --models '" WISP_MODELS_DIR "' --shared '" WISP_SHARED_DIR "' --out '" +
                               file.string() + "'";
       if (std::system(cmd.c_str()) != 0) ADD_FAILURE() << "reference generation failed: " << cmd;

@@ -3,9 +3,14 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
+#include <cctype>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+
+#include "messages.h"
 
 namespace wisp_cli {
 namespace fs = std::filesystem;
@@ -32,6 +37,57 @@ void add_common(CLI::App* cmd, CommonOptions* c) {
       ->check(CLI::IsMember({"avx2", "avx512", "avx512_vnni", "avx512_bf16", "amx"}));
 }
 
+// A number CLI11 would accept for a float option, but finite (CLI11's Range lets NaN through and an empty
+// string leaves the default in place) and within [lo, hi].
+CLI::Validator finite_in(double lo, double hi) {
+  return CLI::Validator(
+      [lo, hi](std::string& s) -> std::string {
+        double v = 0;
+        if (s.empty() || !CLI::detail::lexical_cast(s, v)) return "'" + s + "' is not a number";
+        if (!std::isfinite(v)) return "'" + s + "' is not a finite number";
+        if (v < lo || v > hi)
+          return "'" + s + "' is not in [" + CLI::detail::to_string(lo) + ", " + CLI::detail::to_string(hi) +
+                 "]";
+        return "";
+      },
+      "FLOAT in [" + CLI::detail::to_string(lo) + ", " + CLI::detail::to_string(hi) + "]");
+}
+
+// 0 disables fallback; below 0.01 the list of temperatures up to 1.0 would grow without bound.
+CLI::Validator temperature_increment() {
+  return CLI::Validator(
+      [](std::string& s) -> std::string {
+        double v = 0;
+        if (s.empty() || !CLI::detail::lexical_cast(s, v) || !std::isfinite(v) || v < 0 || v > 1 ||
+            (v > 0 && v < kMinTemperatureIncrement))
+          return "'" + s + "' must be 0 (no fallback) or between 0.01 and 1";
+        return "";
+      },
+      "0 or FLOAT in [0.01, 1]");
+}
+
+// Digits only (CLI11 would take "" as the default and "-1" would wrap), up to 2^32 - 1.
+CLI::Validator seed_value() {
+  return CLI::Validator(
+      [](std::string& s) -> std::string {
+        const bool digits = !s.empty() && s.size() <= 10 &&
+                            std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c); });
+        if (!digits || std::stoull(s) > 0xffffffffull)
+          return "'" + s + "' is not an integer in [0, 4294967295]";
+        return "";
+      },
+      "UINT");
+}
+
+CLI::Validator language_name() {
+  return CLI::Validator(
+      [](std::string& s) -> std::string {
+        if (s == "auto" || wisp_language_code(s.c_str())) return "";
+        return "unknown language '" + s + "': give a code (en, de, fr, ...) or a name (English, German, ...)";
+      },
+      "LANG");
+}
+
 }  // namespace
 
 wisp_compute_type compute_type_of(const std::string& name) {
@@ -42,9 +98,14 @@ wisp_compute_type compute_type_of(const std::string& name) {
 }
 
 std::vector<float> fallback_temperatures(float start, float increment) {
+  // As openai's np.arange(start, 1.0 + 1e-6, increment): start + i * increment, never an accumulated sum.
+  if (!(increment > 0.0f)) return {start};
   std::vector<float> t;
-  if (increment <= 0.0f) return {start};
-  for (float x = start; x <= 1.0f + 1e-6f; x += increment) t.push_back(x);
+  for (int i = 0;; ++i) {
+    const double x = static_cast<double>(start) + i * static_cast<double>(increment);
+    if (x > 1.0 + 1e-6) break;
+    t.push_back(static_cast<float>(x));
+  }
   if (t.empty()) t.push_back(start);
   return t;
 }
@@ -76,7 +137,9 @@ int parse_command_line(int argc, char** argv, ParsedCommand* out) {
                  "Audio or video files (wav, flac, mp3, ogg/opus, m4a, webm, ...); - reads stdin")
       ->required();
   tr->add_option("-l,--language", t.language,
-                 "Spoken language code (en, de, fr, ...), or auto to detect it (multilingual models)")
+                 "Spoken language: a code (en, de, ...) or a name (English, German, ...), or auto to detect "
+                 "it (multilingual models)")
+      ->check(language_name())
       ->capture_default_str();
   tr->add_option("--task", t.task, "transcribe, or translate into English")
       ->check(CLI::IsMember({"transcribe", "translate"}))
@@ -94,27 +157,31 @@ int parse_command_line(int argc, char** argv, ParsedCommand* out) {
       ->capture_default_str();
   tr->add_option("--patience", t.patience,
                  "Beam search patience: finish after beam-size x patience candidates")
-      ->check(CLI::Range(0.01f, 100.0f))
+      ->check(finite_in(0.01, 100))
       ->capture_default_str();
   tr->add_option("--length-penalty", t.length_penalty,
                  "Rank candidates by logprob / ((5+len)/6)^alpha; negative ranks by logprob / length")
+      ->check(finite_in(-100, 100))
       ->capture_default_str();
   tr->add_option("--temperature", t.temperature, "First sampling temperature")
-      ->check(CLI::Range(0.0f, 10.0f))
+      ->check(finite_in(0, 10))
       ->capture_default_str();
   tr->add_option("--temperature-increment-on-fallback", t.temperature_increment,
-                 "Raise the temperature by this on fallback, up to 1.0 (0 disables fallback)")
-      ->check(CLI::Range(0.0f, 1.0f))
+                 "Raise the temperature by this on fallback, up to 1.0: 0 disables fallback, else 0.01 to 1")
+      ->check(temperature_increment())
       ->capture_default_str();
   tr->add_option("--compression-ratio-threshold", t.compression_ratio_threshold,
                  "Fall back when the text's gzip compression ratio is above this (0 disables)")
+      ->check(finite_in(0, 1e6))
       ->capture_default_str();
   tr->add_option("--logprob-threshold", t.logprob_threshold,
                  "Fall back when the average log-probability is below this")
+      ->check(finite_in(-1e6, 1e6))
       ->capture_default_str();
   tr->add_option(
         "--no-speech-threshold", t.no_speech_threshold,
         "Skip a window when its no-speech probability is above this and its log-prob is low (0 disables)")
+      ->check(finite_in(0, 1))
       ->capture_default_str();
   tr->add_option("--condition-on-previous-text", t.condition_on_previous_text,
                  "Prompt each window with the text before it (true/false)")
@@ -122,7 +189,14 @@ int parse_command_line(int argc, char** argv, ParsedCommand* out) {
   tr->add_option("--prompt", t.prompt,
                  "Initial prompt: vocabulary, spelling or style to steer the first window");
   tr->add_flag("--without-timestamps", t.without_timestamps, "Decode text only, no timestamp tokens");
-  tr->add_option("--seed", t.seed, "Random seed for sampling at temperatures above 0")->capture_default_str();
+  tr->add_option("--seed", t.seed, "Random seed for sampling at temperatures above 0")
+      ->check(seed_value())
+      ->capture_default_str();
+  tr->add_option("--max-stdin-minutes", t.max_stdin_minutes,
+                 "Most audio read from stdin (or a pipe), which is kept whole in memory (~230 MB per hour); "
+                 "more is an error: pass a file instead")
+      ->check(finite_in(0.01, 1e5))
+      ->capture_default_str();
   tr->add_flag("-q,--quiet", t.quiet, "No progress line and no per-file messages on stderr");
   tr->add_flag("-v,--verbose", t.verbose, "Print each segment on stderr as it is decoded");
   tr->add_flag(
@@ -138,13 +212,17 @@ int parse_command_line(int argc, char** argv, ParsedCommand* out) {
       ->check(CLI::Range(1, 1000))
       ->capture_default_str();
   be->add_option("--beam-size", b.beam_size, "Beam size")->check(CLI::Range(1, 64))->capture_default_str();
-  be->add_option("-l,--language", b.language, "Language code or auto")->capture_default_str();
+  be->add_option("-l,--language", b.language, "Language code or name, or auto")
+      ->check(language_name())
+      ->capture_default_str();
 
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    const int code = app.exit(e);
-    return code == 0 ? 0 : 2;
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
+    // Messages quote the offending value: it must not reach the terminal raw.
+    std::cerr << terminal_safe(e.what()) << "\nRun with --help for more information.\n";
+    return 2;
   }
   out->kind = tr->parsed() ? ParsedCommand::Transcribe : ParsedCommand::Bench;
   return -1;

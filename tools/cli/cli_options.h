@@ -37,6 +37,7 @@ struct TranscribeCommand {
   std::string prompt;
   bool without_timestamps = false;
   unsigned seed = 0;
+  double max_stdin_minutes = 180;  // stdin is kept whole in memory: refuse more audio than this
   bool quiet = false;
   bool verbose = false;
   bool timings = false;  // one JSON line of stage timings per input on stderr (for scripts)
@@ -63,7 +64,11 @@ int parse_command_line(int argc, char** argv, ParsedCommand* out);
 // the models folder next to the executable's project, and ~/.cache/wisp/models.
 std::string resolve_model_path(const std::string& name_or_path, const char* argv0);
 
-// The fallback temperatures: start, start + increment, ... up to 1.0 (a single one when increment <= 0).
+// The smallest fallback increment (0.01: 101 temperatures from 0 to 1); 0 disables fallback.
+constexpr double kMinTemperatureIncrement = 0.01;
+
+// The fallback temperatures: start + i * increment for i = 0, 1, ... up to 1.0 (a single one when
+// increment <= 0), as openai/whisper's np.arange(start, 1.0 + 1e-6, increment).
 std::vector<float> fallback_temperatures(float start, float increment);
 
 }  // namespace wisp_cli

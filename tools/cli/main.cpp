@@ -16,6 +16,8 @@
 #include <vector>
 
 #include "cli_options.h"
+#include "messages.h"
+#include "output_files.h"
 #include "wisp/wisp.hpp"
 
 namespace fs = std::filesystem;
@@ -28,6 +30,9 @@ struct ProgressState {
   bool enabled = false;
 };
 
+// One line on stderr, "wisp: " first; user-supplied names in `text` cannot reach the terminal raw.
+void say(const std::string& text) { std::cerr << "wisp: " << terminal_safe(text) << "\n"; }
+
 void on_progress(double fraction, void* user) {
   auto* p = static_cast<ProgressState*>(user);
   if (!p->enabled) return;
@@ -36,26 +41,8 @@ void on_progress(double fraction, void* user) {
 }
 
 int on_segment_verbose(const wisp_segment* s, void*) {
-  std::fprintf(stderr, "[%8.2f --> %8.2f]%s\n", s->start, s->end, s->text);
+  std::fprintf(stderr, "[%8.2f --> %8.2f]%s\n", s->start, s->end, terminal_safe(s->text).c_str());
   return 1;
-}
-
-// A string as a JSON string literal body (quotes, backslashes and control characters escaped).
-std::string json_escape(const std::string& in) {
-  std::string out;
-  for (unsigned char c : in) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += static_cast<char>(c);
-    } else if (c < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof(buf), "\\u%04x", c);
-      out += buf;
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out;
 }
 
 std::vector<std::string> formats_of(const std::string& f) {
@@ -67,19 +54,19 @@ int run_transcribe(const ParsedCommand& cmd, const char* argv0) {
   const TranscribeCommand& t = cmd.transcribe;
   const bool to_stdout = t.output_dir.empty();
   if (to_stdout && t.output_format == "all") {
-    std::cerr << "wisp: --output-format all needs --output-dir\n";
+    say("--output-format all needs --output-dir");
     return 2;
   }
   if (!to_stdout) {
     std::error_code ec;
     fs::create_directories(t.output_dir, ec);
     if (ec || !fs::is_directory(t.output_dir)) {
-      std::cerr << "wisp: cannot create output directory '" << t.output_dir << "': " << ec.message() << "\n";
+      say("cannot create output directory '" + t.output_dir + "': " + ec.message());
       return 1;
     }
   }
   if (std::count(t.inputs.begin(), t.inputs.end(), "-") > 1) {
-    std::cerr << "wisp: stdin (-) can be given only once\n";
+    say("stdin (-) can be given only once");
     return 2;
   }
 
@@ -93,12 +80,18 @@ int run_transcribe(const ParsedCommand& cmd, const char* argv0) {
     load_ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - load_start).count();
   } catch (const wisp::Exception& e) {
-    std::cerr << "wisp: cannot load model: " << e.what() << "\n";
+    say(std::string("cannot load model: ") + e.what());
     return 1;
   }
   if (t.task == "translate" && !model.multilingual()) {
-    std::cerr << "wisp: model '" << cmd.common.model
-              << "' is English-only and cannot translate; use a multilingual model\n";
+    say("model '" + cmd.common.model + "' is English-only and cannot translate; use a multilingual model");
+    return 2;
+  }
+  if (t.language != "auto" && !wisp_model_supports_language(model.get(), t.language.c_str())) {
+    say("model '" + cmd.common.model + "' " +
+        (model.multilingual() ? "does not know language '" + t.language + "'"
+                              : "is English-only and cannot transcribe '" + t.language +
+                                    "'; use a multilingual model or -l en"));
     return 2;
   }
   wisp::Context ctx(model);
@@ -120,6 +113,7 @@ int run_transcribe(const ParsedCommand& cmd, const char* argv0) {
   p.initial_prompt = t.prompt.empty() ? nullptr : t.prompt.c_str();
   p.without_timestamps = t.without_timestamps ? 1 : 0;
   p.seed = t.seed;
+  p.max_stream_seconds = t.max_stdin_minutes * 60.0;
   ProgressState progress;
   progress.enabled = !t.quiet && !t.verbose && isatty(STDERR_FILENO);
   p.on_progress = on_progress;
@@ -134,38 +128,41 @@ int run_transcribe(const ParsedCommand& cmd, const char* argv0) {
     for (int k = 1; used_stems.count(stem); ++k)
       stem = fs::path(input).stem().string() + "-" + std::to_string(k);
     used_stems.insert(stem);
-    progress.name = input == "-" ? "stdin" : fs::path(input).filename().string();
+    const std::string display = input == "-" ? "stdin" : input;
+    progress.name = terminal_safe(input == "-" ? "stdin" : fs::path(input).filename().string());
     try {
       wisp::Result result = ctx.transcribe_file(input, p);
       if (progress.enabled) std::fprintf(stderr, "\r\033[K");
-      if (t.timings) {
-        const wisp_timings tm = result.timings();
-        std::fprintf(
-            stderr,
-            "wisp-timings {\"input\": \"%s\", \"duration_s\": %.3f, \"load_ms\": %.1f, \"audio_ms\": %.1f, "
-            "\"mel_ms\": %.1f, \"encoder_ms\": %.1f, \"decoder_ms\": %.1f, \"total_ms\": %.1f, "
-            "\"windows\": %d, \"tokens\": %d}\n",
-            json_escape(progress.name).c_str(), result.duration(), load_ms, tm.load_audio_ms, tm.mel_ms,
-            tm.encoder_ms, tm.decoder_ms, tm.total_ms, tm.n_windows, tm.n_tokens);
-      }
+      if (t.timings)
+        std::cerr << timings_line(input == "-" ? "stdin" : fs::path(input).filename().string(),
+                                  result.duration(), load_ms, result.timings())
+                  << "\n";
+      bool written = true;
       for (const std::string& f : formats_of(t.output_format)) {
         const std::string text = result.format(f);
         if (to_stdout) {
-          std::cout << text;
-          if (!text.empty() && text.back() != '\n') std::cout << '\n';
-          std::cout.flush();
+          const std::string err = write_stdout(text);
+          if (!err.empty()) {  // nothing later can reach stdout either: stop here
+            say("cannot write to stdout: " + err);
+            return 1;
+          }
         } else {
-          const fs::path out = fs::path(t.output_dir) / (stem + "." + f);
-          std::ofstream os(out, std::ios::binary);
-          os << text;
-          if (!os) throw wisp::Exception(WISP_ERR_IO, "cannot write '" + out.string() + "'");
-          if (!t.quiet) std::cerr << "wisp: wrote " << out.string() << "\n";
+          const std::string out = (fs::path(t.output_dir) / (stem + "." + f)).string();
+          const std::string err = write_file(out, text);
+          if (!err.empty()) {
+            say("cannot write '" + out + "': " + err);
+            written = false;
+          } else if (!t.quiet) {
+            say("wrote " + out);
+          }
         }
       }
+      if (!written) ++failures;
     } catch (const wisp::Exception& e) {
       if (progress.enabled) std::fprintf(stderr, "\r\033[K");
-      std::cerr << "wisp: " << input << ": " << e.what() << "\n";
+      std::cerr << "wisp: " << failure_message(e.status(), display, cmd.common.model, e.what()) << "\n";
       ++failures;
+      if (e.status() == WISP_ERR_MODEL) return 1;  // the model is at fault: no other input can do better
     }
   }
   return failures == 0 ? 0 : 1;
@@ -233,7 +230,7 @@ int run_bench(const ParsedCommand& cmd, const char* argv0) {
       if (run == b.runs) peak = wisp_model_peak_gops(model.get(), cmd.common.threads, &peak_instruction);
     }
   } catch (const wisp::Exception& e) {
-    std::cerr << "wisp bench: " << e.what() << "\n";
+    std::cerr << "wisp bench: " << terminal_safe(e.what()) << "\n";
     return 1;
   }
   std::printf("wisp %s bench: %s, model %s, %d thread(s), beam %d, %d runs (+1 warm-up), medians\n",
@@ -266,16 +263,28 @@ int run_bench(const ParsedCommand& cmd, const char* argv0) {
   return 0;
 }
 
-}  // namespace
+// What is still buffered for stdout (help, version, the bench table) must get there too: a success whose
+// output was lost is a failure.
+int flushed(int code) {
+  std::cout.flush();
+  const std::string err = write_stdout("");
+  if (err.empty() && std::cout) return code;
+  say("cannot write to stdout: " + (err.empty() ? std::string("write error") : err));
+  return code == 0 ? 1 : code;
+}
 
-int main(int argc, char** argv) {
+int run(int argc, char** argv) {
   ParsedCommand cmd;
   const int code = parse_command_line(argc, argv, &cmd);
   if (code >= 0) return code;
   try {
     return cmd.kind == ParsedCommand::Transcribe ? run_transcribe(cmd, argv[0]) : run_bench(cmd, argv[0]);
   } catch (const std::exception& e) {
-    std::cerr << "wisp: " << e.what() << "\n";
+    say(e.what());
     return 1;
   }
 }
+
+}  // namespace
+
+int main(int argc, char** argv) { return flushed(run(argc, argv)); }
