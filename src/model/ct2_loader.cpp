@@ -6,11 +6,12 @@
 //   u32 n_aliases × { string alias | string target }
 // where string = u16 length (including a trailing NUL) + bytes, and dtype indexes
 // (float32, int8, int16, int32, float16, bfloat16). int8 weights come with "<name>_scale" (one per row).
-#include <immintrin.h>
-
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <filesystem>
+#include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
@@ -26,33 +27,6 @@ constexpr uint64_t kDTypeSize[] = {4, 1, 2, 4, 2, 2};
 // Elements per variable, at most: far above any Whisper weight (large-v3's biggest is 51866 x 1280), far
 // below what would overflow a byte count.
 constexpr uint64_t kMaxElements = uint64_t{1} << 33;
-
-float half_to_float(uint16_t h) {
-  const uint32_t sign = (h & 0x8000u) << 16;
-  uint32_t exp = (h >> 10) & 0x1f;
-  uint32_t mant = h & 0x3ffu;
-  uint32_t bits;
-  if (exp == 0) {
-    if (mant == 0) {
-      bits = sign;
-    } else {  // subnormal: renormalise
-      exp = 127 - 15 + 1;
-      while ((mant & 0x400u) == 0) {
-        mant <<= 1;
-        --exp;
-      }
-      mant &= 0x3ffu;
-      bits = sign | (exp << 23) | (mant << 13);
-    }
-  } else if (exp == 31) {
-    bits = sign | 0x7f800000u | (mant << 13);
-  } else {
-    bits = sign | ((exp - 15 + 127) << 23) | (mant << 13);
-  }
-  float f;
-  std::memcpy(&f, &bits, 4);
-  return f;
-}
 
 // Bounds-checked cursor over the mapped bytes: every read names the file and what was being read.
 class Reader {
@@ -95,81 +69,89 @@ class Reader {
   size_t pos_ = 0;
 };
 
-Tensor convert(const unsigned char* p, DType dt, std::vector<int64_t> shape) {
-  Tensor t;
-  t.shape = std::move(shape);
-  const size_t n = static_cast<size_t>(t.numel());
-  t.data.resize(n);
-  if (dt == DType::F16) {
-    // The common case (CTranslate2 float16 models): 8 at a time with F16C, exact like half_to_float.
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8)
-      _mm256_storeu_ps(&t.data[i],
-                       _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 2 * i))));
-    for (; i < n; ++i) {
-      uint16_t v;
-      std::memcpy(&v, p + 2 * i, 2);
-      t.data[i] = half_to_float(v);
-    }
-    return t;
+backend::DType stored_type(DType dt) {
+  switch (dt) {
+    case DType::F32:
+      return backend::DType::F32;
+    case DType::I8:
+      return backend::DType::I8;
+    case DType::F16:
+      return backend::DType::F16;
+    case DType::BF16:
+      return backend::DType::BF16;
+    case DType::I16:
+    case DType::I32:
+      break;
   }
-  for (size_t i = 0; i < n; ++i) {
-    switch (dt) {
-      case DType::F32:
-        std::memcpy(&t.data[i], p + 4 * i, 4);
-        break;
-      case DType::I8:
-        t.data[i] = static_cast<float>(static_cast<int8_t>(p[i]));
-        break;
-      case DType::I16: {
-        int16_t v;
-        std::memcpy(&v, p + 2 * i, 2);
-        t.data[i] = v;
-        break;
-      }
-      case DType::I32: {
-        int32_t v;
-        std::memcpy(&v, p + 4 * i, 4);
-        t.data[i] = static_cast<float>(v);
-        break;
-      }
-      case DType::F16: {
-        uint16_t v;
-        std::memcpy(&v, p + 2 * i, 2);
-        t.data[i] = half_to_float(v);
-        break;
-      }
-      case DType::BF16: {
-        uint16_t v;
-        std::memcpy(&v, p + 2 * i, 2);
-        uint32_t bits = static_cast<uint32_t>(v) << 16;
-        std::memcpy(&t.data[i], &bits, 4);
-        break;
-      }
-    }
-  }
-  return t;
+  return backend::DType::I32;  // integers (flags, alignment heads); int16 is widened on reading
 }
 
-// Index of the first NaN or infinity in p[0, n), or n. One branch-free pass the compiler vectorises, then a
-// second only when something was found.
-size_t first_non_finite(const float* p, size_t n) {
+// Index of the first NaN or infinity among n stored values, or n: one branch-free pass over the exponent
+// bits (the compiler vectorises it), then a second only when something was found.
+template <typename Bits>
+size_t first_non_finite(const unsigned char* p, size_t n, Bits mask) {
+  auto bad = [&](size_t i) {
+    Bits b;
+    std::memcpy(&b, p + i * sizeof(Bits), sizeof(Bits));
+    return (b & mask) == mask;
+  };
   uint32_t any = 0;
-  for (size_t i = 0; i < n; ++i) {
-    uint32_t bits;
-    std::memcpy(&bits, p + i, 4);
-    any |= static_cast<uint32_t>((bits & 0x7f800000u) == 0x7f800000u);
-  }
+  for (size_t i = 0; i < n; ++i) any |= static_cast<uint32_t>(bad(i));
   if (!any) return n;
   for (size_t i = 0; i < n; ++i)
-    if (!std::isfinite(p[i])) return i;
+    if (bad(i)) return i;
   return n;
 }
 
+size_t first_non_finite(const unsigned char* p, size_t n, DType dt) {
+  switch (dt) {
+    case DType::F32:
+      return first_non_finite<uint32_t>(p, n, 0x7f800000u);
+    case DType::F16:
+      return first_non_finite<uint16_t>(p, n, 0x7c00u);
+    case DType::BF16:
+      return first_non_finite<uint16_t>(p, n, 0x7f80u);
+    default:
+      return n;
+  }
+}
+
+// A tensor over the mapped bytes, or over an aligned copy of them when they are not aligned for the type
+// (variables follow names of any length in the file). int16 becomes an int32 copy.
+Tensor make_tensor(const unsigned char* p, DType dt, std::vector<int64_t> shape, uint64_t n_bytes) {
+  Tensor t;
+  t.shape = std::move(shape);
+  t.dtype = stored_type(dt);
+  const size_t n = static_cast<size_t>(t.numel()), size = kDTypeSize[static_cast<int>(dt)];
+  if (dt == DType::I16) {
+    auto copy = std::shared_ptr<int32_t[]>(new int32_t[std::max<size_t>(n, 1)]);
+    for (size_t i = 0; i < n; ++i) {
+      int16_t v;
+      std::memcpy(&v, p + 2 * i, 2);
+      copy[i] = v;
+    }
+    t.data = copy.get();
+    t.storage = copy;
+    t.bytes = n * 4;
+    return t;
+  }
+  t.bytes = static_cast<size_t>(n_bytes);
+  if (reinterpret_cast<uintptr_t>(p) % size == 0) {
+    t.data = p;
+    return t;
+  }
+  auto copy = std::shared_ptr<unsigned char[]>(new unsigned char[std::max<size_t>(t.bytes, 1) + 64]);
+  auto* aligned = reinterpret_cast<unsigned char*>((reinterpret_cast<uintptr_t>(copy.get()) + 63) / 64 * 64);
+  std::memcpy(aligned, p, t.bytes);
+  t.data = aligned;
+  t.storage = copy;
+  return t;
+}
+
 std::unique_ptr<WeightTable> read_model_bin(const std::string& path) {
-  MappedFile file(path);
-  Reader r(file);
-  auto table = std::make_unique<WeightTable>(path);
+  auto file = std::make_shared<const MappedFile>(path);
+  Reader r(*file);
+  auto table = std::make_unique<WeightTable>(path, file);
   const auto version = r.read<uint32_t>("binary version");
   if (version < 3 || version > 6)
     r.fail("unsupported CTranslate2 binary version " + std::to_string(version) + " (supported: 3 to 6)");
@@ -198,11 +180,14 @@ std::unique_ptr<WeightTable> read_model_bin(const std::string& path) {
       r.fail("variable '" + name + "' " + shape_to_string(shape) + " should hold " +
              std::to_string(expected_bytes) + " bytes but declares " + std::to_string(n_bytes));
     const unsigned char* data = r.take(n_bytes, "data of variable '" + name + "'");
-    Tensor t = convert(data, static_cast<DType>(dt), std::move(shape));
-    if (static_cast<DType>(dt) == DType::F16) {
-      t.f16.resize(static_cast<size_t>(numel));
-      std::memcpy(t.f16.data(), data, n_bytes);
-    }
+    // A NaN or infinity in a weight poisons every output (and NaN would reach float -> int conversions):
+    // the file is corrupt.
+    const size_t bad = first_non_finite(data, static_cast<size_t>(numel), static_cast<DType>(dt));
+    Tensor t = make_tensor(data, static_cast<DType>(dt), std::move(shape), n_bytes);
+    if (bad != static_cast<size_t>(numel))
+      throw Error(ErrorKind::Model, path + ": variable '" + name + "' holds a non-finite value (" +
+                                        std::to_string(t.value(static_cast<int64_t>(bad))) + " at element " +
+                                        std::to_string(bad) + "): the file is corrupt");
     raw[name] = {std::move(t), static_cast<DType>(dt)};
   }
   const auto n_alias = r.read<uint32_t>("alias count");
@@ -214,7 +199,7 @@ std::unique_ptr<WeightTable> read_model_bin(const std::string& path) {
   }
   if (!r.at_end()) r.fail("unexpected trailing bytes after the alias table");
 
-  // Dequantize int8 weights: w = q / scale, one scale per output row (CTranslate2 convention).
+  // int8 weights keep their values with their per-row scale (w = q / scale, CTranslate2's convention).
   for (auto& [name, entry] : raw) {
     auto& [t, dt] = entry;
     if (dt != DType::I8) continue;
@@ -224,25 +209,24 @@ std::unique_ptr<WeightTable> read_model_bin(const std::string& path) {
       throw Error(ErrorKind::Model, path + ": int8 variable '" + name + "' has no '" + name + "_scale'");
     }
     const Tensor& s = sit->second.first;
-    const int64_t rows = t.shape[0], cols = t.numel() / std::max<int64_t>(rows, 1);
+    const int64_t rows = t.shape[0];
     if (s.numel() != rows)
       throw Error(ErrorKind::Model, path + ": '" + name + "_scale' has " + std::to_string(s.numel()) +
                                         " values, expected one per row (" + std::to_string(rows) + ")");
-    for (int64_t i = 0; i < rows; ++i)
-      for (int64_t j = 0; j < cols; ++j) t.data[i * cols + j] /= s.data[i];
+    t.scale.resize(static_cast<size_t>(rows));
+    for (int64_t i = 0; i < rows; ++i) {
+      t.scale[static_cast<size_t>(i)] = s.value(i);
+      // A zero scale divides: the weights of that row would be infinite.
+      if (t.scale[static_cast<size_t>(i)] == 0.0f)
+        throw Error(ErrorKind::Model, path + ": variable '" + name +
+                                          "' holds a non-finite value (scale 0 of row " + std::to_string(i) +
+                                          "): the file is corrupt");
+    }
   }
   for (auto& [name, entry] : raw) {
     if (name.size() > 6 && name.compare(name.size() - 6, 6, "_scale") == 0 && entry.second == DType::F32 &&
         raw.count(name.substr(0, name.size() - 6)))
       continue;
-    // A NaN or infinity in a weight poisons every output (and NaN would reach float -> int conversions):
-    // the file is corrupt. Checked after dequantisation, so a zero int8 scale is caught too.
-    const std::vector<float>& values = entry.first.data;
-    const size_t bad = first_non_finite(values.data(), values.size());
-    if (bad != values.size())
-      throw Error(ErrorKind::Model, path + ": variable '" + name + "' holds a non-finite value (" +
-                                        std::to_string(values[bad]) + " at element " + std::to_string(bad) +
-                                        "): the file is corrupt");
     table->add(name, std::move(entry.first));
   }
   for (const auto& [alias, target] : aliases) {

@@ -14,6 +14,9 @@ class MappedFile {
   MappedFile& operator=(const MappedFile&) = delete;
 
   const unsigned char* data() const { return data_; }
+  // Gives the pages wholly inside [p, p + n) back to the kernel (they stay mapped and readable: a later read
+  // fetches them from the file again). For weights that were copied into another form.
+  void release(const void* p, size_t n) const;
   size_t size() const { return size_; }
   const std::string& path() const { return path_; }
 

@@ -7,38 +7,23 @@ namespace {
 
 using Shape = std::vector<int64_t>;
 
-// The weight as stored: the file's fp16 values when it had them, else fp32.
-backend::WeightView view_of(const Tensor& t, int rows, int cols) {
-  backend::WeightView v;
-  v.rows = rows;
-  v.cols = cols;
-  if (!t.f16.empty()) {
-    v.dtype = backend::DType::F16;
-    v.data = t.f16.data();
-  } else {
-    v.dtype = backend::DType::F32;
-    v.data = t.data.data();
-  }
-  return v;
-}
-
-// Binds the scope's weight (and bias) and packs it; the table's copy is then released (the packed form
-// is all the kernels read).
+// Binds the scope's weight (and bias) and packs it from the type the file stores; the table then releases
+// the stored matrix (the packed form is all the kernels read).
 class Binder {
  public:
   Binder(WeightTable& w, const backend::Backend& b) : w_(w), backend_(b) {}
 
   Linear linear(const std::string& scope, int out, int in, backend::LinearUse use) {
     return pack(scope + "/weight", Shape{out, in}, out, in,
-                w_.has(scope + "/bias") ? w_.get(scope + "/bias", Shape{out}).data.data() : nullptr, use);
+                w_.has(scope + "/bias") ? w_.f32(scope + "/bias", Shape{out}) : nullptr, use);
   }
   // A Conv1d weight (out, in, 3) as a Linear (out, in · 3).
   Linear conv(const std::string& scope, int out, int in) {
-    return pack(scope + "/weight", Shape{out, in, 3}, out, in * 3,
-                w_.get(scope + "/bias", Shape{out}).data.data(), backend::LinearUse::ConvStem);
+    return pack(scope + "/weight", Shape{out, in, 3}, out, in * 3, w_.f32(scope + "/bias", Shape{out}),
+                backend::LinearUse::ConvStem);
   }
   Norm norm(const std::string& scope, int d) {
-    return {w_.get(scope + "/gamma", Shape{d}).data.data(), w_.get(scope + "/beta", Shape{d}).data.data()};
+    return {w_.f32(scope + "/gamma", Shape{d}), w_.f32(scope + "/beta", Shape{d})};
   }
   SelfAttentionWeights self_attention(const std::string& scope, int d, backend::LinearUse use) {
     return {norm(scope + "/layer_norm", d), linear(scope + "/linear_0", 3 * d, d, use),
@@ -56,9 +41,9 @@ class Binder {
   }
   // Packs `name` without releasing it (the tied projection shares the embeddings, which stay).
   Linear pack_kept(const std::string& name, int out, int in) {
-    const Tensor& t = w_.get(name, Shape{out, in});
+    w_.get(name, Shape{out, in});  // shape check
     Linear l;
-    l.packed = backend_.pack_linear(view_of(t, out, in), nullptr, backend::LinearUse::AnyRows);
+    l.packed = backend_.pack_linear(w_.view(name, out, in), nullptr, backend::LinearUse::AnyRows);
     l.out = out;
     l.in = in;
     return l;
@@ -67,14 +52,12 @@ class Binder {
  private:
   Linear pack(const std::string& name, const Shape& shape, int out, int in, const float* bias,
               backend::LinearUse use) {
-    Tensor& t = w_.get_mutable(name);
     w_.get(name, shape);  // shape check
     Linear l;
-    l.packed = backend_.pack_linear(view_of(t, out, in), bias, use);
+    l.packed = backend_.pack_linear(w_.view(name, out, in), bias, use);
     l.out = out;
     l.in = in;
-    std::vector<float>().swap(t.data);
-    std::vector<uint16_t>().swap(t.f16);
+    w_.release(name);
     return l;
   }
   WeightTable& w_;
@@ -215,7 +198,7 @@ void WhisperModel::bind() {
   using backend::LinearUse;
   encoder_.conv1 = b.conv("encoder/conv1", D, dims_.n_mels);
   encoder_.conv2 = b.conv("encoder/conv2", D, D);
-  encoder_.pos = enc_pos.data.data();
+  encoder_.pos = w.f32("encoder/position_encodings/encodings", Shape{dims_.n_audio_ctx, D});
   for (int i = 0; i < dims_.n_audio_layer; ++i) {
     const std::string s = "encoder/layer_" + std::to_string(i);
     EncoderLayer l;
@@ -225,7 +208,7 @@ void WhisperModel::bind() {
   }
   encoder_.ln_post = b.norm("encoder/layer_norm", D);
 
-  decoder_.pos = w.get("decoder/position_encodings/encodings", Shape{dims_.n_text_ctx, Dt}).data.data();
+  decoder_.pos = w.f32("decoder/position_encodings/encodings", Shape{dims_.n_text_ctx, Dt});
   for (int i = 0; i < dims_.n_text_layer; ++i) {
     const std::string s = "decoder/layer_" + std::to_string(i);
     DecoderLayer l;
@@ -242,22 +225,12 @@ void WhisperModel::bind() {
                     &w.get("decoder/projection/weight") == &w.get("decoder/embeddings/weight");
   decoder_.proj = tied ? b.pack_kept("decoder/embeddings/weight", dims_.n_vocab, Dt)
                        : b.linear("decoder/projection", dims_.n_vocab, Dt, LinearUse::AnyRows);
-  decoder_.embed = view_of(w.get("decoder/embeddings/weight"), dims_.n_vocab, Dt);
+  decoder_.embed = w.view("decoder/embeddings/weight", dims_.n_vocab, Dt);  // read a row per token, as stored
   // Language ids come from config.json: each must name a token of this model.
   for (int id : metadata_.lang_ids)
     if (id < 0 || id >= dims_.n_vocab)
       throw Error(ErrorKind::Model, path_ + "/config.json: lang_ids holds " + std::to_string(id) +
                                         ", outside the vocabulary of " + std::to_string(dims_.n_vocab));
-  // fp16 copies of what is read in fp32 (norms, biases, positions) are never used: free them. The
-  // embeddings keep the file's type; their fp32 widening is not needed when the file had fp16.
-  for (auto& [name, t] : w.all()) {
-    Tensor& m = w.get_mutable(name);
-    if (&t == &w.get("decoder/embeddings/weight")) {
-      if (!m.f16.empty()) std::vector<float>().swap(m.data);
-      continue;
-    }
-    std::vector<uint16_t>().swap(m.f16);
-  }
 }
 
 }  // namespace wisp
