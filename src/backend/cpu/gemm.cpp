@@ -82,6 +82,9 @@ void gemm_i8(const Exec& ex, Isa isa, const float* x, int M, int ldx, const Pack
              float* y, int ldy) {
   if (M <= 0 || w.N <= 0) return;
   isa = runnable(isa);
+  // A 16-row AMX tile wasted on a few rows loses to vpdpbusd on decoder steps (tiny.en's projection,
+  // 1 row: 0.72 vs 0.81 ms; kernel bench dec_proj_M1/M5).
+  if (isa == Isa::Amx && M < 8) isa = Isa::Avx512Bf16;
   const int Mp = round_up(M, 32);
   int8_t* q = ex.ws->get<int8_t>(Workspace::kActQuant, static_cast<size_t>(Mp) * w.Kp);
   float* scale = ex.ws->get<float>(Workspace::kActScale, static_cast<size_t>(Mp));
