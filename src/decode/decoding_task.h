@@ -28,6 +28,8 @@ class DecodingTask {
  private:
   std::vector<int> initial_tokens(const DecodingOptions& o, int* sot_index) const;
   std::vector<int> suppress_ids() const;
+  bool all_stuck_in_loops(const std::vector<std::vector<int>>& tokens, int sample_begin,
+                          float threshold) const;
 
   const WhisperModel& model_;
   nn::Decoder& decoder_;
