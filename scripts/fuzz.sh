@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets with clang (ASan + UBSan + libFuzzer) and runs one for a while.
 #   scripts/fuzz.sh audio|model_bin|tokenizer [seconds=60]
-# Seeds come from ../shared (audio clips) and models/ (model.bin head). Crashes are left in build-fuzz/.
+# Seeds come from ../shared (audio clips), models/ (model.bin head) and tests/fuzz/corpus/<target>/ (inputs that
+# once broke something). Crashes are left in build-fuzz/ and make this script fail.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
@@ -16,6 +17,7 @@ case $target in
   model_bin) head -c 4096 models/tiny.en/model.bin > "$corpus/tiny-head" ;;
   tokenizer) cut -f3 ../shared/audio/manifest.tsv | tail -n +2 | split -l 1 - "$corpus/ref-" ;;
 esac
+if [[ -d tests/fuzz/corpus/$target ]]; then cp tests/fuzz/corpus/"$target"/* "$corpus"/; fi
 export WISP_MODELS_DIR=${WISP_MODELS_DIR:-$ROOT/models}
 cd build-fuzz
-"./fuzz_$target" -max_total_time="$seconds" -max_len=65536 -rss_limit_mb=4096 "corpus-$target"
+"./fuzz_$target" -max_total_time="$seconds" -timeout=25 -max_len=65536 -rss_limit_mb=4096 "corpus-$target"

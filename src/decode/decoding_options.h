@@ -21,6 +21,9 @@ struct DecodingOptions {
   bool suppress_blank = true;           // no blank or <|endoftext|> as the first sampled token
   bool without_timestamps = false;      // <|notimestamps|>: text only
   float max_initial_timestamp = 1.0f;   // first timestamp no later than this (seconds)
+  // End the pass early once every unfinished sequence is stuck in a repetition loop whose text already
+  // compresses past this ratio (decode/repetition.h): the pass fails the compression check either way.
+  std::optional<float> stop_loops_above;
 };
 
 struct DecodingResult {
@@ -30,6 +33,7 @@ struct DecodingResult {
   float no_speech_prob = 0.0f;
   float temperature = 0.0f;
   float compression_ratio = 0.0f;
+  bool ended_in_loop = false;  // stopped early: every unfinished sequence was stuck in a repetition loop
 };
 
 }  // namespace wisp::decode

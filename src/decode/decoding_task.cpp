@@ -7,6 +7,7 @@
 #include "backend/cpu/elementwise.h"
 #include "core/error.h"
 #include "decode/compression.h"
+#include "decode/repetition.h"
 
 namespace wisp::decode {
 
@@ -38,6 +39,16 @@ std::vector<int> DecodingTask::suppress_ids() const {
   for (int id : {tok.translate(), tok.transcribe(), tok.sot(), tok.sot_prev(), tok.sot_lm(), tok.no_speech()})
     if (id >= 0) ids.insert(id);
   return {ids.begin(), ids.end()};
+}
+
+// Every sequence still running (not ended by <|endoftext|>) is stuck in a repetition loop.
+bool DecodingTask::all_stuck_in_loops(const std::vector<std::vector<int>>& tokens, int sample_begin,
+                                      float threshold) const {
+  const Tokenizer& tok = model_.tokenizer();
+  for (const auto& seq : tokens)
+    if (seq.back() != tok.eot() && !stuck_in_loop(tok, seq, sample_begin, threshold, loop_text_))
+      return false;
+  return true;
 }
 
 std::vector<DecodingResult> DecodingTask::run(int n_windows, const DecodingOptions& o) {
@@ -115,6 +126,7 @@ std::vector<DecodingResult> DecodingTask::run(int n_windows, const DecodingOptio
 
   int offset = sample_begin;
   steps_ = 1;
+  bool ended_in_loop = false;
   for (int i = 0; i < o.sample_len; ++i) {
     if (i > 0) {
       // One new token per sequence; one GEMM for all of them, so the (V, D) projection is read once per step.
@@ -133,6 +145,11 @@ std::vector<DecodingResult> DecodingTask::run(int n_windows, const DecodingOptio
     for (int s = 0; s < n_seq; ++s) reordered = reordered || source[s] != s;
     if (reordered) decoder_.reorder_cache(source, offset);
     if (completed || static_cast<int>(tokens[0].size()) >= n_ctx) break;
+    if (o.stop_loops_above && i + 1 >= kLoopWindow &&
+        all_stuck_in_loops(tokens, sample_begin, *o.stop_loops_above)) {
+      ended_in_loop = true;
+      break;
+    }
   }
 
   Candidates cands = picker->finalize(tokens, sum_logprobs, sample_begin);
@@ -148,6 +165,7 @@ std::vector<DecodingResult> DecodingTask::run(int n_windows, const DecodingOptio
     r.no_speech_prob = no_speech[w];
     r.temperature = o.temperature;
     r.compression_ratio = compression_ratio(r.text);
+    r.ended_in_loop = ended_in_loop;
   }
   return results;
 }

@@ -28,11 +28,14 @@ class DecodingTask {
  private:
   std::vector<int> initial_tokens(const DecodingOptions& o, int* sot_index) const;
   std::vector<int> suppress_ids() const;
+  bool all_stuck_in_loops(const std::vector<std::vector<int>>& tokens, int sample_begin,
+                          float threshold) const;
 
   const WhisperModel& model_;
   nn::Decoder& decoder_;
   std::mt19937& rng_;
   std::vector<float> logits_, last_hidden_;
+  mutable std::vector<int> loop_text_;  // scratch of the repetition check
   int steps_ = 0;
 };
 

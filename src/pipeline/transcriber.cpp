@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 #include "audio/mel.h"
@@ -23,6 +25,9 @@ double ms_since(Clock::time_point t0) {
 constexpr int kInputStride = 2;          // mel frames per encoder position
 constexpr double kTimePrecision = 0.02;  // seconds per timestamp token
 constexpr double kFrameSeconds = 0.01;   // seconds per mel frame
+// Decoder steps one window may spend on fallback passes before the next pass is refused, in units of the
+// per-pass limit (224 tokens): two whole passes. Normal speech needs one pass of well under 224 steps.
+constexpr int kFallbackStepBudget = 2;
 
 // The language code o.language asks for: "" to detect, else a code of this model. Throws for an unknown
 // name or one this model cannot transcribe.
@@ -77,10 +82,16 @@ decode::DecodingResult Transcriber::decode_with_fallback(const TranscribeOptions
                                                          decode::DecodingOptions d, StageTimings* t) {
   decode::DecodingTask task(*model_, decoder_, rng_);
   decode::DecodingResult result;
+  // Noise makes every temperature fail, each pass running to the token limit: a budget of decoder steps
+  // per window bounds that. Once it is spent the last result stands, as when the temperatures run out.
+  const int budget = kFallbackStepBudget * d.sample_len;
+  int steps = 0;
   for (float temperature : o.temperatures) {
+    if (steps >= budget) break;
     d.temperature = temperature;
     const auto t0 = Clock::now();
     result = task.run(1, d)[0];
+    steps += task.last_steps();
     if (t) {
       t->decoder_ms += ms_since(t0);
       t->n_decode_steps += task.last_steps();
@@ -171,6 +182,7 @@ Transcript Transcriber::transcribe(const float* samples, size_t n_samples, const
   d.suppress_blank = o.suppress_blank;
   d.without_timestamps = o.without_timestamps;
   d.max_initial_timestamp = o.max_initial_timestamp;
+  d.stop_loops_above = o.compression_ratio_threshold;  // a loop fails that check: end its pass early
 
   std::vector<int> all_tokens;
   size_t prompt_reset_since = 0;
