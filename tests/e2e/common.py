@@ -12,9 +12,10 @@ MODELS = os.environ.get("WISP_MODELS_DIR", os.path.join(os.path.dirname(__file__
 AUDIO = os.path.join(SHARED, "audio")
 
 
-def run_wisp(*args, input_bytes=None, timeout=600):
-    """Runs the CLI; returns CompletedProcess with text stdout/stderr."""
-    p = subprocess.run([WISP, *args], input=input_bytes, capture_output=True, timeout=timeout)
+def run_wisp(*args, input_bytes=None, timeout=600, env=None):
+    """Runs the CLI (with `env` added to the environment); returns CompletedProcess with text stdout/stderr."""
+    p = subprocess.run([WISP, *args], input=input_bytes, capture_output=True, timeout=timeout,
+                       env=None if env is None else {**os.environ, **env})
     p.stdout = p.stdout.decode("utf-8", "replace")
     p.stderr = p.stderr.decode("utf-8", "replace")
     return p

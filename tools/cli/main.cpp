@@ -81,7 +81,7 @@ int run_transcribe(const ParsedCommand& cmd, const char* argv0) {
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - load_start).count();
   } catch (const wisp::Exception& e) {
     say(std::string("cannot load model: ") + e.what());
-    return 1;
+    return e.status() == WISP_ERR_INVALID_ARGUMENT ? 2 : 1;  // e.g. --isa above what this CPU runs: usage
   }
   if (t.task == "translate" && !model.multilingual()) {
     say("model '" + cmd.common.model + "' is English-only and cannot translate; use a multilingual model");
