@@ -3,19 +3,29 @@
 #   scripts/setup.sh            packages + models + build (build/wisp)
 #   scripts/setup.sh --tests    also the test tools: GoogleTest, clang (libFuzzer), and in the project's Python
 #                               venv the reference implementations (numpy, CTranslate2, faster-whisper)
+#   scripts/setup.sh --bench    also the benchmark tools: Google Benchmark and the peers of the kernel benchmark
+#                               (oneDNN, OpenBLAS); faster-whisper in the venv for bench/compare_faster_whisper.py
 # Python work always runs in the project venv (.venv): Debian's python3 has no pip, its venv does (ensurepip).
 # Environment: BUILD_DIR (default build), CMAKE_ARGS (extra configure flags), WISP_MODELS_DIR (default models/).
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 WITH_TESTS=0
-[[ "${1:-}" == "--tests" ]] && WITH_TESTS=1
+WITH_BENCH=0
+for arg in "$@"; do
+  case $arg in
+    --tests) WITH_TESTS=1 ;;
+    --bench) WITH_BENCH=1 ;;
+    *) echo "setup: unknown option $arg (--tests, --bench)" >&2; exit 2 ;;
+  esac
+done
 BUILD_DIR=${BUILD_DIR:-build}
 
 packages=(build-essential cmake pkg-config python3 python3-venv ffmpeg
           libavformat-dev libavcodec-dev libavutil-dev libswresample-dev
-          libopenblas-openmp-dev libkissfft-dev libpcre2-dev zlib1g-dev nlohmann-json3-dev libcli11-dev)
+          libkissfft-dev libpcre2-dev zlib1g-dev nlohmann-json3-dev libcli11-dev)
 [[ $WITH_TESTS == 1 ]] && packages+=(libgtest-dev clang-format clang libclang-rt-14-dev)
+[[ $WITH_BENCH == 1 ]] && packages+=(libbenchmark-dev libdnnl-dev libopenblas-openmp-dev)
 
 missing=()
 for p in "${packages[@]}"; do
@@ -34,7 +44,7 @@ if [[ ! -x .venv/bin/python ]]; then python3 -m venv .venv; fi
 .venv/bin/python -m pip --version >/dev/null 2>&1 || .venv/bin/python -m ensurepip --upgrade >/dev/null
 .venv/bin/python scripts/install_models.py
 
-if [[ $WITH_TESTS == 1 ]]; then
+if [[ $WITH_TESTS == 1 || $WITH_BENCH == 1 ]]; then
   .venv/bin/python -m pip install --quiet --disable-pip-version-check -r tests/requirements.txt
 fi
 
