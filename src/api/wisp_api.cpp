@@ -6,6 +6,7 @@
 #include <new>
 #include <string>
 #include <thread>
+#include <type_traits>
 
 #include "audio/audio_decoder.h"
 #include "backend/cpu/peak.h"
@@ -84,6 +85,15 @@ wisp_status guarded(F&& f) {
   }
 }
 
+// The integer a caller stored in an enum field, read without an enum-typed load (a value outside the enum —
+// what a buggy or newer caller may pass — is undefined behaviour to load as the enum type).
+template <typename E>
+int enum_value(const E& field) {
+  std::underlying_type_t<E> v;
+  std::memcpy(&v, &field, sizeof v);
+  return static_cast<int>(v);
+}
+
 wisp_status invalid(const char* msg) {
   g_last_error = msg;
   return WISP_ERR_INVALID_ARGUMENT;
@@ -95,8 +105,9 @@ wisp::TranscribeOptions to_options(const wisp_transcribe_params* p) {
   auto bad = [](const std::string& msg) { throw wisp::Error(wisp::ErrorKind::InvalidArgument, msg); };
   if (p->struct_size != sizeof(wisp_transcribe_params))
     bad("wisp_transcribe_params.struct_size mismatch: initialise with wisp_transcribe_params_default()");
-  if (p->task != WISP_TASK_TRANSCRIBE && p->task != WISP_TASK_TRANSLATE)
-    bad("task must be WISP_TASK_TRANSCRIBE or WISP_TASK_TRANSLATE (got " + std::to_string(p->task) + ")");
+  const int task = enum_value(p->task);
+  if (task != WISP_TASK_TRANSCRIBE && task != WISP_TASK_TRANSLATE)
+    bad("task must be WISP_TASK_TRANSCRIBE or WISP_TASK_TRANSLATE (got " + std::to_string(task) + ")");
   // NaN would slip through the "<= x disables" comparisons below as "disabled": refuse it here.
   const std::pair<const char*, float> floats[] = {
       {"patience", p->patience},
@@ -111,7 +122,7 @@ wisp::TranscribeOptions to_options(const wisp_transcribe_params* p) {
   if (!(p->max_stream_seconds > 0.0 && p->max_stream_seconds <= 1e7))
     bad("max_stream_seconds must be above 0 (and at most 1e7)");
   o.language = p->language ? p->language : "";
-  o.translate = p->task == WISP_TASK_TRANSLATE;
+  o.translate = task == WISP_TASK_TRANSLATE;
   o.beam_size = p->beam_size;
   o.best_of = p->best_of;
   o.patience = p->patience;
@@ -256,7 +267,7 @@ wisp_status wisp_model_load(const char* path, const wisp_model_params* params, w
     if (p.n_threads < 0 || p.n_threads > 1024)
       throw wisp::Error(wisp::ErrorKind::InvalidArgument, "thread count out of range");
     wisp::ModelOptions options;
-    switch (p.compute_type) {
+    switch (enum_value(p.compute_type)) {
       case WISP_COMPUTE_AUTO:
         options.compute_type = wisp::backend::ComputeType::Auto;
         break;
@@ -423,9 +434,10 @@ int wisp_format_from_name(const char* name, wisp_format* out) {
 
 wisp_status wisp_result_format(wisp_result* r, wisp_format format, const char** out) {
   if (!r || !out) return invalid("result and output pointer must not be NULL");
-  if (format < WISP_FORMAT_TXT || format > WISP_FORMAT_JSON) return invalid("unknown output format");
+  const int f = enum_value(format);
+  if (f < WISP_FORMAT_TXT || f > WISP_FORMAT_JSON) return invalid("unknown output format");
   return guarded([&] {
-    r->formatted = wisp::output::format_transcript(r->transcript, static_cast<wisp::output::Format>(format));
+    r->formatted = wisp::output::format_transcript(r->transcript, static_cast<wisp::output::Format>(f));
     *out = r->formatted.c_str();
   });
 }
