@@ -91,16 +91,16 @@ void WhisperModel::check_tokenizer(const std::string& file) const {
     if (id < 0 || id >= ts_begin || id >= n_vocab)
       fail("<|" + code + "|> is id " + std::to_string(id) + ", outside the vocabulary");
   }
+  if (ts_begin + kTimestampTokens != n_vocab)
+    fail("its timestamp tokens start at " + std::to_string(ts_begin) + " (after <|notimestamps|>), so the " +
+         std::to_string(kTimestampTokens) + " of them would end at " +
+         std::to_string(ts_begin + kTimestampTokens) + ", not at the model's " + std::to_string(n_vocab));
   // config.json's lang_ids (checked against the vocabulary in bind()) must name language tokens: language
   // detection reads them, and a defect there must surface here, not as a failure blamed on some audio.
   for (int id : metadata_.lang_ids)
     if (tok.language_code(id).empty())
       throw Error(ErrorKind::Model, path_ + "/config.json: lang_ids holds " + std::to_string(id) +
                                         ", which is not a language token of " + file);
-  if (ts_begin + kTimestampTokens != n_vocab)
-    fail("its timestamp tokens start at " + std::to_string(ts_begin) + " (after <|notimestamps|>), so the " +
-         std::to_string(kTimestampTokens) + " of them would end at " +
-         std::to_string(ts_begin + kTimestampTokens) + ", not at the model's " + std::to_string(n_vocab));
 }
 
 // Derive the dimensions from the tensor shapes, then bind every weight with a shape check.
