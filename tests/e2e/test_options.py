@@ -23,7 +23,9 @@ bad_values = [
     ("--no-speech-threshold", "-0.5"), ("--no-speech-threshold", "1.5"), ("--no-speech-threshold", ""),
     ("--length-penalty", "nan"), ("--length-penalty", "inf"), ("--length-penalty", ""), ("--patience", "nan"),
     ("--patience", "inf"), ("--seed", "-1"), ("--seed", ""), ("--seed", "nan"), ("--seed", "1.5"),
-    ("--seed", "4294967296"), ("-l", "xx"), ("-l", ""), ("-l", "Klingon"),
+    ("--seed", "4294967296"), ("-l", "xx"), ("-l", ""), ("-l", "Klingon"), ("--patience", ""),
+    ("--patience", "0"), ("--temperature", ""), ("--max-stdin-minutes", "0"), ("--max-stdin-minutes", "nan"),
+    ("--max-stdin-minutes", ""), ("--beam-size", ""), ("--best-of", "nan"), ("--threads", ""),
 ]
 for flag, value in bad_values:
     t0 = time.time()
