@@ -48,10 +48,7 @@ void tile_i8(const I8Block& b, int m, int n) {
   for (int h = 0; h < 2; ++h) {
     const int cols = w.N - n - 8 * h;
     const __m256 ws = _mm256_load_ps(wscale + 8 * h);
-    const __m256 bias = b.ep.bias && cols > 0
-                            ? (cols >= 8 ? _mm256_loadu_ps(b.ep.bias + n + 8 * h)
-                                         : _mm256_maskload_ps(b.ep.bias + n + 8 * h, avx2::first_lanes(cols)))
-                            : _mm256_setzero_ps();
+    const __m256 bias = avx2::bias8(b.ep, n + 8 * h, cols);
 #pragma GCC unroll 4
     for (int r = 0; r < MR; ++r) {
       const __m256 s = _mm256_mul_ps(_mm256_set1_ps(b.a_scale[m + r]), ws);
@@ -96,10 +93,7 @@ void tile_bf16(const Bf16Block& b, int m, int n) {
 #pragma GCC unroll 2
   for (int h = 0; h < 2; ++h) {
     const int cols = w.N - n - 8 * h;
-    const __m256 bias = b.ep.bias && cols > 0
-                            ? (cols >= 8 ? _mm256_loadu_ps(b.ep.bias + n + 8 * h)
-                                         : _mm256_maskload_ps(b.ep.bias + n + 8 * h, avx2::first_lanes(cols)))
-                            : _mm256_setzero_ps();
+    const __m256 bias = avx2::bias8(b.ep, n + 8 * h, cols);
 #pragma GCC unroll 4
     for (int r = 0; r < MR; ++r)
       avx2::store8(_mm256_add_ps(acc[r][h], bias), b.ep, b.y + static_cast<size_t>(m + r) * b.ldy + n + 8 * h,
@@ -131,10 +125,7 @@ void tile_f32(const F32Block& b, int m, int n) {
   for (int i = 0; i < MR * 2; ++i) _mm256_store_ps(c + 8 * i, acc[i]);
   for (int h = 0; h < 2; ++h) {
     const int cols = w.N - n - 8 * h;
-    const __m256 bias = b.ep.bias && cols > 0
-                            ? (cols >= 8 ? _mm256_loadu_ps(b.ep.bias + n + 8 * h)
-                                         : _mm256_maskload_ps(b.ep.bias + n + 8 * h, avx2::first_lanes(cols)))
-                            : _mm256_setzero_ps();
+    const __m256 bias = avx2::bias8(b.ep, n + 8 * h, cols);
     for (int r = 0; r < MR; ++r)
       avx2::store8(_mm256_add_ps(_mm256_load_ps(c + 16 * r + 8 * h), bias), b.ep,
                    b.y + static_cast<size_t>(m + r) * b.ldy + n + 8 * h, cols);

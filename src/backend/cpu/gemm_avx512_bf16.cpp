@@ -1,11 +1,8 @@
 // bf16 GEMM with AVX-512 BF16: vdpbf16ps multiplies pairs of bf16 and adds both products to an fp32 lane.
 // Register tile: MR rows × NV·16 columns of fp32 accumulators.
-#include <algorithm>
-#include <array>
-#include <utility>
-
 #include "backend/cpu/gemm_kernels.h"
 #include "backend/cpu/simd_avx512.h"
+#include "backend/cpu/tile_table.h"
 
 namespace wisp::backend::cpu {
 namespace {
@@ -14,7 +11,12 @@ constexpr int kMaxRows = 6, kMaxVecs = 4;
 
 // (Flat accumulator array and fully unrolled loops: see gemm_avx512_vnni.cpp.)
 template <int MR, int NV>
-void tile(const Bf16Block& b, int m, int n) {
+struct Tile {
+  static void run(const Bf16Block& b, int m, int n);
+};
+
+template <int MR, int NV>
+void Tile<MR, NV>::run(const Bf16Block& b, int m, int n) {
   const PackedView& w = b.w;
   const int Kp = w.Kp;
   const size_t panel = w.panel_elems();  // elements per 16-column panel
@@ -50,26 +52,12 @@ void tile(const Bf16Block& b, int m, int n) {
   }
 }
 
-using TileFn = void (*)(const Bf16Block&, int, int);
-
-template <int MR, int... NV>
-constexpr auto row_of(std::integer_sequence<int, NV...>) {
-  return std::array<TileFn, sizeof...(NV)>{&tile<MR, NV + 1>...};
-}
-template <int... MR>
-constexpr auto table_of(std::integer_sequence<int, MR...>) {
-  return std::array<std::array<TileFn, kMaxVecs>, sizeof...(MR)>{
-      row_of<MR + 1>(std::make_integer_sequence<int, kMaxVecs>{})...};
-}
-constexpr auto kTiles = table_of(std::make_integer_sequence<int, kMaxRows>{});
+constexpr auto kTiles = make_tile_table<Bf16Block, Tile, kMaxRows, kMaxVecs>();
 
 }  // namespace
 
 void gemm_bf16_avx512_bf16(const Bf16Block& b, int m0, int m1, int n0, int n1) {
-  for (int n = n0; n < n1; n += 16 * kMaxVecs) {
-    const int nv = std::min(kMaxVecs, (n1 - n) / 16);
-    for (int m = m0; m < m1; m += kMaxRows) kTiles[std::min(kMaxRows, m1 - m) - 1][nv - 1](b, m, n);
-  }
+  run_tiles<Bf16Block, kMaxRows, kMaxVecs>(kTiles, b, m0, m1, n0, n1);
 }
 
 }  // namespace wisp::backend::cpu

@@ -1,11 +1,8 @@
 // int8 GEMM with AVX-512 VNNI: vpdpbusd multiplies 4 unsigned activation bytes by 4 signed weight bytes
 // and adds them to a 32-bit lane. Register tile: MR rows × NV·16 columns of int32 accumulators.
-#include <algorithm>
-#include <array>
-#include <utility>
-
 #include "backend/cpu/gemm_kernels.h"
 #include "backend/cpu/simd_avx512.h"
+#include "backend/cpu/tile_table.h"
 
 namespace wisp::backend::cpu {
 namespace {
@@ -15,7 +12,12 @@ constexpr int kMaxRows = 6, kMaxVecs = 4;
 // (GCC keeps an array of vector accumulators in registers only when every loop over it is unrolled: hence
 // the flat array and the pragmas.)
 template <int MR, int NV>
-void tile(const I8Block& b, int m, int n) {
+struct Tile {
+  static void run(const I8Block& b, int m, int n);
+};
+
+template <int MR, int NV>
+void Tile<MR, NV>::run(const I8Block& b, int m, int n) {
   const PackedView& w = b.w;
   const int Kp = w.Kp;
   const size_t panel_bytes = w.panel_elems();
@@ -58,26 +60,12 @@ void tile(const I8Block& b, int m, int n) {
   }
 }
 
-using TileFn = void (*)(const I8Block&, int, int);
-
-template <int MR, int... NV>
-constexpr auto row_of(std::integer_sequence<int, NV...>) {
-  return std::array<TileFn, sizeof...(NV)>{&tile<MR, NV + 1>...};
-}
-template <int... MR>
-constexpr auto table_of(std::integer_sequence<int, MR...>) {
-  return std::array<std::array<TileFn, kMaxVecs>, sizeof...(MR)>{
-      row_of<MR + 1>(std::make_integer_sequence<int, kMaxVecs>{})...};
-}
-constexpr auto kTiles = table_of(std::make_integer_sequence<int, kMaxRows>{});
+constexpr auto kTiles = make_tile_table<I8Block, Tile, kMaxRows, kMaxVecs>();
 
 }  // namespace
 
 void gemm_i8_avx512_vnni(const I8Block& b, int m0, int m1, int n0, int n1) {
-  for (int n = n0; n < n1; n += 16 * kMaxVecs) {
-    const int nv = std::min(kMaxVecs, (n1 - n) / 16);
-    for (int m = m0; m < m1; m += kMaxRows) kTiles[std::min(kMaxRows, m1 - m) - 1][nv - 1](b, m, n);
-  }
+  run_tiles<I8Block, kMaxRows, kMaxVecs>(kTiles, b, m0, m1, n0, n1);
 }
 
 }  // namespace wisp::backend::cpu

@@ -1,11 +1,8 @@
 // fp32 GEMM with AVX-512 FMA. Register tile: MR rows × NV·16 columns (flat accumulators, fully unrolled
 // loops: see gemm_avx512_vnni.cpp).
-#include <algorithm>
-#include <array>
-#include <utility>
-
 #include "backend/cpu/gemm_kernels.h"
 #include "backend/cpu/simd_avx512.h"
+#include "backend/cpu/tile_table.h"
 
 namespace wisp::backend::cpu {
 namespace {
@@ -13,7 +10,12 @@ namespace {
 constexpr int kMaxRows = 6, kMaxVecs = 4;
 
 template <int MR, int NV>
-void tile(const F32Block& b, int m, int n) {
+struct Tile {
+  static void run(const F32Block& b, int m, int n);
+};
+
+template <int MR, int NV>
+void Tile<MR, NV>::run(const F32Block& b, int m, int n) {
   const PackedView& w = b.w;
   const size_t panel = w.panel_elems();
   const float* bp = static_cast<const float*>(w.data) + static_cast<size_t>(n / 16) * panel;
@@ -44,26 +46,12 @@ void tile(const F32Block& b, int m, int n) {
   }
 }
 
-using TileFn = void (*)(const F32Block&, int, int);
-
-template <int MR, int... NV>
-constexpr auto row_of(std::integer_sequence<int, NV...>) {
-  return std::array<TileFn, sizeof...(NV)>{&tile<MR, NV + 1>...};
-}
-template <int... MR>
-constexpr auto table_of(std::integer_sequence<int, MR...>) {
-  return std::array<std::array<TileFn, kMaxVecs>, sizeof...(MR)>{
-      row_of<MR + 1>(std::make_integer_sequence<int, kMaxVecs>{})...};
-}
-constexpr auto kTiles = table_of(std::make_integer_sequence<int, kMaxRows>{});
+constexpr auto kTiles = make_tile_table<F32Block, Tile, kMaxRows, kMaxVecs>();
 
 }  // namespace
 
 void gemm_f32_avx512(const F32Block& b, int m0, int m1, int n0, int n1) {
-  for (int n = n0; n < n1; n += 16 * kMaxVecs) {
-    const int nv = std::min(kMaxVecs, (n1 - n) / 16);
-    for (int m = m0; m < m1; m += kMaxRows) kTiles[std::min(kMaxRows, m1 - m) - 1][nv - 1](b, m, n);
-  }
+  run_tiles<F32Block, kMaxRows, kMaxVecs>(kTiles, b, m0, m1, n0, n1);
 }
 
 }  // namespace wisp::backend::cpu

@@ -58,6 +58,12 @@ static inline __m256i first_lanes(int n) {  // lanes [0, n) set, n in [0, 8]
   return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
 }
 
+// Bias for 8 columns starting at n, of which `cols` are real (zero when there is no bias).
+static inline __m256 bias8(const Epilogue& ep, int n, int cols) {
+  if (!ep.bias || cols <= 0) return _mm256_setzero_ps();
+  return cols >= 8 ? _mm256_loadu_ps(ep.bias + n) : _mm256_maskload_ps(ep.bias + n, first_lanes(cols));
+}
+
 // Finishes 8 outputs of one row (already scaled, bias added): GELU, accumulate, store the first `cols`.
 static inline void store8(__m256 v, const Epilogue& ep, float* y, int cols) {
   if (ep.gelu) v = gelu(v);
