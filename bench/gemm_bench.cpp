@@ -90,12 +90,13 @@ double peak(ComputeType t, Isa isa) {
 void report(benchmark::State& state, const Shape& s, double peak_gops) {
   const double flops = 2.0 * s.M * s.K * s.N;
   state.counters["GFLOP/s"] = benchmark::Counter(flops / 1e9, benchmark::Counter::kIsIterationInvariantRate);
-  state.counters["pct_peak"] = benchmark::Counter(100.0 * flops / 1e9 / peak_gops,
-                                                  benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["pct_peak"] =
+      benchmark::Counter(100.0 * flops / 1e9 / peak_gops, benchmark::Counter::kIsIterationInvariantRate);
 }
 
 void ours(benchmark::State& state, Shape s, ComputeType type, Isa isa) {
-  const auto W = random(static_cast<size_t>(s.N) * s.K, 0.05f, 1), x = random(static_cast<size_t>(s.M) * s.K, 1.0f, 2);
+  const auto W = random(static_cast<size_t>(s.N) * s.K, 0.05f, 1),
+             x = random(static_cast<size_t>(s.M) * s.K, 1.0f, 2);
   std::vector<float> y(static_cast<size_t>(s.M) * s.N);
   wisp::backend::Workspace ws;
   const wisp::backend::Exec ex{bench_threads(), &ws};
@@ -106,8 +107,10 @@ void ours(benchmark::State& state, Shape s, ComputeType type, Isa isa) {
   if (type == ComputeType::Bfloat16) bf16 = cpu::pack_bf16(s.N, s.K, W.data());
   if (type == ComputeType::Int8) i8 = cpu::pack_i8(s.N, s.K, W.data());
   for (auto _ : state) {
-    if (type == ComputeType::Float32) cpu::gemm_f32(ex, isa, x.data(), s.M, s.K, f32.view(), {}, y.data(), s.N);
-    if (type == ComputeType::Bfloat16) cpu::gemm_bf16(ex, isa, x.data(), s.M, s.K, bf16.view(), {}, y.data(), s.N);
+    if (type == ComputeType::Float32)
+      cpu::gemm_f32(ex, isa, x.data(), s.M, s.K, f32.view(), {}, y.data(), s.N);
+    if (type == ComputeType::Bfloat16)
+      cpu::gemm_bf16(ex, isa, x.data(), s.M, s.K, bf16.view(), {}, y.data(), s.N);
     if (type == ComputeType::Int8) cpu::gemm_i8(ex, isa, x.data(), s.M, s.K, i8.view(), {}, y.data(), s.N);
     benchmark::DoNotOptimize(y.data());
   }
@@ -116,12 +119,13 @@ void ours(benchmark::State& state, Shape s, ComputeType type, Isa isa) {
 
 #ifdef WISP_BENCH_OPENBLAS
 void openblas(benchmark::State& state, Shape s) {
-  const auto W = random(static_cast<size_t>(s.N) * s.K, 0.05f, 1), x = random(static_cast<size_t>(s.M) * s.K, 1.0f, 2);
+  const auto W = random(static_cast<size_t>(s.N) * s.K, 0.05f, 1),
+             x = random(static_cast<size_t>(s.M) * s.K, 1.0f, 2);
   std::vector<float> y(static_cast<size_t>(s.M) * s.N);
   openblas_set_num_threads(bench_threads());
   for (auto _ : state) {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, s.M, s.N, s.K, 1.0f, x.data(), s.K, W.data(), s.K, 0.0f,
-                y.data(), s.N);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, s.M, s.N, s.K, 1.0f, x.data(), s.K, W.data(), s.K,
+                0.0f, y.data(), s.N);
     benchmark::DoNotOptimize(y.data());
   }
   report(state, s, peak(ComputeType::Float32, cpu::cpu_info().best));
@@ -155,7 +159,8 @@ void onednn(benchmark::State& state, Shape s, ComputeType type) {
     const auto W = random(static_cast<size_t>(s.N) * s.K, 0.05f, 1);
     std::vector<float> wkn(W.size());
     for (int n = 0; n < s.N; ++n)
-      for (int k = 0; k < s.K; ++k) wkn[static_cast<size_t>(k) * s.N + n] = W[static_cast<size_t>(n) * s.K + k];
+      for (int k = 0; k < s.K; ++k)
+        wkn[static_cast<size_t>(k) * s.N + n] = W[static_cast<size_t>(n) * s.K + k];
     memory wf32({wd, dt::f32, memory::format_tag::ab}, eng, wkn.data());
     if (type == ComputeType::Int8) {
       primitive_attr attr;
@@ -186,8 +191,8 @@ int register_all() {
       const auto isa = static_cast<Isa>(i);
       if (!cpu::isa_supported(isa)) continue;
       for (ComputeType t : {ComputeType::Float32, ComputeType::Bfloat16, ComputeType::Int8})
-        benchmark::RegisterBenchmark((s.name + "/wisp_" + type_name(t) + "_" + cpu::isa_name(isa)).c_str(), ours, s,
-                                     t, isa)
+        benchmark::RegisterBenchmark((s.name + "/wisp_" + type_name(t) + "_" + cpu::isa_name(isa)).c_str(),
+                                     ours, s, t, isa)
             ->UseRealTime()
             ->Unit(benchmark::kMicrosecond);
     }
