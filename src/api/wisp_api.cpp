@@ -91,8 +91,13 @@ wisp::TranscribeOptions to_options(const wisp_transcribe_params* p) {
   auto bad = [](const std::string& msg) { throw wisp::Error(wisp::ErrorKind::InvalidArgument, msg); };
   if (p->struct_size != sizeof(wisp_transcribe_params))
     bad("wisp_transcribe_params.struct_size mismatch: initialise with wisp_transcribe_params_default()");
-  if (p->task != WISP_TASK_TRANSCRIBE && p->task != WISP_TASK_TRANSLATE)
-    bad("task must be WISP_TASK_TRANSCRIBE or WISP_TASK_TRANSLATE (got " + std::to_string(p->task) + ")");
+  // A C caller may store any int in the enum field; in C++ loading a value outside the enum is undefined,
+  // so the field is read as the integer it is.
+  static_assert(sizeof(wisp_task) == sizeof(int32_t), "wisp_task is an int");
+  int32_t task = 0;
+  std::memcpy(&task, &p->task, sizeof task);
+  if (task != WISP_TASK_TRANSCRIBE && task != WISP_TASK_TRANSLATE)
+    bad("task must be WISP_TASK_TRANSCRIBE or WISP_TASK_TRANSLATE (got " + std::to_string(task) + ")");
   // NaN would slip through the "<= x disables" comparisons below as "disabled": refuse it here.
   const std::pair<const char*, float> floats[] = {
       {"patience", p->patience},
@@ -107,7 +112,7 @@ wisp::TranscribeOptions to_options(const wisp_transcribe_params* p) {
   if (!(p->max_stream_seconds > 0.0 && p->max_stream_seconds <= 1e7))
     bad("max_stream_seconds must be above 0 (and at most 1e7)");
   o.language = p->language ? p->language : "";
-  o.translate = p->task == WISP_TASK_TRANSLATE;
+  o.translate = task == WISP_TASK_TRANSLATE;
   o.beam_size = p->beam_size;
   o.best_of = p->best_of;
   o.patience = p->patience;
