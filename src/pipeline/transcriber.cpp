@@ -206,8 +206,13 @@ Transcript Transcriber::transcribe(const float* samples, size_t n_samples, const
     const decode::DecodingResult result = decode_with_fallback(o, d, timings);
     const std::vector<int>& tokens = result.tokens;
 
-    if (o.no_speech_threshold && result.no_speech_prob > *o.no_speech_threshold &&
-        !(o.logprob_threshold && result.avg_logprob > *o.logprob_threshold)) {
+    // Silence: the model thinks nobody speaks, and the text does not say otherwise. A confident text
+    // overrules the no-speech guess (openai/whisper), but not a repetition loop that every fallback pass
+    // produced: noise decodes as "1-2-3-4-4-4..." with a fair log-prob, and that is no evidence of speech.
+    const bool looped =
+        o.compression_ratio_threshold && result.compression_ratio > *o.compression_ratio_threshold;
+    const bool confident = o.logprob_threshold && result.avg_logprob > *o.logprob_threshold && !looped;
+    if (o.no_speech_threshold && result.no_speech_prob > *o.no_speech_threshold && !confident) {
       seek += segment_size;  // silence: skip the whole window
       if (on_progress) on_progress(std::min(1.0, static_cast<double>(seek) / content_frames));
       continue;
