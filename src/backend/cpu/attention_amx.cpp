@@ -5,27 +5,12 @@
 
 #include <cstdint>
 
+#include "backend/cpu/amx_tiles.h"
 #include "backend/cpu/attention_kernels.h"
 
 namespace wisp::backend::cpu {
-namespace {
-
-struct alignas(64) TileConfig {
-  uint8_t palette = 1, start_row = 0;
-  uint8_t reserved[14] = {};
-  uint16_t colsb[16] = {};
-  uint8_t rows[16] = {};
-};
-
-}  // namespace
-
 void scores_amx_d64(const uint16_t* q, int rows, const uint16_t* keys, int L, float* S, int ld_s) {
-  TileConfig cfg;
-  for (int t = 0; t < 8; ++t) {
-    cfg.colsb[t] = 64;
-    cfg.rows[t] = 16;
-  }
-  _tile_loadconfig(&cfg);
+  amx_use_tiles();
   const size_t s_stride = static_cast<size_t>(ld_s) * 4;
   const int panels = (L + 15) / 16;
   for (int r = 0; r < rows; r += 32) {
@@ -54,7 +39,6 @@ void scores_amx_d64(const uint16_t* q, int rows, const uint16_t* keys, int L, fl
       }
     }
   }
-  _tile_release();
 }
 
 }  // namespace wisp::backend::cpu

@@ -4,28 +4,12 @@
 // tile by a B tile into an accumulator. Accumulators go through a small buffer to the AVX-512 epilogue.
 #include <cstdint>
 
+#include "backend/cpu/amx_tiles.h"
 #include "backend/cpu/gemm_kernels.h"
 #include "backend/cpu/simd_avx512.h"
 
 namespace wisp::backend::cpu {
 namespace {
-
-struct alignas(64) TileConfig {
-  uint8_t palette = 1, start_row = 0;
-  uint8_t reserved[14] = {};
-  uint16_t colsb[16] = {};
-  uint8_t rows[16] = {};
-};
-
-// Every tile 16 rows × 64 bytes: C 0-3, A 4-5, B 6-7.
-void configure_tiles() {
-  TileConfig cfg;
-  for (int t = 0; t < 8; ++t) {
-    cfg.colsb[t] = 64;
-    cfg.rows[t] = 16;
-  }
-  _tile_loadconfig(&cfg);
-}
 
 // MT × NT accumulator tiles (16·MT rows × 16·NT columns) over the whole depth; C tiles land in c (row
 // stride 32 elements). Kind: 0 int8, 1 bf16.
@@ -81,7 +65,7 @@ BlockFn pick(int mt, int nt) {
 }  // namespace
 
 void gemm_i8_amx(const I8Block& b, int m0, int m1, int n0, int n1) {
-  configure_tiles();
+  amx_use_tiles();  // tiles: C 0-3, A 4-5, B 6-7
   const PackedView& w = b.w;
   const size_t panel_bytes = w.panel_elems();
   alignas(64) int32_t c[32 * 32];
@@ -105,11 +89,10 @@ void gemm_i8_amx(const I8Block& b, int m0, int m1, int n0, int n1) {
       }
     }
   }
-  _tile_release();
 }
 
 void gemm_bf16_amx(const Bf16Block& b, int m0, int m1, int n0, int n1) {
-  configure_tiles();
+  amx_use_tiles();  // tiles: C 0-3, A 4-5, B 6-7
   const PackedView& w = b.w;
   const size_t panel_bytes = w.panel_elems() * 2;
   alignas(64) float c[32 * 32];
@@ -130,7 +113,6 @@ void gemm_bf16_amx(const Bf16Block& b, int m0, int m1, int n0, int n1) {
       }
     }
   }
-  _tile_release();
 }
 
 }  // namespace wisp::backend::cpu

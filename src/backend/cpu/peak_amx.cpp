@@ -2,27 +2,16 @@
 
 #include <cstdint>
 
+#include "backend/cpu/amx_tiles.h"
 #include "backend/cpu/peak.h"
 
 namespace wisp::backend::cpu {
 namespace {
 
-struct alignas(64) TileConfig {
-  uint8_t palette = 1, start_row = 0;
-  uint8_t reserved[14] = {};
-  uint16_t colsb[16] = {};
-  uint8_t rows[16] = {};
-};
-
 // Four accumulators, two A and two B tiles: the 2 × 2 block of the GEMM kernel, without loads in the loop.
 template <bool Int8>
 double loop(long iters) {
-  TileConfig cfg;
-  for (int t = 0; t < 8; ++t) {
-    cfg.colsb[t] = 64;
-    cfg.rows[t] = 16;
-  }
-  _tile_loadconfig(&cfg);
+  amx_use_tiles();
   alignas(64) static thread_local uint8_t data[1024] = {};
   _tile_zero(0);
   _tile_zero(1);
@@ -47,7 +36,6 @@ double loop(long iters) {
   }
   alignas(64) static thread_local int32_t out[256];
   _tile_stored(0, out, 64);
-  _tile_release();
   volatile int32_t sink = out[0];
   (void)sink;
   // One tile product: 16 × 16 outputs × 64 int8 (or 32 bf16) multiply-adds.
