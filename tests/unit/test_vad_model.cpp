@@ -130,7 +130,7 @@ TEST(VadModel, EveryTruncationIsAnError) {
     EXPECT_THROW(parse_silero_model(cut.data(), cut.size(), "cut.bin"), Error) << n;
   }
   // Cut exactly between two tensors: the rest are missing.
-  const TensorAt& last = tensors_of(good).back();
+  const TensorAt last = tensors_of(good).back();
   std::vector<unsigned char> cut(good.begin(), good.begin() + static_cast<std::ptrdiff_t>(last.header));
   expect_model_error(cut, {"'_model.stft.forward_basis_buffer' is missing"});
 }
