@@ -134,6 +134,15 @@ typedef struct wisp_transcribe_params {
   wisp_segment_callback on_segment;
   wisp_progress_callback on_progress;
   void* user_data;
+  /* Voice activity detection, as faster-whisper's vad_filter: Silero VAD v6 finds the speech, only that is
+     transcribed, and segment times are those of the original audio. */
+  int vad;                /* 1 enables it (default 0) */
+  const char* vad_model;  /* Silero ggml file; NULL: the bundled one (or $WISP_VAD_MODEL) */
+  float vad_threshold;    /* P(speech) at or above: speech, 0 to 1 (default 0.5; below it - 0.15: silence) */
+  int vad_min_speech_ms;  /* shorter speech is dropped, 0 to 3600000 (default 250) */
+  int vad_min_silence_ms; /* silence this long ends a span, 0 to 3600000 (default 2000) */
+  int vad_speech_pad_ms;  /* added on each side of a span, 0 to 60000 (default 400) */
+  float vad_max_speech_s; /* longer spans are split; <= 0: no limit (default) */
 } wisp_transcribe_params;
 
 wisp_transcribe_params wisp_transcribe_params_default(void);

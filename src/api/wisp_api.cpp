@@ -115,7 +115,9 @@ wisp::TranscribeOptions to_options(const wisp_transcribe_params* p) {
       {"compression_ratio_threshold", p->compression_ratio_threshold},
       {"logprob_threshold", p->logprob_threshold},
       {"no_speech_threshold", p->no_speech_threshold},
-      {"max_initial_timestamp", p->max_initial_timestamp}};
+      {"max_initial_timestamp", p->max_initial_timestamp},
+      {"vad_threshold", p->vad_threshold},
+      {"vad_max_speech_s", p->vad_max_speech_s}};
   for (const auto& [name, v] : floats)
     if (!std::isfinite(v)) bad(std::string(name) + " must be a finite number");
   if (p->no_speech_threshold > 1.0f) bad("no_speech_threshold must be at most 1");
@@ -145,6 +147,13 @@ wisp::TranscribeOptions to_options(const wisp_transcribe_params* p) {
   o.without_timestamps = p->without_timestamps != 0;
   o.max_initial_timestamp = p->max_initial_timestamp;
   o.seed = p->seed;
+  o.vad_filter = p->vad != 0;
+  o.vad_model = p->vad_model ? p->vad_model : "";
+  o.vad.threshold = p->vad_threshold;
+  o.vad.min_speech_duration_ms = p->vad_min_speech_ms;
+  o.vad.min_silence_duration_ms = p->vad_min_silence_ms;
+  o.vad.speech_pad_ms = p->vad_speech_pad_ms;
+  if (p->vad_max_speech_s > 0.0f) o.vad.max_speech_duration_s = p->vad_max_speech_s;
   return o;
 }
 
@@ -177,6 +186,7 @@ wisp_status run_transcription(wisp_context* ctx, const wisp_transcribe_params* p
   return guarded([&] {
     const wisp::TranscribeOptions options = to_options(params);
     wisp::validate_options(options, *ctx->model);  // before the audio: a bad option costs no decoding
+    ctx->transcriber.prepare(options);             // and a missing VAD model file no decoding either
     auto result = std::make_unique<wisp_result>();
     const auto t0 = Clock::now();
     const std::vector<float> samples = load_audio();
@@ -380,6 +390,14 @@ wisp_transcribe_params wisp_transcribe_params_default(void) {
   p.seed = 0;
   p.max_stream_seconds =
       static_cast<double>(wisp::audio::kDefaultMaxStreamSamples) / wisp::audio::kSampleRate;
+  const wisp::vad::VadOptions vad;
+  p.vad = 0;
+  p.vad_model = nullptr;
+  p.vad_threshold = vad.threshold;
+  p.vad_min_speech_ms = vad.min_speech_duration_ms;
+  p.vad_min_silence_ms = vad.min_silence_duration_ms;
+  p.vad_speech_pad_ms = vad.speech_pad_ms;
+  p.vad_max_speech_s = 0.0f;
   return p;
 }
 

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <tuple>
 
 #include "audio/mel.h"
 #include "backend/cpu/threads.h"
@@ -13,6 +14,8 @@
 #include "decode/decoding_task.h"
 #include "decode/language_detection.h"
 #include "decode/languages.h"
+#include "vad/timestamp_map.h"
+#include "vad/vad_model_path.h"
 
 namespace wisp {
 namespace {
@@ -25,6 +28,9 @@ double ms_since(Clock::time_point t0) {
 constexpr int kInputStride = 2;          // mel frames per encoder position
 constexpr double kTimePrecision = 0.02;  // seconds per timestamp token
 constexpr double kFrameSeconds = 0.01;   // seconds per mel frame
+// Bounds of the VAD durations (an hour of silence or speech; a minute of padding).
+constexpr int kMaxVadMs = 3600 * 1000;
+constexpr int kMaxVadPadMs = 60 * 1000;
 // Decoder steps one window may spend on fallback passes before the next pass is refused, in units of the
 // per-pass limit (224 tokens): two whole passes. Normal speech needs one pass of well under 224 steps.
 constexpr int kFallbackStepBudget = 2;
@@ -63,6 +69,16 @@ void validate_options(const TranscribeOptions& o, const WhisperModel& m) {
   if (o.no_speech_threshold && !(*o.no_speech_threshold >= 0.0f && *o.no_speech_threshold <= 1.0f))
     bad("no-speech threshold must be between 0 and 1");
   if (!std::isfinite(o.max_initial_timestamp)) bad("max initial timestamp must be a finite number");
+  const vad::VadOptions& v = o.vad;
+  if (!(v.threshold >= 0.0f && v.threshold <= 1.0f)) bad("VAD threshold must be between 0 and 1");
+  if (!(v.neg_threshold <= 1.0f)) bad("VAD silence threshold must be at most 1 (negative: threshold - 0.15)");
+  if (v.min_speech_duration_ms < 0 || v.min_speech_duration_ms > kMaxVadMs)
+    bad("VAD minimum speech duration must be between 0 and " + std::to_string(kMaxVadMs) + " ms");
+  if (v.min_silence_duration_ms < 0 || v.min_silence_duration_ms > kMaxVadMs)
+    bad("VAD minimum silence duration must be between 0 and " + std::to_string(kMaxVadMs) + " ms");
+  if (v.speech_pad_ms < 0 || v.speech_pad_ms > kMaxVadPadMs)
+    bad("VAD speech padding must be between 0 and " + std::to_string(kMaxVadPadMs) + " ms");
+  if (!(v.max_speech_duration_s > 0.0)) bad("VAD maximum speech duration must be above 0 s (or infinite)");
   if (o.translate && !m.multilingual())
     bad("an English-only model cannot translate; use a multilingual model");
   requested_language(o, m);
@@ -76,6 +92,40 @@ Transcriber::Transcriber(std::shared_ptr<const WhisperModel> model, int threads)
 void Transcriber::set_threads(int threads) {
   if (threads < 0 || threads > 1024) throw Error(ErrorKind::InvalidArgument, "thread count out of range");
   exec_.threads = threads == 0 ? backend::cpu::thread_budget() : threads;
+}
+
+void Transcriber::prepare(const TranscribeOptions& o) {
+  if (!o.vad_filter) return;
+  const std::string path = vad::resolve_vad_model(o.vad_model);
+  if (vad_ && path == vad_path_) return;
+  vad_ = std::make_unique<vad::SileroVad>(vad::load_silero_model(path), model_->isa());
+  vad_path_ = path;
+}
+
+Transcript Transcriber::transcribe_speech(const float* samples, size_t n_samples, const TranscribeOptions& o,
+                                          const SegmentCallback& on_segment,
+                                          const ProgressCallback& on_progress, StageTimings* timings) {
+  prepare(o);
+  const auto t0 = Clock::now();
+  const std::vector<float> probs = vad_->speech_probabilities(exec_, samples, n_samples);
+  const std::vector<vad::SpeechSpan> spans = vad::speech_spans(probs, static_cast<int64_t>(n_samples), o.vad);
+  const std::vector<float> speech = vad::collect_speech(samples, n_samples, spans);
+  if (timings) timings->vad_ms += ms_since(t0);
+
+  const vad::TimestampMap map(spans);
+  auto to_original = [&map](Segment s) {  // faster-whisper's restore_speech_timestamps, joins kept apart
+    std::tie(s.start, s.end) = map.original_segment(s.start, s.end);
+    return s;
+  };
+  SegmentCallback mapped_callback;
+  if (on_segment) mapped_callback = [&](const Segment& s) { return on_segment(to_original(s)); };
+  TranscribeOptions speech_only = o;
+  speech_only.vad_filter = false;
+  Transcript out =
+      transcribe(speech.data(), speech.size(), speech_only, mapped_callback, on_progress, timings);
+  for (Segment& s : out.segments) s = to_original(std::move(s));
+  out.duration = static_cast<double>(n_samples) / 16000.0;
+  return out;
 }
 
 decode::DecodingResult Transcriber::decode_with_fallback(const TranscribeOptions& o,
@@ -116,6 +166,7 @@ Transcript Transcriber::transcribe(const float* samples, size_t n_samples, const
                                    const SegmentCallback& on_segment, const ProgressCallback& on_progress,
                                    StageTimings* timings) {
   validate_options(o, *model_);
+  if (o.vad_filter) return transcribe_speech(samples, n_samples, o, on_segment, on_progress, timings);
   rng_.seed(o.seed);
   const WhisperModel& m = *model_;
   const decode::Tokenizer& tok = m.tokenizer();

@@ -15,6 +15,8 @@
 #include "nn/decoder.h"
 #include "nn/encoder.h"
 #include "pipeline/transcript.h"
+#include "vad/silero_vad.h"
+#include "vad/speech_segments.h"
 
 namespace wisp {
 
@@ -38,9 +40,16 @@ struct TranscribeOptions {
   bool without_timestamps = false;
   float max_initial_timestamp = 1.0f;
   uint32_t seed = 0;  // sampling at temperature > 0
+  // faster-whisper's vad_filter: Silero VAD finds the speech, only that is transcribed (the spans joined into
+  // one recording), and segment times are mapped back to the original audio (seek stays in the joined audio's
+  // frames, as faster-whisper leaves it).
+  bool vad_filter = false;
+  std::string vad_model;  // the Silero VAD ggml file; "" finds the bundled one (vad/vad_model_path.h)
+  vad::VadOptions vad;
 };
 
 struct StageTimings {
+  double vad_ms = 0;  // speech probabilities and spans (vad_filter)
   double mel_ms = 0, encoder_ms = 0, decoder_ms = 0;
   int n_windows = 0;                            // encoder runs
   int n_tokens = 0;                             // tokens in the final segments
@@ -66,12 +75,20 @@ class Transcriber {
   void set_threads(int threads);
   int threads() const { return exec_.threads; }
 
+  // Loads what `options` need besides the model (the VAD network for vad_filter), so that a missing or bad
+  // file is reported before any audio is read. transcribe() calls it too. Throws Error(Model).
+  void prepare(const TranscribeOptions& options);
+
   // samples: 16 kHz mono float PCM.
   Transcript transcribe(const float* samples, size_t n_samples, const TranscribeOptions& options,
                         const SegmentCallback& on_segment = {}, const ProgressCallback& on_progress = {},
                         StageTimings* timings = nullptr);
 
  private:
+  // vad_filter: transcribe() of the speech only, times mapped back.
+  Transcript transcribe_speech(const float* samples, size_t n_samples, const TranscribeOptions& options,
+                               const SegmentCallback& on_segment, const ProgressCallback& on_progress,
+                               StageTimings* timings);
   decode::DecodingResult decode_with_fallback(const TranscribeOptions& o, decode::DecodingOptions d,
                                               StageTimings* t);
 
@@ -82,6 +99,8 @@ class Transcriber {
   nn::Decoder decoder_;
   std::mt19937 rng_;
   std::vector<float> window_mel_, audio_features_;
+  std::unique_ptr<vad::SileroVad> vad_;  // loaded on first use, from vad_path_
+  std::string vad_path_;
 };
 
 }  // namespace wisp

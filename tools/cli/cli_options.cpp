@@ -197,6 +197,35 @@ int parse_command_line(int argc, char** argv, ParsedCommand* out) {
                  "more is an error: pass a file instead")
       ->check(finite_in(0.01, 1e5))
       ->capture_default_str();
+  auto* vad =
+      tr->add_flag("--vad", t.vad,
+                   "Transcribe only the speech that Silero VAD finds (as faster-whisper's vad_filter); "
+                   "times stay those of the input");
+  tr->add_option("--vad-model", t.vad_model,
+                 "Silero VAD model in ggml format (default: the one wisp ships, or $WISP_VAD_MODEL)")
+      ->needs(vad);
+  tr->add_option("--vad-threshold", t.vad_threshold,
+                 "Speech probability at or above which a 32-ms frame is speech (silence: below it - 0.15)")
+      ->check(finite_in(0, 1))
+      ->capture_default_str()
+      ->needs(vad);
+  tr->add_option("--vad-min-speech-ms", t.vad_min_speech_ms, "Drop speech spans this short or shorter")
+      ->check(CLI::Range(0, 3600000))
+      ->capture_default_str()
+      ->needs(vad);
+  tr->add_option("--vad-min-silence-ms", t.vad_min_silence_ms, "Silence this long ends a speech span")
+      ->check(CLI::Range(0, 3600000))
+      ->capture_default_str()
+      ->needs(vad);
+  tr->add_option("--vad-speech-pad-ms", t.vad_speech_pad_ms, "Audio kept on each side of a speech span")
+      ->check(CLI::Range(0, 60000))
+      ->capture_default_str()
+      ->needs(vad);
+  tr->add_option("--vad-max-speech-s", t.vad_max_speech_s,
+                 "Split speech spans longer than this at a pause (0: no limit)")
+      ->check(finite_in(0, 1e6))
+      ->capture_default_str()
+      ->needs(vad);
   tr->add_flag("-q,--quiet", t.quiet, "No progress line and no per-file messages on stderr");
   tr->add_flag("-v,--verbose", t.verbose, "Print each segment on stderr as it is decoded");
   tr->add_flag(

@@ -38,6 +38,13 @@ struct TranscribeCommand {
   bool without_timestamps = false;
   unsigned seed = 0;
   double max_stdin_minutes = 180;  // stdin is kept whole in memory: refuse more audio than this
+  bool vad = false;       // transcribe only the speech Silero VAD finds (faster-whisper's vad_filter)
+  std::string vad_model;  // empty: the bundled model
+  float vad_threshold = 0.5f;
+  int vad_min_speech_ms = 250;
+  int vad_min_silence_ms = 2000;
+  int vad_speech_pad_ms = 400;
+  double vad_max_speech_s = 0;  // 0: no limit
   bool quiet = false;
   bool verbose = false;
   bool timings = false;  // one JSON line of stage timings per input on stderr (for scripts)

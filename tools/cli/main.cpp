@@ -114,6 +114,13 @@ int run_transcribe(const ParsedCommand& cmd, const char* argv0) {
   p.without_timestamps = t.without_timestamps ? 1 : 0;
   p.seed = t.seed;
   p.max_stream_seconds = t.max_stdin_minutes * 60.0;
+  p.vad = t.vad ? 1 : 0;
+  p.vad_model = t.vad_model.empty() ? nullptr : t.vad_model.c_str();
+  p.vad_threshold = t.vad_threshold;
+  p.vad_min_speech_ms = t.vad_min_speech_ms;
+  p.vad_min_silence_ms = t.vad_min_silence_ms;
+  p.vad_speech_pad_ms = t.vad_speech_pad_ms;
+  p.vad_max_speech_s = static_cast<float>(t.vad_max_speech_s);
   ProgressState progress;
   progress.enabled = !t.quiet && !t.verbose && isatty(STDERR_FILENO);
   p.on_progress = on_progress;
