@@ -6,6 +6,7 @@
 #include <map>
 
 #include "core/error.h"
+#include "core/half.h"
 #include "core/regular_file.h"
 
 namespace wisp::vad {
@@ -14,29 +15,6 @@ namespace {
 constexpr uint32_t kGgmlMagic = 0x67676d6c;
 constexpr size_t kMaxFileBytes = size_t{16} << 20;  // the real file is 885 KB
 constexpr int32_t kMaxNameBytes = 256;
-
-// IEEE half → float, exactly.
-float half_to_float(uint16_t h) {
-  const uint32_t sign = (h & 0x8000u) << 16;
-  uint32_t exp = (h >> 10) & 0x1fu, mant = h & 0x3ffu, bits;
-  if (exp == 0 && mant == 0) {
-    bits = sign;
-  } else if (exp == 0) {  // subnormal: renormalise
-    exp = 127 - 15 + 1;
-    while ((mant & 0x400u) == 0) {
-      mant <<= 1;
-      --exp;
-    }
-    bits = sign | (exp << 23) | ((mant & 0x3ffu) << 13);
-  } else if (exp == 31) {
-    bits = sign | 0x7f800000u | (mant << 13);
-  } else {
-    bits = sign | ((exp - 15 + 127) << 23) | (mant << 13);
-  }
-  float f;
-  std::memcpy(&f, &bits, 4);
-  return f;
-}
 
 // Bounds-checked little-endian cursor; every failure names the file, what was being read and where.
 class Reader {
