@@ -39,17 +39,7 @@ void Tile<MR, NV>::run(const Bf16Block& b, int m, int n) {
       for (int v = 0; v < NV; ++v) acc[r * NV + v] = _mm512_dpbf16_ps(acc[r * NV + v], av, bv[v]);
     }
   }
-  // Through L1 to the epilogue (see gemm_avx512_vnni.cpp).
-  alignas(64) float c[MR * NV * 16];
-#pragma GCC unroll 32
-  for (int i = 0; i < MR * NV; ++i) _mm512_store_ps(c + 16 * i, acc[i]);
-  for (int v = 0; v < NV; ++v) {
-    const int cols = w.N - n - 16 * v;
-    const __m512 bias = avx512::bias16(b.ep, n + 16 * v, cols);
-    for (int r = 0; r < MR; ++r)
-      avx512::store16(_mm512_add_ps(_mm512_load_ps(c + 16 * (r * NV + v)), bias), b.ep,
-                      b.y + static_cast<size_t>(m + r) * b.ldy + n + 16 * v, cols);
-  }
+  avx512::store_tile<MR, NV>(acc, b.ep, b.y + static_cast<size_t>(m) * b.ldy, b.ldy, n, w.N);
 }
 
 constexpr auto kTiles = make_tile_table<Bf16Block, Tile, kMaxRows, kMaxVecs>();

@@ -85,4 +85,21 @@ __attribute__((always_inline)) static inline __m512 bias16(const Epilogue& ep, i
   return ep.bias ? _mm512_maskz_loadu_ps(first_lanes(cols), ep.bias + n) : _mm512_setzero_ps();
 }
 
+// The fp32 epilogue of an MR × NV-vector register tile of sums: + bias, then store16 (GELU, accumulate,
+// the last vector masked at column N) to rows 0..MR of y (row stride ldy) at columns n... The sums go
+// through L1 first, which keeps the kernel's loop free of register pressure.
+template <int MR, int NV>
+__attribute__((always_inline)) static inline void store_tile(const __m512* acc, const Epilogue& ep, float* y,
+                                                             size_t ldy, int n, int N) {
+  alignas(64) float c[MR * NV * 16];
+#pragma GCC unroll 32
+  for (int i = 0; i < MR * NV; ++i) _mm512_store_ps(c + 16 * i, acc[i]);
+  for (int v = 0; v < NV; ++v) {
+    const int cols = N - n - 16 * v;
+    const __m512 bias = bias16(ep, n + 16 * v, cols);
+    for (int r = 0; r < MR; ++r)
+      store16(_mm512_add_ps(_mm512_load_ps(c + 16 * (r * NV + v)), bias), ep, y + r * ldy + n + 16 * v, cols);
+  }
+}
+
 }  // namespace wisp::backend::cpu::avx512
