@@ -21,6 +21,18 @@ def run_wisp(*args, input_bytes=None, timeout=600, env=None):
     return p
 
 
+def communicate(proc, timeout, timed_out):
+    """proc.communicate() for at most `timeout` seconds; a process still running then is killed. Returns
+    (stdout, stderr, exit status), the status being `timed_out` for a killed process."""
+    try:
+        out, err = proc.communicate(timeout=timeout)
+        return out, err, proc.returncode
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, err = proc.communicate()
+        return out, err, timed_out
+
+
 def manifest():
     rows = []
     with open(os.path.join(AUDIO, "manifest.tsv"), encoding="utf-8") as f:

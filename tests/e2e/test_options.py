@@ -7,7 +7,7 @@ import os
 import subprocess
 import time
 
-from common import AUDIO, MODELS, WISP, Checks, run_wisp
+from common import AUDIO, MODELS, WISP, Checks, communicate, run_wisp
 
 c = Checks("e2e options")
 JFK = os.path.join(AUDIO, "jfk.wav")
@@ -51,12 +51,7 @@ for lang in ("de", "German", "castilian"):
     proc = subprocess.Popen([WISP, "transcribe", "-l", lang, "-"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE)
     try:
-        out, err = proc.communicate(timeout=30)
-        code = proc.returncode
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        out, err = proc.communicate()
-        code = "hang"
+        out, err, code = communicate(proc, 30, "hang")
     finally:
         proc.stdin.close() if proc.stdin and not proc.stdin.closed else None
     c.check(code == 2 and b"English-only" in err, f"-l {lang} on tiny.en: exit {code} before reading input")

@@ -9,7 +9,7 @@ import tempfile
 import threading
 import time
 
-from common import WISP, Checks
+from common import WISP, Checks, communicate
 
 c = Checks("e2e stdin cap")
 # A WAV header that promises 4 GB of 16 kHz mono s16, then silence for as long as anyone reads (at most 2 h).
@@ -48,13 +48,7 @@ def check_capped(what, args, stdin_writer=None):
         os.close(r)
         writer = threading.Thread(target=stdin_writer, args=(os.fdopen(w, "wb"),), daemon=True)
         writer.start()
-    try:
-        out, err = proc.communicate(timeout=120)
-        code = proc.returncode
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        out, err = proc.communicate()
-        code = "timeout"
+    out, err, code = communicate(proc, 120, "timeout")
     if writer:
         writer.join()
     seconds = time.time() - t0
