@@ -143,6 +143,13 @@ typedef struct wisp_transcribe_params {
   int vad_min_silence_ms; /* silence this long ends a span, 0 to 3600000 (default 2000) */
   int vad_speech_pad_ms;  /* added on each side of a span, 0 to 60000 (default 400) */
   float vad_max_speech_s; /* longer spans are split; <= 0: no limit (default) */
+  /* Batched long-form mode: > 0 cuts the audio at VAD pauses (the vad_* options above apply, spans of at
+     most 30 s) into chunks and decodes up to this many at once, each with timestamps, fallback and its own
+     earlier text; segments still come in time order. 0 (default): the sequential openai loop. 0 to 64. */
+  int batch_size;
+  /* With vad or batch_size: each speech span brought to the same loudness before the log-mel, so that a
+     quiet speaker next to a loud one is heard (default 1; 0 keeps the samples as they are). */
+  int level_loudness;
 } wisp_transcribe_params;
 
 wisp_transcribe_params wisp_transcribe_params_default(void);

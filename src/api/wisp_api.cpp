@@ -154,6 +154,8 @@ wisp::TranscribeOptions to_options(const wisp_transcribe_params* p) {
   o.vad.min_silence_duration_ms = p->vad_min_silence_ms;
   o.vad.speech_pad_ms = p->vad_speech_pad_ms;
   if (p->vad_max_speech_s > 0.0f) o.vad.max_speech_duration_s = p->vad_max_speech_s;
+  o.batch_size = p->batch_size;
+  o.normalize_loudness = p->level_loudness != 0;
   return o;
 }
 
@@ -398,6 +400,8 @@ wisp_transcribe_params wisp_transcribe_params_default(void) {
   p.vad_min_silence_ms = vad.min_silence_duration_ms;
   p.vad_speech_pad_ms = vad.speech_pad_ms;
   p.vad_max_speech_s = 0.0f;
+  p.batch_size = 0;
+  p.level_loudness = 1;
   return p;
 }
 

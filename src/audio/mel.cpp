@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <memory>
 
 #include "backend/cpu/threads.h"
@@ -118,6 +119,16 @@ LogMel log_mel_spectrogram(const float* samples, size_t n_samples, int n_mels, s
   const float floor = global_max - 8.0f;
   for (float& v : out.data) v = (std::max(v, floor) + 4.0f) / 4.0f;
   return out;
+}
+
+void mel_window(const LogMel& mel, int seek, int size, float* out) {
+  const int avail = std::max(0, std::min({size, kChunkFrames, mel.n_frames - seek}));
+  for (int b = 0; b < mel.n_mels; ++b) {
+    const float* src = mel.data.data() + static_cast<size_t>(b) * mel.n_frames;
+    float* dst = out + static_cast<size_t>(b) * kChunkFrames;
+    if (avail > 0) std::memcpy(dst, src + seek, sizeof(float) * avail);
+    std::fill(dst + avail, dst + kChunkFrames, 0.0f);
+  }
 }
 
 }  // namespace wisp::audio

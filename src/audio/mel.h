@@ -28,4 +28,8 @@ struct LogMel {
 LogMel log_mel_spectrogram(const float* samples, size_t n_samples, int n_mels,
                            size_t pad_samples = kChunkSamples, int threads = 1);
 
+// The 30-s window mel[:, seek : seek + size] as the model takes it, (n_mels, 3000): the frames past `size`
+// (and past the spectrogram) are zeros, as openai/whisper's pad_or_trim builds the window in log-mel space.
+void mel_window(const LogMel& mel, int seek, int size, float* out);
+
 }  // namespace wisp::audio

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <set>
 
 #include "backend/cpu/elementwise.h"
@@ -11,23 +12,61 @@
 
 namespace wisp::decode {
 
-DecodingTask::DecodingTask(const WhisperModel& model, nn::Decoder& decoder, std::mt19937& rng)
-    : model_(model), decoder_(decoder), rng_(rng) {}
+DecodingTask::DecodingTask(const WhisperModel& model, nn::Decoder& decoder, const DecodingOptions& o,
+                           int window, std::mt19937* rng)
+    : model_(model), decoder_(decoder), o_(o), window_(window) {
+  const Tokenizer& tok = model_.tokenizer();
+  if (o.beam_size < 1 || o.best_of < 1)
+    throw Error(ErrorKind::InvalidArgument, "beam size and best-of must be >= 1");
+  const bool sampling = o.temperature > 0.0f;
+  group_ = sampling ? o.best_of : o.beam_size;
+  init_ = initial_tokens(&sot_index_);
+  sample_begin_ = static_cast<int>(init_.size());
+  if (sample_begin_ >= model_.dims().n_text_ctx)
+    throw Error(ErrorKind::InvalidArgument, "prompt does not fit in the text context");
+
+  // Logit filters, in openai's order.
+  if (o.suppress_blank) {
+    std::vector<int> blank = model_.metadata().suppress_ids_begin;
+    if (blank.empty()) blank = {tok.encode(" ").empty() ? tok.eot() : tok.encode(" ")[0], tok.eot()};
+    filters_.push_back(make_suppress_blank(blank));
+  }
+  filters_.push_back(make_suppress_tokens(suppress_ids()));
+  if (!o.without_timestamps) {
+    // Negative: no limit; past 30 s the limit cannot bite (clamped, so the index cannot overflow).
+    const float max_initial_s =
+        std::isnan(o.max_initial_timestamp) ? 1.0f : std::clamp(o.max_initial_timestamp, -1.0f, 30.0f);
+    const int max_initial = static_cast<int>(std::lround(max_initial_s / 0.02f));
+    filters_.push_back(
+        make_timestamp_rules(tok.eot(), tok.no_timestamps(), tok.timestamp_begin(), max_initial));
+  }
+  picker_ = (!sampling && group_ > 1) ? make_beam_search_decoder(group_, tok.eot(), o.patience)
+                                      : make_greedy_decoder(o.temperature, tok.eot(), group_, rng);
+  tokens_.assign(group_, init_);
+  for (auto& t : tokens_) t.reserve(static_cast<size_t>(model_.dims().n_text_ctx) + 1);  // no reallocation
+  sum_logprobs_.assign(group_, 0.0f);
+  if (o.sample_len <= 0) done_ = true;
+}
+
+DecodingTask::~DecodingTask() {
+  for (int s : seqs_) decoder_.release_sequence(s);
+}
 
 // [<|startofprev|> prompt...] <|startoftranscript|> [<|lang|> <|task|>] [<|notimestamps|>]
-std::vector<int> DecodingTask::initial_tokens(const DecodingOptions& o, int* sot_index) const {
+std::vector<int> DecodingTask::initial_tokens(int* sot_index) const {
   const Tokenizer& tok = model_.tokenizer();
   std::vector<int> tokens;
-  if (!o.prompt.empty()) {
+  if (!o_.prompt.empty()) {
     const int max_prompt = model_.dims().n_text_ctx / 2 - 1;
     tokens.push_back(tok.sot_prev());
-    const size_t start = o.prompt.size() > static_cast<size_t>(max_prompt) ? o.prompt.size() - max_prompt : 0;
-    tokens.insert(tokens.end(), o.prompt.begin() + static_cast<std::ptrdiff_t>(start), o.prompt.end());
+    const size_t start =
+        o_.prompt.size() > static_cast<size_t>(max_prompt) ? o_.prompt.size() - max_prompt : 0;
+    tokens.insert(tokens.end(), o_.prompt.begin() + static_cast<std::ptrdiff_t>(start), o_.prompt.end());
   }
   *sot_index = static_cast<int>(tokens.size());
-  const std::vector<int> sot = tok.sot_sequence(o.language, o.translate);
+  const std::vector<int> sot = tok.sot_sequence(o_.language, o_.translate);
   tokens.insert(tokens.end(), sot.begin(), sot.end());
-  if (o.without_timestamps) tokens.push_back(tok.no_timestamps());
+  if (o_.without_timestamps) tokens.push_back(tok.no_timestamps());
   return tokens;
 }
 
@@ -42,132 +81,161 @@ std::vector<int> DecodingTask::suppress_ids() const {
 }
 
 // Every sequence still running (not ended by <|endoftext|>) is stuck in a repetition loop.
-bool DecodingTask::all_stuck_in_loops(const std::vector<std::vector<int>>& tokens, int sample_begin,
-                                      float threshold) const {
+bool DecodingTask::all_stuck_in_loops() const {
   const Tokenizer& tok = model_.tokenizer();
-  for (const auto& seq : tokens)
-    if (seq.back() != tok.eot() && !stuck_in_loop(tok, seq, sample_begin, threshold, loop_text_))
+  for (const auto& seq : tokens_)
+    if (seq.back() != tok.eot() && !stuck_in_loop(tok, seq, sample_begin_, *o_.stop_loops_above, loop_text_))
       return false;
   return true;
 }
 
-std::vector<DecodingResult> DecodingTask::run(int n_windows, const DecodingOptions& o) {
+void DecodingTask::add_runs(std::vector<int>& tokens, std::vector<nn::Decoder::Run>& runs) {
+  if (done_) return;
+  if (!prompted_) {  // the prompt, once for the whole group
+    if (seqs_.empty()) seqs_.push_back(decoder_.acquire_sequence());
+    tokens.insert(tokens.end(), init_.begin(), init_.end());
+    runs.push_back({seqs_[0], window_, 0, sample_begin_});
+    return;
+  }
+  for (int r = 0; r < group_; ++r) {
+    tokens.push_back(tokens_[r].back());
+    runs.push_back({seqs_[r], window_, position_, 1});
+  }
+}
+
+void DecodingTask::add_logit_rows(int first_row, std::vector<int>& rows) const {
+  if (done_) return;
+  if (!prompted_) {
+    rows.push_back(first_row + sot_index_);  // no-speech probability at <|startoftranscript|>
+    rows.push_back(first_row + sample_begin_ - 1);
+    return;
+  }
+  for (int r = 0; r < group_; ++r) rows.push_back(first_row + r);
+}
+
+void DecodingTask::advance(float* logits) {
+  if (done_) return;
   const Tokenizer& tok = model_.tokenizer();
   const int V = model_.dims().n_vocab, n_ctx = model_.dims().n_text_ctx;
-  const bool sampling = o.temperature > 0.0f;
-  const int group = sampling ? std::max(1, o.best_of) : std::max(1, o.beam_size);
-  if (o.beam_size < 1 || o.best_of < 1)
-    throw Error(ErrorKind::InvalidArgument, "beam size and best-of must be >= 1");
-
-  int sot_index = 0;
-  const std::vector<int> init = initial_tokens(o, &sot_index);
-  const int sample_begin = static_cast<int>(init.size());
-  if (sample_begin >= n_ctx)
-    throw Error(ErrorKind::InvalidArgument, "prompt does not fit in the text context");
-
-  // Logit filters, in openai's order.
-  std::vector<std::unique_ptr<LogitFilter>> filters;
-  if (o.suppress_blank) {
-    std::vector<int> blank = model_.metadata().suppress_ids_begin;
-    if (blank.empty()) blank = {tok.encode(" ").empty() ? tok.eot() : tok.encode(" ")[0], tok.eot()};
-    filters.push_back(make_suppress_blank(blank));
-  }
-  filters.push_back(make_suppress_tokens(suppress_ids()));
-  if (!o.without_timestamps) {
-    // Negative: no limit; past 30 s the limit cannot bite (clamped, so the index cannot overflow).
-    const float max_initial_s =
-        std::isnan(o.max_initial_timestamp) ? 1.0f : std::clamp(o.max_initial_timestamp, -1.0f, 30.0f);
-    const int max_initial = static_cast<int>(std::lround(max_initial_s / 0.02f));
-    filters.push_back(
-        make_timestamp_rules(tok.eot(), tok.no_timestamps(), tok.timestamp_begin(), max_initial));
-  }
-  std::unique_ptr<TokenDecoder> picker = (!sampling && group > 1)
-                                             ? make_beam_search_decoder(group, tok.eot(), o.patience)
-                                             : make_greedy_decoder(o.temperature, tok.eot(), group, &rng_);
-
-  // All sequences: window w owns rows [w·group, (w+1)·group).
-  const int n_seq = n_windows * group;
-  std::vector<std::vector<int>> tokens(n_seq, init);
-  for (auto& t : tokens) t.reserve(static_cast<size_t>(n_ctx) + 1);  // steps append without reallocating
-  std::vector<int> seq_window(n_seq);
-  for (int s = 0; s < n_seq; ++s) seq_window[s] = s / group;
-  std::vector<float> sum_logprobs(n_seq, 0.0f), no_speech(n_windows, 0.0f);
-  std::vector<int> source, step_tokens;
-  const int D = model_.dims().n_text_state;
-  logits_.resize(static_cast<size_t>(n_seq) * V);
-  last_hidden_.resize(static_cast<size_t>(n_seq) * D);
-
-  // Prompt step: every sequence of a window starts from the same tokens, so the prompt runs once per window
-  // (n_windows rows, not n_windows × group) and its cache rows and logits are then copied to the group.
-  {
-    std::vector<int> window_ids(n_windows);
-    step_tokens.clear();
-    for (int w = 0; w < n_windows; ++w) {
-      window_ids[w] = w;
-      step_tokens.insert(step_tokens.end(), init.begin(), init.end());
+  ++steps_;
+  if (!prompted_) {
+    // After the prompt pass: no-speech probability, then every row of the group starts from the prompt's
+    // last logits and a copy of its cache.
+    no_speech_ = tok.no_speech() >= 0
+                     ? std::exp(logits[tok.no_speech()] - backend::cpu::log_sum_exp(logits, V))
+                     : 0.0f;
+    prompt_logits_.resize(static_cast<size_t>(group_) * V);
+    for (int r = 0; r < group_; ++r)
+      std::memcpy(prompt_logits_.data() + static_cast<size_t>(r) * V, logits + V, sizeof(float) * V);
+    logits = prompt_logits_.data();
+    for (int r = 1; r < group_; ++r) {
+      seqs_.push_back(decoder_.acquire_sequence());
+      decoder_.copy_sequence(seqs_[0], seqs_[r], sample_begin_);
     }
-    decoder_.reset(n_windows);
-    const float* hidden = decoder_.forward(step_tokens.data(), sample_begin, 0, window_ids.data());
-    for (int w = 0; w < n_windows; ++w) {
-      // no-speech probability from the logits at <|startoftranscript|>
-      decoder_.logits(hidden + (static_cast<size_t>(w) * sample_begin + sot_index) * D, 1, logits_.data());
-      no_speech[w] = tok.no_speech() >= 0
-                         ? std::exp(logits_[tok.no_speech()] - backend::cpu::log_sum_exp(logits_.data(), V))
-                         : 0.0f;
-      std::copy_n(hidden + (static_cast<size_t>(w) * sample_begin + sample_begin - 1) * D, D,
-                  last_hidden_.begin() + static_cast<std::ptrdiff_t>(w) * D);
-    }
-    decoder_.logits(last_hidden_.data(), n_windows, logits_.data());
-    for (int s = n_seq - 1; s >= 0; --s)  // window w's logits to rows w·group ... (downwards: no overlap)
-      std::copy_n(logits_.begin() + static_cast<std::ptrdiff_t>(s / group) * V, V,
-                  logits_.begin() + static_cast<std::ptrdiff_t>(s) * V);
-    decoder_.expand(group, sample_begin);
+    position_ = sample_begin_;
+    prompted_ = true;
+  } else {
+    position_ += 1;
   }
 
-  int offset = sample_begin;
-  steps_ = 1;
-  bool ended_in_loop = false;
-  for (int i = 0; i < o.sample_len; ++i) {
-    if (i > 0) {
-      // One new token per sequence; one GEMM for all of them, so the (V, D) projection is read once per step.
-      step_tokens.resize(n_seq);
-      for (int s = 0; s < n_seq; ++s) step_tokens[s] = tokens[s].back();
-      const float* hidden = decoder_.forward(step_tokens.data(), 1, offset, seq_window.data());
-      decoder_.logits(hidden, n_seq, logits_.data());
-      offset += 1;
-      ++steps_;
-    }
-
-    LogitBatch batch{logits_.data(), n_seq, V, &tokens, sample_begin};
-    for (const auto& f : filters) f->apply(batch);
-    const bool completed = picker->update(tokens, logits_.data(), V, sum_logprobs, source);
-    bool reordered = false;
-    for (int s = 0; s < n_seq; ++s) reordered = reordered || source[s] != s;
-    if (reordered) decoder_.reorder_cache(source, offset);
-    if (completed || static_cast<int>(tokens[0].size()) >= n_ctx) break;
-    if (o.stop_loops_above && i + 1 >= kLoopWindow &&
-        all_stuck_in_loops(tokens, sample_begin, *o.stop_loops_above)) {
-      ended_in_loop = true;
-      break;
-    }
+  LogitBatch batch{logits, group_, V, &tokens_, sample_begin_};
+  for (const auto& f : filters_) f->apply(batch);
+  const bool completed = picker_->update(tokens_, logits, V, sum_logprobs_, source_);
+  reorder(source_);
+  ++updates_;
+  if (completed || static_cast<int>(tokens_[0].size()) >= n_ctx || updates_ >= o_.sample_len) done_ = true;
+  if (!done_ && o_.stop_loops_above && updates_ >= kLoopWindow && all_stuck_in_loops()) {
+    ended_in_loop_ = true;
+    done_ = true;
   }
-
-  Candidates cands = picker->finalize(tokens, sum_logprobs, sample_begin);
-  std::vector<DecodingResult> results(n_windows);
-  for (int w = 0; w < n_windows; ++w) {
-    // Cut every candidate at its first <|endoftext|>.
-    for (auto& seq : cands.tokens[w]) seq.erase(std::find(seq.begin(), seq.end(), tok.eot()), seq.end());
-    const int best = rank_candidates(cands.tokens[w], cands.sum_logprobs[w], o.length_penalty);
-    DecodingResult& r = results[w];
-    r.tokens = cands.tokens[w][best];
-    r.text = tok.decode(r.tokens);
-    r.avg_logprob = cands.sum_logprobs[w][best] / static_cast<float>(r.tokens.size() + 1);
-    r.no_speech_prob = no_speech[w];
-    r.temperature = o.temperature;
-    r.compression_ratio = compression_ratio(r.text);
-    r.ended_in_loop = ended_in_loop;
+  if (done_) {
+    for (int s : seqs_) decoder_.release_sequence(s);
+    seqs_.clear();
   }
-  return results;
+}
+
+void DecodingTask::reorder(const std::vector<int>& source) {
+  // Beam search: new row b continues old row source[b]. The first row taking an old sequence gets its
+  // cache; later ones (forks) get a copy, made while every source is still in place. Old sequences nobody
+  // continues are released.
+  bool identity = true;
+  for (int b = 0; b < group_; ++b) identity = identity && source[b] == b;
+  if (identity) return;
+  std::vector<int> owner(group_, -1), next(group_, -1);
+  for (int b = 0; b < group_; ++b)
+    if (owner[source[b]] < 0) owner[source[b]] = b;
+  for (int b = 0; b < group_; ++b)
+    if (owner[source[b]] != b) {
+      next[b] = decoder_.acquire_sequence();
+      decoder_.copy_sequence(seqs_[source[b]], next[b], position_);
+    }
+  for (int b = 0; b < group_; ++b)
+    if (owner[source[b]] == b) next[b] = seqs_[source[b]];
+  for (int s = 0; s < group_; ++s)
+    if (owner[s] < 0) decoder_.release_sequence(seqs_[s]);
+  seqs_ = std::move(next);
+}
+
+DecodingResult DecodingTask::result() const {
+  if (!done_) throw Error(ErrorKind::Internal, "decoding task: result before it is done");
+  const Tokenizer& tok = model_.tokenizer();
+  Candidates cands = picker_->finalize(tokens_, sum_logprobs_, sample_begin_);
+  // Cut every candidate at its first <|endoftext|>.
+  for (auto& seq : cands.tokens[0]) seq.erase(std::find(seq.begin(), seq.end(), tok.eot()), seq.end());
+  const int best = rank_candidates(cands.tokens[0], cands.sum_logprobs[0], o_.length_penalty);
+  DecodingResult r;
+  r.tokens = cands.tokens[0][best];
+  r.text = tok.decode(r.tokens);
+  r.avg_logprob = cands.sum_logprobs[0][best] / static_cast<float>(r.tokens.size() + 1);
+  r.no_speech_prob = no_speech_;
+  r.temperature = o_.temperature;
+  r.compression_ratio = compression_ratio(r.text);
+  r.ended_in_loop = ended_in_loop_;
+  return r;
+}
+
+void DecodingStepper::step(DecodingTask* const* tasks, int n_tasks) {
+  const int V = model_.dims().n_vocab, D = model_.dims().n_text_state;
+  tokens_.clear();
+  runs_.clear();
+  rows_.clear();
+  first_row_.assign(n_tasks + 1, 0);
+  task_row_.assign(n_tasks, 0);
+  int row = 0;
+  for (int t = 0; t < n_tasks; ++t) {
+    const size_t before = runs_.size();
+    tasks[t]->add_runs(tokens_, runs_);
+    task_row_[t] = row;
+    for (size_t r = before; r < runs_.size(); ++r) row += runs_[r].length;
+  }
+  if (runs_.empty()) return;
+  const float* hidden = decoder_.forward(tokens_.data(), runs_.data(), static_cast<int>(runs_.size()));
+  // The rows each task needs, gathered, then one projection for all of them.
+  for (int t = 0; t < n_tasks; ++t) {
+    first_row_[t] = static_cast<int>(rows_.size());
+    tasks[t]->add_logit_rows(task_row_[t], rows_);
+  }
+  first_row_[n_tasks] = static_cast<int>(rows_.size());
+  const int n = static_cast<int>(rows_.size());
+  hidden_.resize(static_cast<size_t>(n) * D);
+  for (int i = 0; i < n; ++i)
+    std::memcpy(hidden_.data() + static_cast<size_t>(i) * D, hidden + static_cast<size_t>(rows_[i]) * D,
+                sizeof(float) * D);
+  logits_.resize(static_cast<size_t>(n) * V);
+  decoder_.logits(hidden_.data(), n, logits_.data());
+  for (int t = 0; t < n_tasks; ++t)
+    if (first_row_[t + 1] > first_row_[t])
+      tasks[t]->advance(logits_.data() + static_cast<size_t>(first_row_[t]) * V);
+}
+
+DecodingResult decode_window(const WhisperModel& model, nn::Decoder& decoder, const DecodingOptions& options,
+                             int window, std::mt19937* rng, int* steps) {
+  DecodingTask task(model, decoder, options, window, rng);
+  DecodingStepper stepper(model, decoder);
+  DecodingTask* tasks[] = {&task};
+  while (!task.done()) stepper.step(tasks, 1);
+  if (steps) *steps = task.steps();
+  return task.result();
 }
 
 int rank_candidates(const std::vector<std::vector<int>>& tokens, const std::vector<float>& sum_logprobs,

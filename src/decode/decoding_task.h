@@ -1,6 +1,11 @@
-// DecodingTask: decodes 30-s windows of audio features into tokens (openai/whisper decoding.py's
-// DecodingTask.run): build the initial tokens, step the decoder for all sequences (windows × beams or
-// samples) at once, filter logits, pick tokens, then rank the candidates of each window.
+// DecodingTask: one decoding pass over one 30-s window (openai/whisper decoding.py's DecodingTask), made
+// resumable so that many of them advance together. It builds the initial tokens, and then, one decoder
+// step at a time, says which tokens its sequences feed (runs), takes the logits of those rows, filters them
+// and picks the next tokens (greedy, sampling or beam search); once finished it ranks its candidates.
+//
+// A task owns `group` decoder sequences (beams or best-of samples): the prompt runs once on one sequence,
+// whose cache is then copied to the others. DecodingStepper advances any set of tasks — windows of one
+// recording or of many, at different positions — in one decoder forward pass and one vocabulary projection.
 #pragma once
 
 #include <memory>
@@ -17,27 +22,75 @@ namespace wisp::decode {
 
 class DecodingTask {
  public:
-  DecodingTask(const WhisperModel& model, nn::Decoder& decoder, std::mt19937& rng);
+  // The decoder holds the audio of `window`; `rng` is used when sampling (temperature > 0). Throws
+  // Error(InvalidArgument) for options that cannot be decoded (prompt longer than the context).
+  DecodingTask(const WhisperModel& model, nn::Decoder& decoder, const DecodingOptions& options, int window,
+               std::mt19937* rng);
+  ~DecodingTask();  // releases its decoder sequences
+  DecodingTask(const DecodingTask&) = delete;
+  DecodingTask& operator=(const DecodingTask&) = delete;
 
-  // The decoder already holds the audio of `n_windows` windows (Decoder::set_audio).
-  std::vector<DecodingResult> run(int n_windows, const DecodingOptions& options);
+  bool done() const { return done_; }
+  int window() const { return window_; }
+  // Decoder forward passes made so far (the prompt pass included).
+  int steps() const { return steps_; }
 
-  // Decoder forward passes made by the last run() (the prompt pass included).
-  int last_steps() const { return steps_; }
+  // This step's runs and their tokens, appended (nothing once done).
+  void add_runs(std::vector<int>& tokens, std::vector<nn::Decoder::Run>& runs);
+  // The rows of this step's hidden states whose logits advance() needs, appended, given the row where this
+  // task's runs start in the forward output.
+  void add_logit_rows(int first_row, std::vector<int>& rows) const;
+  // Takes those rows' logits (edited in place by the filters) and picks the next tokens.
+  void advance(float* logits);
+
+  // The best candidate; valid once done().
+  DecodingResult result() const;
 
  private:
-  std::vector<int> initial_tokens(const DecodingOptions& o, int* sot_index) const;
+  std::vector<int> initial_tokens(int* sot_index) const;
   std::vector<int> suppress_ids() const;
-  bool all_stuck_in_loops(const std::vector<std::vector<int>>& tokens, int sample_begin,
-                          float threshold) const;
+  bool all_stuck_in_loops() const;
+  void reorder(const std::vector<int>& source);
 
   const WhisperModel& model_;
   nn::Decoder& decoder_;
-  std::mt19937& rng_;
-  std::vector<float> logits_, last_hidden_;
+  const DecodingOptions o_;
+  const int window_;
+  int group_ = 1, sot_index_ = 0, sample_begin_ = 0;
+  std::vector<int> init_;
+  std::vector<std::unique_ptr<LogitFilter>> filters_;
+  std::unique_ptr<TokenDecoder> picker_;
+
+  std::vector<int> seqs_;  // decoder sequence of each row (one during the prompt pass)
+  std::vector<std::vector<int>> tokens_;
+  std::vector<float> sum_logprobs_, prompt_logits_;
+  std::vector<int> source_;
   mutable std::vector<int> loop_text_;  // scratch of the repetition check
-  int steps_ = 0;
+  float no_speech_ = 0.0f;
+  int position_ = 0;  // positions the sequences' caches hold
+  int updates_ = 0, steps_ = 0;
+  bool prompted_ = false, done_ = false, ended_in_loop_ = false;
 };
+
+// Advances every unfinished task by one decoder step: one forward pass over all their runs, one
+// vocabulary projection over all the rows they need. Owns the scratch (no allocation per step once warm).
+class DecodingStepper {
+ public:
+  DecodingStepper(const WhisperModel& model, nn::Decoder& decoder) : model_(model), decoder_(decoder) {}
+  void step(DecodingTask* const* tasks, int n_tasks);
+
+ private:
+  const WhisperModel& model_;
+  nn::Decoder& decoder_;
+  std::vector<int> tokens_, rows_, task_row_, first_row_;  // per task: first hidden row, first logit row
+  std::vector<nn::Decoder::Run> runs_;
+  std::vector<float> hidden_, logits_;
+};
+
+// Decodes one window to the end (openai's DecodingTask.run). `steps`, if given, receives the decoder
+// forward passes made.
+DecodingResult decode_window(const WhisperModel& model, nn::Decoder& decoder, const DecodingOptions& options,
+                             int window, std::mt19937* rng, int* steps = nullptr);
 
 // Ranks candidates by length-normalised log-prob (openai's MaximumLikelihoodRanker); returns the index.
 int rank_candidates(const std::vector<std::vector<int>>& tokens, const std::vector<float>& sum_logprobs,

@@ -7,18 +7,24 @@
 
 namespace wisp::decode {
 
-std::vector<LanguageProbability> detect_language(const WhisperModel& model, nn::Decoder& decoder) {
+std::vector<LanguageProbability> detect_language(const WhisperModel& model, nn::Decoder& decoder,
+                                                 int window) {
   const Tokenizer& tok = model.tokenizer();
   if (!model.multilingual()) return {{"en", 1.0f}};
   std::vector<int> lang_ids = model.metadata().lang_ids;
   if (lang_ids.empty())
     for (const auto& code : tok.language_codes()) lang_ids.push_back(tok.language_token(code));
 
-  decoder.reset(1);
-  const int sot = tok.sot(), window = 0;
-  const float* hidden = decoder.forward(&sot, 1, 0, &window);
+  const int sot = tok.sot();
+  const nn::Decoder::Run run{decoder.acquire_sequence(), window, 0, 1};
   std::vector<float> logits(model.dims().n_vocab);
-  decoder.logits(hidden, 1, logits.data());
+  try {
+    decoder.logits(decoder.forward(&sot, &run, 1), 1, logits.data());
+  } catch (...) {
+    decoder.release_sequence(run.sequence);
+    throw;
+  }
+  decoder.release_sequence(run.sequence);
 
   float mx = -INFINITY;
   for (int id : lang_ids) mx = std::max(mx, logits[id]);

@@ -15,7 +15,7 @@ struct LanguageProbability {
   float probability = 0.0f;
 };
 
-// The decoder holds the window's audio (window 0). Returns all languages, most probable first.
-std::vector<LanguageProbability> detect_language(const WhisperModel& model, nn::Decoder& decoder);
+// The decoder holds the audio of `window`. Returns all languages, most probable first.
+std::vector<LanguageProbability> detect_language(const WhisperModel& model, nn::Decoder& decoder, int window);
 
 }  // namespace wisp::decode

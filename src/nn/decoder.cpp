@@ -1,5 +1,7 @@
 #include "nn/decoder.h"
 
+#include <string>
+
 #include "core/error.h"
 
 namespace wisp::nn {
@@ -16,122 +18,167 @@ Decoder::Decoder(const WhisperModel& model, backend::Exec& ex)
       n_ctx_(model.dims().n_text_ctx),
       n_audio_ctx_(model.dims().n_audio_ctx) {}
 
-Decoder::Slot Decoder::take_slot() {
-  if (!free_.empty()) {
-    Slot s = std::move(free_.back());
-    free_.pop_back();
-    return s;
-  }
+int Decoder::Pool::take() {
+  for (size_t i = 0; i < used.size(); ++i)
+    if (!used[i]) {
+      used[i] = 1;
+      return static_cast<int>(i);
+    }
+  slots.emplace_back();  // the caller fills it
+  used.push_back(1);
+  return static_cast<int>(used.size()) - 1;
+}
+
+Decoder::Slot Decoder::make_slot(int capacity) const {
   Slot s;
   for (size_t l = 0; l < model_.decoder().layers.size(); ++l)
-    s.push_back(model_.backend().make_kv_cache(n_ctx_, D_, model_.dims().n_text_head));
+    s.push_back(model_.backend().make_kv_cache(capacity, D_, model_.dims().n_text_head));
   return s;
 }
 
-void Decoder::copy_slot(const Slot& from, Slot& to, int length) {
-  for (size_t l = 0; l < from.size(); ++l) model_.backend().kv_copy(ex_, *from[l], *to[l], length);
+const Decoder::Slot& Decoder::window(int id) const {
+  if (id < 0 || id >= static_cast<int>(windows_.used.size()) || !windows_.used[id])
+    throw Error(ErrorKind::Internal, "decoder: window " + std::to_string(id) + " is not in use");
+  return windows_.slots[id];
 }
 
-void Decoder::set_audio(const float* audio, int n_windows) {
+const Decoder::Slot& Decoder::sequence(int id) const {
+  if (id < 0 || id >= static_cast<int>(sequences_.used.size()) || !sequences_.used[id])
+    throw Error(ErrorKind::Internal, "decoder: sequence " + std::to_string(id) + " is not in use");
+  return sequences_.slots[id];
+}
+
+void Decoder::add_windows(const float* audio, int n, int* ids) {
   const backend::Backend& be = model_.backend();
-  const int T = n_audio_ctx_, rows = n_windows * T;
-  n_windows_ = n_windows;
-  while (static_cast<int>(cross_.size()) < n_windows) {
-    Slot s;
-    for (size_t l = 0; l < model_.decoder().layers.size(); ++l)
-      s.push_back(be.make_kv_cache(T, D_, model_.dims().n_text_head));
-    cross_.push_back(std::move(s));
+  const int T = n_audio_ctx_, rows = n * T;
+  for (int w = 0; w < n; ++w) {
+    ids[w] = windows_.take();
+    if (windows_.slots[ids[w]].empty()) windows_.slots[ids[w]] = make_slot(T);
   }
   kv_rows_.resize(static_cast<size_t>(rows) * 2 * D_);
   flops_ += 2.0 * rows * D_ * (2.0 * D_) * model_.decoder().layers.size();
   const TensorView kv = f32_view(kv_rows_.data(), rows, 2 * D_);
   const auto& layers = model_.decoder().layers;
   for (size_t l = 0; l < layers.size(); ++l) {
-    // (n_windows · 1500, 2D) = audio · W_kvᵀ: keys | values, stored in each window's cache.
+    // (n · 1500, 2D) = audio · W_kvᵀ: keys | values, stored in each window's cache.
     be.linear(ex_, *layers[l].cross_kv, f32_view(audio, rows, D_), kv, {});
-    for (int w = 0; w < n_windows; ++w) {
+    for (int w = 0; w < n; ++w) {
       const TensorView part = kv.rows_range(w * T, (w + 1) * T);
-      be.kv_write(ex_, *cross_[w][l], 0, part.cols_range(0, D_), part.cols_range(D_, 2 * D_));
+      be.kv_write(ex_, *windows_.slots[ids[w]][l], 0, part.cols_range(0, D_), part.cols_range(D_, 2 * D_));
     }
   }
 }
 
-void Decoder::reset(int batch) {
-  for (Slot& s : self_) free_.push_back(std::move(s));
-  self_.clear();
-  for (int b = 0; b < batch; ++b) self_.push_back(take_slot());
-  batch_ = batch;
+void Decoder::release_window(int id) {
+  window(id);  // checks it is in use
+  windows_.used[id] = 0;
 }
 
-const float* Decoder::forward(const int* tokens, int L, int offset, const int* seq_window) {
+void Decoder::set_audio(const float* audio, int n) {
+  for (auto& u : windows_.used) u = 0;
+  std::vector<int> ids(n);
+  add_windows(audio, n, ids.data());
+}
+
+int Decoder::acquire_sequence() {
+  const int id = sequences_.take();
+  if (sequences_.slots[id].empty()) sequences_.slots[id] = make_slot(n_ctx_);
+  return id;
+}
+
+void Decoder::release_sequence(int id) {
+  sequence(id);
+  sequences_.used[id] = 0;
+}
+
+void Decoder::copy_sequence(int src, int dst, int length) {
+  const Slot& from = sequence(src);
+  const Slot& to = sequence(dst);
+  for (size_t l = 0; l < from.size(); ++l) model_.backend().kv_copy(ex_, *from[l], *to[l], length);
+}
+
+const float* Decoder::forward(const int* tokens, const Run* runs, int n_runs) {
   const DecoderWeights& w = model_.decoder();
   const WhisperDims& d = model_.dims();
   const backend::Backend& be = model_.backend();
-  const int B = batch_, D = D_, BL = B * L;
-  if (offset + L > n_ctx_) throw Error(ErrorKind::Decode, "decoder context overflow (448 tokens)");
+  const int D = D_;
+  int R = 0;            // rows
+  double attended = 0;  // Σ over rows of the keys each row attends to (self + cross)
+  for (int r = 0; r < n_runs; ++r) {
+    const Run& run = runs[r];
+    if (run.length < 1 || run.position < 0 || run.position + run.length > n_ctx_)
+      throw Error(ErrorKind::Decode, "decoder context overflow (448 tokens)");
+    sequence(run.sequence);
+    window(run.window);
+    R += run.length;
+    attended += run.length * (run.position + (run.length + 1) / 2.0 + n_audio_ctx_);
+  }
   Epilogue gelu;
   gelu.gelu = true;
   Epilogue residual;
   residual.accumulate = true;
 
-  x_.resize(static_cast<size_t>(BL) * D);
+  x_.resize(static_cast<size_t>(R) * D);
   h_.resize(x_.size());
   q_.resize(x_.size());
   attn_.resize(x_.size());
-  qkv_.resize(static_cast<size_t>(BL) * 3 * D);
-  const TensorView x = f32_view(x_.data(), BL, D), h = f32_view(h_.data(), BL, D),
-                   q = f32_view(q_.data(), BL, D), attn = f32_view(attn_.data(), BL, D),
-                   qkv = f32_view(qkv_.data(), BL, 3 * D);
-  // x (B·L, D) = token embedding + positional embedding
-  const TensorView pos = f32_view(w.pos, n_ctx_, D).rows_range(offset, offset + L);
-  for (int b = 0; b < B; ++b) be.embed(ex_, w.embed, tokens + b * L, pos, x.rows_range(b * L, (b + 1) * L));
-  {  // linear layers (qkv, out, cross q, cross out, fc1, fc2) and attention over offset + L and 1500 keys
+  qkv_.resize(static_cast<size_t>(R) * 3 * D);
+  const TensorView x = f32_view(x_.data(), R, D), h = f32_view(h_.data(), R, D),
+                   q = f32_view(q_.data(), R, D), attn = f32_view(attn_.data(), R, D),
+                   qkv = f32_view(qkv_.data(), R, 3 * D);
+  // x (R, D) = token embedding + positional embedding, run by run
+  for (int r = 0, row = 0; r < n_runs; row += runs[r].length, ++r) {
+    const Run& run = runs[r];
+    const TensorView pos = f32_view(w.pos, n_ctx_, D).rows_range(run.position, run.position + run.length);
+    be.embed(ex_, w.embed, tokens + row, pos, x.rows_range(row, row + run.length));
+  }
+  {  // linear layers (qkv, out, cross q, cross out, fc1, fc2) and attention
     const double F = w.layers.empty() ? 0 : w.layers[0].mlp.fc1.out;
-    const double per_row = 2.0 * D * (3.0 * D + 3.0 * D + 2.0 * F) + 4.0 * D * (offset + L + n_audio_ctx_);
-    flops_ += per_row * BL * static_cast<double>(w.layers.size());
+    const double per_row = 2.0 * D * (3.0 * D + 3.0 * D + 2.0 * F);
+    flops_ += (per_row * R + 4.0 * D * attended) * static_cast<double>(w.layers.size());
   }
 
   const backend::AttentionShape self_shape{d.n_text_head, D / d.n_text_head, true};
   const backend::AttentionShape cross_shape{d.n_text_head, D / d.n_text_head, false};
   for (size_t li = 0; li < w.layers.size(); ++li) {
     const DecoderLayer& l = w.layers[li];
-    // Self-attention: append this step's keys/values to each sequence's cache, attend causally.
+    // Self-attention: append each run's keys/values to its sequence's cache, attend causally.
     be.layer_norm(ex_, x, l.self_attn.ln.gamma, l.self_attn.ln.beta, h);
     be.linear(ex_, *l.self_attn.qkv, h, qkv, {});
     jobs_.clear();
-    for (int b = 0; b < B; ++b) {
-      const TensorView rows = qkv.rows_range(b * L, (b + 1) * L);
-      be.kv_write(ex_, *self_[b][li], offset, rows.cols_range(D, 2 * D), rows.cols_range(2 * D, 3 * D));
-      jobs_.push_back({rows.cols_range(0, D), self_[b][li].get(), offset + L, offset,
-                       attn.rows_range(b * L, (b + 1) * L), nullptr});
+    for (int r = 0, row = 0; r < n_runs; row += runs[r].length, ++r) {
+      const Run& run = runs[r];
+      const TensorView rows = qkv.rows_range(row, row + run.length);
+      backend::KvCache& cache = *sequences_.slots[run.sequence][li];
+      be.kv_write(ex_, cache, run.position, rows.cols_range(D, 2 * D), rows.cols_range(2 * D, 3 * D));
+      jobs_.push_back({rows.cols_range(0, D), &cache, run.position + run.length, run.position,
+                       attn.rows_range(row, row + run.length), nullptr});
     }
-    be.attention(ex_, jobs_.data(), B, self_shape);
+    be.attention(ex_, jobs_.data(), static_cast<int>(jobs_.size()), self_shape);
     be.linear(ex_, *l.self_attn.out, attn, x, residual);
 
-    // Cross-attention over each sequence's audio window. Sequences reading the same window (beams,
-    // samples) are adjacent: one job per run of them, so the window's keys and values are read once.
+    // Cross-attention over each run's audio window. Adjacent runs reading the same window (beams, samples)
+    // make one job, so the window's keys and values are read once for all of them.
     be.layer_norm(ex_, x, l.cross_ln.gamma, l.cross_ln.beta, h);
     be.linear(ex_, *l.cross_q, h, q, {});
     jobs_.clear();
-    for (int b0 = 0; b0 < B;) {
-      const int win = seq_window ? seq_window[b0] : 0;
-      if (win < 0 || win >= n_windows_)
-        throw Error(ErrorKind::Internal, "sequence refers to a missing window");
-      int b1 = b0 + 1;
-      while (b1 < B && (seq_window ? seq_window[b1] : 0) == win) ++b1;
-      jobs_.push_back({q.rows_range(b0 * L, b1 * L), cross_[win][li].get(), n_audio_ctx_, 0,
-                       attn.rows_range(b0 * L, b1 * L), nullptr});
-      b0 = b1;
+    for (int r0 = 0, row0 = 0; r0 < n_runs;) {
+      int r1 = r0, row1 = row0;
+      while (r1 < n_runs && runs[r1].window == runs[r0].window) row1 += runs[r1++].length;
+      jobs_.push_back({q.rows_range(row0, row1), windows_.slots[runs[r0].window][li].get(), n_audio_ctx_, 0,
+                       attn.rows_range(row0, row1), nullptr});
+      r0 = r1;
+      row0 = row1;
     }
     be.attention(ex_, jobs_.data(), static_cast<int>(jobs_.size()), cross_shape);
     be.linear(ex_, *l.cross_out, attn, x, residual);
 
     // MLP
     const int F = l.mlp.fc1.out;
-    ffn_.resize(static_cast<size_t>(BL) * F);
+    ffn_.resize(static_cast<size_t>(R) * F);
     be.layer_norm(ex_, x, l.mlp.ln.gamma, l.mlp.ln.beta, h);
-    be.linear(ex_, *l.mlp.fc1, h, f32_view(ffn_.data(), BL, F), gelu);
-    be.linear(ex_, *l.mlp.fc2, f32_view(ffn_.data(), BL, F), x, residual);
+    be.linear(ex_, *l.mlp.fc1, h, f32_view(ffn_.data(), R, F), gelu);
+    be.linear(ex_, *l.mlp.fc2, f32_view(ffn_.data(), R, F), x, residual);
   }
   be.layer_norm(ex_, x, w.ln.gamma, w.ln.beta, h);
   return h_.data();
@@ -141,37 +188,6 @@ void Decoder::logits(const float* hidden, int n, float* out) {
   const DecoderWeights& w = model_.decoder();
   flops_ += 2.0 * n * D_ * w.proj.out;
   model_.backend().linear(ex_, *w.proj, f32_view(hidden, n, D_), f32_view(out, n, w.proj.out), {});
-}
-
-void Decoder::expand(int group, int length) {
-  std::vector<Slot> next(static_cast<size_t>(batch_) * group);
-  for (int r = 0; r < batch_ * group; ++r) {
-    if (r % group == 0) continue;
-    next[r] = take_slot();
-    copy_slot(self_[r / group], next[r], length);
-  }
-  for (int b = 0; b < batch_; ++b) next[static_cast<size_t>(b) * group] = std::move(self_[b]);
-  self_ = std::move(next);
-  batch_ *= group;
-}
-
-void Decoder::reorder_cache(const std::vector<int>& src, int length) {
-  // The first row taking an old sequence gets its slot; later ones (forks) get a copy, made while every
-  // source is still in place. Old sequences nobody continues go back to the pool.
-  std::vector<int> owner(self_.size(), -1);
-  for (int b = 0; b < batch_; ++b)
-    if (owner[src[b]] < 0) owner[src[b]] = b;
-  std::vector<Slot> next(batch_);
-  for (int b = 0; b < batch_; ++b)
-    if (owner[src[b]] != b) {
-      next[b] = take_slot();
-      copy_slot(self_[src[b]], next[b], length);
-    }
-  for (int b = 0; b < batch_; ++b)
-    if (owner[src[b]] == b) next[b] = std::move(self_[src[b]]);
-  for (size_t s = 0; s < self_.size(); ++s)
-    if (owner[s] < 0) free_.push_back(std::move(self_[s]));
-  self_ = std::move(next);
 }
 
 }  // namespace wisp::nn

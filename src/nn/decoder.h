@@ -1,10 +1,12 @@
-// Whisper's text decoder, stepping a batch of sequences at once.
+// Whisper's text decoder, stepping many sequences at once.
 //
-// Each sequence b reads the audio of window seq_window[b] (cross-attention keys/values computed once per
-// window by set_audio) and owns one slot of self-attention KV caches (one cache per layer). All sequences
-// advance in lockstep (same offset), which is how greedy, best-of sampling and beam search drive it. Beam
-// search reorders sequences by handing slots over: a slot moves to its new row, and only a sequence that
-// forks (two beams from one) costs a copy. Slots are recycled: no allocation per token.
+// Two pools, both recycled (no allocation per token once warm):
+//   windows    the cross-attention keys/values of one 30-s window of audio each (add_window);
+//   sequences  one self-attention KV cache per layer each (acquire_sequence).
+// A forward pass takes runs: each run is `length` consecutive tokens of one sequence, at positions
+// [position, position + length), reading one window. Runs are ragged: every sequence has its own position,
+// window and length, so a prompt of one window and single-token steps of others go through the same pass,
+// and sequences join and leave between passes (batched long-form decoding, beams of several windows).
 #pragma once
 
 #include <memory>
@@ -20,44 +22,57 @@ class Decoder {
   // `ex` (threads, scratch) belongs to the context and must outlive the decoder.
   Decoder(const WhisperModel& model, backend::Exec& ex);
 
-  // audio: (n_windows, 1500, D) encoder outputs.
-  void set_audio(const float* audio, int n_windows);
+  // ---- audio windows ----
+  // audio: (n, 1500, D) encoder outputs; their cross-attention keys/values are computed in one GEMM and
+  // stored in n windows, whose ids go to ids[0..n).
+  void add_windows(const float* audio, int n, int* ids);
+  int add_window(const float* audio) {
+    int id = 0;
+    add_windows(audio, 1, &id);
+    return id;
+  }
+  void release_window(int id);
+  // Releases every window, then adds n: ids 0 .. n-1 (the one-window loop of sequential decoding).
+  void set_audio(const float* audio, int n);
 
-  // Prepares `batch` sequences with empty self-attention caches.
-  void reset(int batch);
+  // ---- sequences ----
+  int acquire_sequence();  // an empty self-attention cache
+  void release_sequence(int id);
+  // dst's positions [0, length) become src's.
+  void copy_sequence(int src, int dst, int length);
 
-  // tokens: (B, L) at positions [offset, offset + L). Returns the final-LayerNorm hidden states (B, L, D),
-  // valid until the next call. B must equal the batch given to reset().
-  const float* forward(const int* tokens, int L, int offset, const int* seq_window);
+  // ---- forward ----
+  struct Run {
+    int sequence = 0;  // an acquired sequence; its cache gets this run's keys and values
+    int window = 0;    // an added window
+    int position = 0;  // of the run's first token; the sequence's cache must hold [0, position)
+    int length = 1;
+  };
+  // tokens: the runs' tokens, run after run. Returns the final-LayerNorm hidden states (rows, D), rows =
+  // Σ length, valid until the next call.
+  const float* forward(const int* tokens, const Run* runs, int n_runs);
 
   // logits(n, V) = hidden(n, D) · Embeddingᵀ
   void logits(const float* hidden, int n, float* out);
-
-  // Grows the batch `group`-fold: new row r takes old row r / group's cache (first `length` positions).
-  // Used after running a shared prompt once per window.
-  void expand(int group, int length);
-
-  // Beam search: new row b becomes old row src[b], for the first `length` positions.
-  void reorder_cache(const std::vector<int>& src, int length);
-
-  int batch() const { return batch_; }
 
   // Arithmetic done so far (a multiply-add counted as 2), for GFLOP/s in benchmarks.
   double flops() const { return flops_; }
 
  private:
   using Slot = std::vector<std::unique_ptr<backend::KvCache>>;  // one cache per layer
-
-  Slot take_slot();
-  void copy_slot(const Slot& from, Slot& to, int length);
+  struct Pool {
+    std::vector<Slot> slots;
+    std::vector<char> used;
+    int take();  // the lowest free id (grows the pool when none is free)
+  };
+  Slot make_slot(int capacity) const;
+  const Slot& window(int id) const;
+  const Slot& sequence(int id) const;
 
   const WhisperModel& model_;
   backend::Exec& ex_;
   int D_, n_ctx_, n_audio_ctx_;
-  int n_windows_ = 0, batch_ = 0;
-  std::vector<Slot> cross_;  // per window
-  std::vector<Slot> self_;   // per sequence
-  std::vector<Slot> free_;   // recycled self-attention slots
+  Pool windows_, sequences_;
   std::vector<float> x_, h_, q_, qkv_, attn_, ffn_, kv_rows_;
   std::vector<backend::AttentionJob> jobs_;
   double flops_ = 0;

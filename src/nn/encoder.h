@@ -16,8 +16,10 @@ class Encoder {
   // `ex` (threads, scratch) belongs to the context and must outlive the encoder.
   Encoder(const WhisperModel& model, backend::Exec& ex) : model_(model), ex_(ex) {}
 
-  // mel: (n_mels, 3000) one 30-s window → out: (1500, D). Buffers are kept between calls.
-  void encode(const float* mel, float* out);
+  // mel: (n, n_mels, 3000) n 30-s windows → out: (n, 1500, D). The windows go through every linear layer
+  // together (one GEMM of n · 1500 rows, so the weights are read once for all of them); attention stays
+  // within each window. Buffers are kept between calls.
+  void encode(const float* mel, float* out, int n = 1);
 
   // Arithmetic of one encode() (a multiply-add counted as 2), for GFLOP/s in benchmarks.
   static double flops_per_window(const WhisperDims& d);
@@ -26,7 +28,8 @@ class Encoder {
   const WhisperModel& model_;
   backend::Exec& ex_;
   std::vector<float> x1_, h_, qkv_, attn_, ffn_;
-  std::unique_ptr<backend::KvCache> kv_;  // this window's keys and values, one layer at a time
+  std::vector<std::unique_ptr<backend::KvCache>> kv_;  // each window's keys and values, one layer at a time
+  std::vector<backend::AttentionJob> jobs_;
 };
 
 }  // namespace wisp::nn

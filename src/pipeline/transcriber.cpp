@@ -8,12 +8,16 @@
 #include <cstring>
 #include <tuple>
 
+#include "audio/loudness.h"
 #include "audio/mel.h"
 #include "backend/cpu/threads.h"
 #include "core/error.h"
 #include "decode/decoding_task.h"
 #include "decode/language_detection.h"
 #include "decode/languages.h"
+#include "pipeline/batched_loop.h"
+#include "pipeline/window_result.h"
+#include "vad/speech_chunks.h"
 #include "vad/timestamp_map.h"
 #include "vad/vad_model_path.h"
 
@@ -25,15 +29,14 @@ double ms_since(Clock::time_point t0) {
   return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
 }
 
-constexpr int kInputStride = 2;          // mel frames per encoder position
-constexpr double kTimePrecision = 0.02;  // seconds per timestamp token
-constexpr double kFrameSeconds = 0.01;   // seconds per mel frame
 // Bounds of the VAD durations (an hour of silence or speech; a minute of padding).
 constexpr int kMaxVadMs = 3600 * 1000;
 constexpr int kMaxVadPadMs = 60 * 1000;
 // Decoder steps one window may spend on fallback passes before the next pass is refused, in units of the
 // per-pass limit (224 tokens): two whole passes. Normal speech needs one pass of well under 224 steps.
 constexpr int kFallbackStepBudget = 2;
+// Windows in flight in the batched mode, at most.
+constexpr int kMaxBatch = 64;
 
 // The language code o.language asks for: "" to detect, else a code of this model. Throws for an unknown
 // name or one this model cannot transcribe.
@@ -79,6 +82,8 @@ void validate_options(const TranscribeOptions& o, const WhisperModel& m) {
   if (v.speech_pad_ms < 0 || v.speech_pad_ms > kMaxVadPadMs)
     bad("VAD speech padding must be between 0 and " + std::to_string(kMaxVadPadMs) + " ms");
   if (!(v.max_speech_duration_s > 0.0)) bad("VAD maximum speech duration must be above 0 s (or infinite)");
+  if (o.batch_size < 0 || o.batch_size > kMaxBatch)
+    bad("batch size must be between 0 (sequential) and " + std::to_string(kMaxBatch));
   if (o.translate && !m.multilingual())
     bad("an English-only model cannot translate; use a multilingual model");
   requested_language(o, m);
@@ -95,7 +100,7 @@ void Transcriber::set_threads(int threads) {
 }
 
 void Transcriber::prepare(const TranscribeOptions& o) {
-  if (!o.vad_filter) return;
+  if (!o.vad_filter && o.batch_size <= 0) return;
   const std::string path = vad::resolve_vad_model(o.vad_model);
   if (vad_ && path == vad_path_) return;
   vad_ = std::make_unique<vad::SileroVad>(vad::load_silero_model(path), model_->isa());
@@ -105,12 +110,15 @@ void Transcriber::prepare(const TranscribeOptions& o) {
 Transcript Transcriber::transcribe_speech(const float* samples, size_t n_samples, const TranscribeOptions& o,
                                           const SegmentCallback& on_segment,
                                           const ProgressCallback& on_progress, StageTimings* timings) {
-  prepare(o);
-  const auto t0 = Clock::now();
-  const std::vector<float> probs = vad_->speech_probabilities(exec_, samples, n_samples);
-  const std::vector<vad::SpeechSpan> spans = vad::speech_spans(probs, static_cast<int64_t>(n_samples), o.vad);
-  const std::vector<float> speech = vad::collect_speech(samples, n_samples, spans);
-  if (timings) timings->vad_ms += ms_since(t0);
+  const std::vector<vad::SpeechSpan> spans =
+      speech_spans(samples, n_samples, o.vad, o.normalize_loudness, timings);
+  std::vector<float> speech = vad::collect_speech(samples, n_samples, spans);
+  if (o.normalize_loudness)
+    for (size_t i = 0, at = 0; i < spans.size(); ++i) {  // each span levelled on its own
+      const size_t len = static_cast<size_t>(spans[i].end - spans[i].start);
+      audio::level_speech(speech.data(), at, at + len);
+      at += len;
+    }
 
   const vad::TimestampMap map(spans);
   auto to_original = [&map](Segment s) {  // faster-whisper's restore_speech_timestamps, joins kept apart
@@ -128,9 +136,34 @@ Transcript Transcriber::transcribe_speech(const float* samples, size_t n_samples
   return out;
 }
 
+std::vector<vad::SpeechSpan> Transcriber::speech_spans(const float* samples, size_t n_samples,
+                                                       const vad::VadOptions& v, bool level,
+                                                       StageTimings* timings) {
+  const auto t0 = Clock::now();
+  const std::vector<float> probs =
+      level ? vad_->speech_probabilities(exec_, audio::levelled_for_detection(samples, n_samples).data(),
+                                         n_samples)
+            : vad_->speech_probabilities(exec_, samples, n_samples);
+  std::vector<vad::SpeechSpan> spans = vad::speech_spans(probs, static_cast<int64_t>(n_samples), v);
+  if (timings) timings->vad_ms += ms_since(t0);
+  return spans;
+}
+
+Transcript Transcriber::transcribe_batched(const float* samples, size_t n_samples, const TranscribeOptions& o,
+                                           const SegmentCallback& on_segment,
+                                           const ProgressCallback& on_progress, StageTimings* timings) {
+  rng_.seed(o.seed);
+  vad::VadOptions v = o.vad;  // spans of at most 30 s (padding included), so each fits a window
+  v.max_speech_duration_s = std::min(v.max_speech_duration_s, audio::kChunkSamples / 16000.0);
+  const std::vector<vad::SpeechChunk> chunks = vad::speech_chunks(
+      speech_spans(samples, n_samples, v, o.normalize_loudness, timings), audio::kChunkSamples);
+  BatchedLoop loop(*model_, encoder_, decoder_, rng_);
+  return loop.run(samples, n_samples, chunks, o, requested_language(o, *model_), on_segment, on_progress,
+                  timings);
+}
+
 decode::DecodingResult Transcriber::decode_with_fallback(const TranscribeOptions& o,
                                                          decode::DecodingOptions d, StageTimings* t) {
-  decode::DecodingTask task(*model_, decoder_, rng_);
   decode::DecodingResult result;
   // Noise makes every temperature fail, each pass running to the token limit: a budget of decoder steps
   // per window bounds that. Once it is spent the last result stands, as when the temperatures run out.
@@ -140,24 +173,15 @@ decode::DecodingResult Transcriber::decode_with_fallback(const TranscribeOptions
     if (steps >= budget) break;
     d.temperature = temperature;
     const auto t0 = Clock::now();
-    result = task.run(1, d)[0];
-    steps += task.last_steps();
+    int pass_steps = 0;
+    result = decode::decode_window(*model_, decoder_, d, 0, &rng_, &pass_steps);
+    steps += pass_steps;
     if (t) {
       t->decoder_ms += ms_since(t0);
-      t->n_decode_steps += task.last_steps();
+      t->n_decode_steps += pass_steps;
       t->n_decode_passes++;
     }
-    bool needs_fallback = false;
-    if (o.compression_ratio_threshold && result.compression_ratio > *o.compression_ratio_threshold)
-      needs_fallback = true;  // too repetitive
-    if (o.logprob_threshold && result.avg_logprob < *o.logprob_threshold)
-      needs_fallback = true;  // too unlikely
-    // Silence: a low log-prob is expected where the model is sure nobody speaks (openai/whisper's current
-    // rule needs both; a confident no-speech guess with a high log-prob still falls back).
-    if (o.no_speech_threshold && result.no_speech_prob > *o.no_speech_threshold && o.logprob_threshold &&
-        result.avg_logprob < *o.logprob_threshold)
-      needs_fallback = false;
-    if (!needs_fallback) break;
+    if (!needs_fallback(o, result)) break;
   }
   return result;
 }
@@ -166,6 +190,8 @@ Transcript Transcriber::transcribe(const float* samples, size_t n_samples, const
                                    const SegmentCallback& on_segment, const ProgressCallback& on_progress,
                                    StageTimings* timings) {
   validate_options(o, *model_);
+  prepare(o);
+  if (o.batch_size > 0) return transcribe_batched(samples, n_samples, o, on_segment, on_progress, timings);
   if (o.vad_filter) return transcribe_speech(samples, n_samples, o, on_segment, on_progress, timings);
   rng_.seed(o.seed);
   const WhisperModel& m = *model_;
@@ -183,16 +209,9 @@ Transcript Transcriber::transcribe(const float* samples, size_t n_samples, const
   window_mel_.resize(static_cast<size_t>(n_mels) * audio::kChunkFrames);
   audio_features_.resize(static_cast<size_t>(T) * D);
 
-  // Copies mel[:, seek : seek + size] and zero-fills the rest of the 3000 frames (pad_or_trim, in log-mel
-  // space, as openai/whisper and faster-whisper build the window), then encodes it.
+  // The window at seek (audio::mel_window), encoded.
   auto encode_window = [&](int seek, int size) {
-    for (int b = 0; b < n_mels; ++b) {
-      const float* src = mel.data.data() + static_cast<size_t>(b) * mel.n_frames;
-      float* dst = window_mel_.data() + static_cast<size_t>(b) * audio::kChunkFrames;
-      const int avail = std::max(0, std::min(size, mel.n_frames - seek));
-      std::memcpy(dst, src + seek, sizeof(float) * avail);
-      std::fill(dst + avail, dst + audio::kChunkFrames, 0.0f);
-    }
+    audio::mel_window(mel, seek, size, window_mel_.data());
     const auto te = Clock::now();
     const double before = decoder_.flops();
     encoder_.encode(window_mel_.data(), audio_features_.data());
@@ -215,7 +234,7 @@ Transcript Transcriber::transcribe(const float* samples, size_t n_samples, const
     encode_window(0, std::min(audio::kChunkFrames, content_frames));
     encoded_seek = 0;
     const auto tl = Clock::now();
-    auto langs = decode::detect_language(m, decoder_);
+    auto langs = decode::detect_language(m, decoder_, 0);
     if (timings) timings->decoder_ms += ms_since(tl);
     language = langs.front().code;
     out.language_probability = langs.front().probability;
@@ -246,89 +265,25 @@ Transcript Transcriber::transcribe(const float* samples, size_t n_samples, const
 
   int seek = 0;
   while (seek < content_frames) {
-    const int previous_seek = seek;
     const double time_offset = seek * kFrameSeconds;
     const int segment_size = std::min(audio::kChunkFrames, content_frames - seek);
-    const double segment_duration = segment_size * kFrameSeconds;
     if (seek != encoded_seek) encode_window(seek, segment_size);
     encoded_seek = seek;
 
     d.prompt.assign(all_tokens.begin() + static_cast<std::ptrdiff_t>(prompt_reset_since), all_tokens.end());
     const decode::DecodingResult result = decode_with_fallback(o, d, timings);
-    const std::vector<int>& tokens = result.tokens;
 
-    // Silence: the model thinks nobody speaks, and the text does not say otherwise. A confident text
-    // overrules the no-speech guess (openai/whisper), but not a repetition loop that every fallback pass
-    // produced: noise decodes as "1-2-3-4-4-4..." with a fair log-prob, and that is no evidence of speech.
-    const bool looped =
-        o.compression_ratio_threshold && result.compression_ratio > *o.compression_ratio_threshold;
-    const bool confident = o.logprob_threshold && result.avg_logprob > *o.logprob_threshold && !looped;
-    if (o.no_speech_threshold && result.no_speech_prob > *o.no_speech_threshold && !confident) {
+    if (is_silence(o, result)) {
       seek += segment_size;  // silence: skip the whole window
       if (on_progress) on_progress(std::min(1.0, static_cast<double>(seek) / content_frames));
       continue;
     }
-
-    const int ts_begin = tok.timestamp_begin();
-    auto is_ts = [&](size_t i) { return tokens[i] >= ts_begin; };
-    std::vector<Segment> current;
-    auto add_segment = [&](double start, double end, std::vector<int> seg_tokens) {
-      Segment s;
-      s.seek = seek;
-      s.start = start;
-      s.end = end;
-      std::vector<int> text_tokens;
-      for (int t : seg_tokens)
-        if (t < tok.eot()) text_tokens.push_back(t);
-      s.text = tok.decode(text_tokens);
-      s.tokens = std::move(seg_tokens);
-      s.temperature = result.temperature;
-      s.avg_logprob = result.avg_logprob;
-      s.compression_ratio = result.compression_ratio;
-      s.no_speech_prob = result.no_speech_prob;
-      current.push_back(std::move(s));
-    };
-
-    const size_t n = tokens.size();
-    const bool single_timestamp_ending = n >= 2 && !is_ts(n - 2) && is_ts(n - 1);
-    std::vector<size_t> slices;  // indices where two timestamps meet: segment boundaries
-    for (size_t i = 1; i < n; ++i)
-      if (is_ts(i - 1) && is_ts(i)) slices.push_back(i);
-
-    if (!slices.empty()) {
-      if (single_timestamp_ending) slices.push_back(n);
-      size_t last_slice = 0;
-      for (size_t cur : slices) {
-        std::vector<int> seg(tokens.begin() + static_cast<std::ptrdiff_t>(last_slice),
-                             tokens.begin() + static_cast<std::ptrdiff_t>(cur));
-        const double start = time_offset + (seg.front() - ts_begin) * kTimePrecision;
-        const double end = time_offset + (seg.back() - ts_begin) * kTimePrecision;
-        add_segment(start, end, std::move(seg));
-        last_slice = cur;
-      }
-      if (single_timestamp_ending) {
-        seek += segment_size;  // no speech after the last timestamp: move on a whole window
-      } else {
-        seek += (tokens[last_slice - 1] - ts_begin) * kInputStride;  // resume at the last timestamp
-      }
-    } else {
-      double duration = segment_duration;
-      int last_ts = -1;
-      for (size_t i = 0; i < n; ++i)
-        if (is_ts(i)) last_ts = tokens[i];
-      if (last_ts >= 0 && last_ts != ts_begin) duration = (last_ts - ts_begin) * kTimePrecision;
-      add_segment(time_offset, time_offset + duration, tokens);
-      seek += segment_size;
-    }
-
-    if (seek <= previous_seek) seek = previous_seek + segment_size;  // never decode the same window twice
+    WindowSegments current = window_segments(tok, result, seek, segment_size, time_offset);
+    seek = current.next_seek;
 
     bool keep_going = true;
-    for (Segment& s : current) {
-      // openai keeps instantaneous or text-less segments with empty text; we drop them from the result
-      // but still condition on their tokens the same way (none).
-      const bool blank = s.text.find_first_not_of(" \t\n") == std::string::npos;
-      if (s.start == s.end || blank) continue;
+    for (Segment& s : current.segments) {
+      if (!keeps(s)) continue;
       all_tokens.insert(all_tokens.end(), s.tokens.begin(), s.tokens.end());
       s.id = static_cast<int>(out.segments.size());
       if (timings) timings->n_tokens += static_cast<int>(s.tokens.size());

@@ -14,49 +14,11 @@
 #include "model/whisper_model.h"
 #include "nn/decoder.h"
 #include "nn/encoder.h"
+#include "pipeline/transcribe_options.h"
 #include "pipeline/transcript.h"
 #include "vad/silero_vad.h"
-#include "vad/speech_segments.h"
 
 namespace wisp {
-
-// Fallback temperatures per window, at most (0.01 steps from 0 to 1 are 101).
-constexpr size_t kMaxTemperatures = 256;
-
-struct TranscribeOptions {
-  std::string language;  // a code or English name ("de", "German"); "" or "auto": detect on the first 30 s
-  bool translate = false;
-  int beam_size = 5;
-  int best_of = 5;
-  float patience = 1.0f;
-  std::optional<float> length_penalty;
-  std::vector<float> temperatures{0.0f, 0.2f, 0.4f, 0.6f, 0.8f, 1.0f};
-  std::optional<float> compression_ratio_threshold = 2.4f;
-  std::optional<float> logprob_threshold = -1.0f;
-  std::optional<float> no_speech_threshold = 0.6f;
-  bool condition_on_previous_text = true;
-  std::string initial_prompt;
-  bool suppress_blank = true;
-  bool without_timestamps = false;
-  float max_initial_timestamp = 1.0f;
-  uint32_t seed = 0;  // sampling at temperature > 0
-  // faster-whisper's vad_filter: Silero VAD finds the speech, only that is transcribed (the spans joined into
-  // one recording), and segment times are mapped back to the original audio (seek stays in the joined audio's
-  // frames, as faster-whisper leaves it).
-  bool vad_filter = false;
-  std::string vad_model;  // the Silero VAD ggml file; "" finds the bundled one (vad/vad_model_path.h)
-  vad::VadOptions vad;
-};
-
-struct StageTimings {
-  double vad_ms = 0;  // speech probabilities and spans (vad_filter)
-  double mel_ms = 0, encoder_ms = 0, decoder_ms = 0;
-  int n_windows = 0;                            // encoder runs
-  int n_tokens = 0;                             // tokens in the final segments
-  int n_decode_steps = 0;                       // decoder forward passes (all fallbacks included)
-  int n_decode_passes = 0;                      // window decodings, temperature fallbacks included
-  double encoder_gflop = 0, decoder_gflop = 0;  // arithmetic done (a multiply-add counted as 2)
-};
 
 // Throws Error(InvalidArgument) naming the first option that is out of range or that the model cannot honour
 // (a language it does not know, translation on an English-only model). transcribe() calls it first.
@@ -89,6 +51,13 @@ class Transcriber {
   Transcript transcribe_speech(const float* samples, size_t n_samples, const TranscribeOptions& options,
                                const SegmentCallback& on_segment, const ProgressCallback& on_progress,
                                StageTimings* timings);
+  // batch_size > 0: VAD chunks through the batched loop (pipeline/batched_loop.h).
+  Transcript transcribe_batched(const float* samples, size_t n_samples, const TranscribeOptions& options,
+                                const SegmentCallback& on_segment, const ProgressCallback& on_progress,
+                                StageTimings* timings);
+  // Silero VAD's spans; `level`: detected on audio::levelled_for_detection's copy (quiet speech found too).
+  std::vector<vad::SpeechSpan> speech_spans(const float* samples, size_t n_samples, const vad::VadOptions& v,
+                                            bool level, StageTimings* timings);
   decode::DecodingResult decode_with_fallback(const TranscribeOptions& o, decode::DecodingOptions d,
                                               StageTimings* t);
 

@@ -129,7 +129,6 @@ TEST(DecoderReference, GreedyTokensMatchCTranslate2Generate) {
   nn::Encoder encoder(*model, run.ex);
   nn::Decoder decoder(*model, run.ex);
   std::mt19937 rng(0);
-  decode::DecodingTask task(*model, decoder, rng);
   std::vector<float> features(1500 * 384);
   for (const auto& clip : kEnglishClips) {
     const test::RefArray mel = test::read_ref(ref_path(clip + ".mel.f32"));
@@ -141,7 +140,7 @@ TEST(DecoderReference, GreedyTokensMatchCTranslate2Generate) {
       o.language = "en";
       o.beam_size = 1;
       o.without_timestamps = !timestamps;
-      const auto results = task.run(1, o);
+      const std::vector<decode::DecodingResult> results{decode::decode_window(*model, decoder, o, 0, &rng)};
       const auto& e = expected[timestamps ? "timestamps" : "no_timestamps"];
       EXPECT_EQ(results[0].tokens, e["tokens"].get<std::vector<int>>())
           << clip << " timestamps=" << timestamps;
@@ -160,7 +159,7 @@ TEST(LanguageReference, DetectsLikeCTranslate2) {
     const test::RefArray mel = test::read_ref(ref_path(clip + ".mel.f32"));
     encoder.encode(mel.data.data(), features.data());
     decoder.set_audio(features.data(), 1);
-    const auto langs = decode::detect_language(*model, decoder);
+    const auto langs = decode::detect_language(*model, decoder, 0);
     const auto expected = read_json(ref_path(clip + ".lang.base.json"))["mel"]["results"];
     const std::string top = expected[0][0].get<std::string>();  // "<|en|>"
     EXPECT_EQ("<|" + langs[0].code + "|>", top) << clip;
@@ -177,7 +176,6 @@ TEST(ReducedPrecisionReference, EncoderAndGreedyTokensStayClose) {
     nn::Encoder encoder(*model, run.ex);
     nn::Decoder decoder(*model, run.ex);
     std::mt19937 rng(0);
-    decode::DecodingTask task(*model, decoder, rng);
     std::vector<float> out(1500 * 384);
     double err = 0, norm = 0;
     int identical = 0;
@@ -193,7 +191,7 @@ TEST(ReducedPrecisionReference, EncoderAndGreedyTokensStayClose) {
       decode::DecodingOptions o;
       o.language = "en";
       o.beam_size = 1;
-      const auto results = task.run(1, o);
+      const std::vector<decode::DecodingResult> results{decode::decode_window(*model, decoder, o, 0, &rng)};
       const auto e =
           read_json(ref_path(clip + ".greedy.tiny.en.json"))["timestamps"]["tokens"].get<std::vector<int>>();
       identical += results[0].tokens == e;

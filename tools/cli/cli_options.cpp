@@ -197,35 +197,41 @@ int parse_command_line(int argc, char** argv, ParsedCommand* out) {
                  "more is an error: pass a file instead")
       ->check(finite_in(0.01, 1e5))
       ->capture_default_str();
-  auto* vad =
-      tr->add_flag("--vad", t.vad,
-                   "Transcribe only the speech that Silero VAD finds (as faster-whisper's vad_filter); "
-                   "times stay those of the input");
+  tr->add_flag("--vad", t.vad,
+               "Transcribe only the speech that Silero VAD finds (as faster-whisper's vad_filter); "
+               "times stay those of the input");
+  tr->add_option("--batch", t.batch,
+                 "Batched long-form mode: cut the audio at pauses (Silero VAD) into chunks of at most "
+                 "30 s and decode up to N of them at once, timestamps kept (0: sequential)")
+      ->check(CLI::Range(0, 64))
+      ->capture_default_str();
+  tr->add_flag("--keep-levels", t.keep_levels,
+               "With --vad or --batch: do not bring each speech span to a common loudness before decoding");
   tr->add_option("--vad-model", t.vad_model,
                  "Silero VAD model in ggml format (default: the one wisp ships, or $WISP_VAD_MODEL)")
-      ->needs(vad);
+      ->group("VAD (with --vad or --batch)");
   tr->add_option("--vad-threshold", t.vad_threshold,
                  "Speech probability at or above which a 32-ms frame is speech (silence: below it - 0.15)")
       ->check(finite_in(0, 1))
       ->capture_default_str()
-      ->needs(vad);
+      ->group("VAD (with --vad or --batch)");
   tr->add_option("--vad-min-speech-ms", t.vad_min_speech_ms, "Drop speech spans this short or shorter")
       ->check(CLI::Range(0, 3600000))
       ->capture_default_str()
-      ->needs(vad);
+      ->group("VAD (with --vad or --batch)");
   tr->add_option("--vad-min-silence-ms", t.vad_min_silence_ms, "Silence this long ends a speech span")
       ->check(CLI::Range(0, 3600000))
       ->capture_default_str()
-      ->needs(vad);
+      ->group("VAD (with --vad or --batch)");
   tr->add_option("--vad-speech-pad-ms", t.vad_speech_pad_ms, "Audio kept on each side of a speech span")
       ->check(CLI::Range(0, 60000))
       ->capture_default_str()
-      ->needs(vad);
+      ->group("VAD (with --vad or --batch)");
   tr->add_option("--vad-max-speech-s", t.vad_max_speech_s,
                  "Split speech spans longer than this at a pause (0: no limit)")
       ->check(finite_in(0, 1e6))
       ->capture_default_str()
-      ->needs(vad);
+      ->group("VAD (with --vad or --batch)");
   tr->add_flag("-q,--quiet", t.quiet, "No progress line and no per-file messages on stderr");
   tr->add_flag("-v,--verbose", t.verbose, "Print each segment on stderr as it is decoded");
   tr->add_flag(
@@ -244,6 +250,10 @@ int parse_command_line(int argc, char** argv, ParsedCommand* out) {
   be->add_option("-l,--language", b.language, "Language code or name, or auto")
       ->check(language_name())
       ->capture_default_str();
+  be->add_option("--batch", b.batch, "Batched long-form mode with N windows in flight (0: sequential)")
+      ->check(CLI::Range(0, 64))
+      ->capture_default_str();
+  be->add_flag("--vad", b.vad, "Transcribe only the speech Silero VAD finds (sequential mode)");
 
   try {
     app.parse(argc, argv);
@@ -254,6 +264,14 @@ int parse_command_line(int argc, char** argv, ParsedCommand* out) {
     return 2;
   }
   out->kind = tr->parsed() ? ParsedCommand::Transcribe : ParsedCommand::Bench;
+  if (tr->parsed() && !t.vad && t.batch == 0) {
+    for (const CLI::Option* opt : tr->get_options())
+      if (opt->count() > 0 &&
+          (opt->get_group() == "VAD (with --vad or --batch)" || opt->get_name() == "--keep-levels")) {
+        std::cerr << opt->get_name() << " needs --vad or --batch\nRun with --help for more information.\n";
+        return 2;
+      }
+  }
   return -1;
 }
 

@@ -45,6 +45,8 @@ struct TranscribeCommand {
   int vad_min_silence_ms = 2000;
   int vad_speech_pad_ms = 400;
   double vad_max_speech_s = 0;  // 0: no limit
+  int batch = 0;                // > 0: batched long-form mode with this many windows in flight
+  bool keep_levels = false;     // no loudness levelling of the speech spans (with --vad or --batch)
   bool quiet = false;
   bool verbose = false;
   bool timings = false;  // one JSON line of stage timings per input on stderr (for scripts)
@@ -55,6 +57,8 @@ struct BenchCommand {
   int runs = 5;
   int beam_size = 5;
   std::string language = "auto";
+  int batch = 0;
+  bool vad = false;
 };
 
 struct ParsedCommand {

@@ -121,6 +121,8 @@ int run_transcribe(const ParsedCommand& cmd, const char* argv0) {
   p.vad_min_silence_ms = t.vad_min_silence_ms;
   p.vad_speech_pad_ms = t.vad_speech_pad_ms;
   p.vad_max_speech_s = static_cast<float>(t.vad_max_speech_s);
+  p.batch_size = t.batch;
+  p.level_loudness = t.keep_levels ? 0 : 1;
   ProgressState progress;
   progress.enabled = !t.quiet && !t.verbose && isatty(STDERR_FILENO);
   p.on_progress = on_progress;
@@ -215,6 +217,8 @@ int run_bench(const ParsedCommand& cmd, const char* argv0) {
       wisp_transcribe_params p = wisp_transcribe_params_default();
       p.beam_size = b.beam_size;
       p.language = b.language == "auto" ? nullptr : b.language.c_str();
+      p.batch_size = b.batch;
+      p.vad = b.vad ? 1 : 0;
       wisp::Result r = ctx.transcribe_file(b.input, p);
       const wisp_timings tm = r.timings();
       if (run == 0) continue;
@@ -240,8 +244,11 @@ int run_bench(const ParsedCommand& cmd, const char* argv0) {
     std::cerr << "wisp bench: " << terminal_safe(e.what()) << "\n";
     return 1;
   }
-  std::printf("wisp %s bench: %s, model %s, %d thread(s), beam %d, %d runs (+1 warm-up), medians\n",
-              wisp_version(), b.input.c_str(), path.c_str(), cmd.common.threads, b.beam_size, b.runs);
+  std::printf("wisp %s bench: %s, model %s, %d thread(s), beam %d, %s, %d runs (+1 warm-up), medians\n",
+              wisp_version(), b.input.c_str(), path.c_str(), cmd.common.threads, b.beam_size,
+              b.batch > 0 ? ("batched, " + std::to_string(b.batch) + " windows in flight").c_str()
+                          : (b.vad ? "sequential with VAD" : "sequential"),
+              b.runs);
   std::printf("machine: %s\n", machine_description().c_str());
   std::printf("compute: %s\n", backend.c_str());
   std::printf(

@@ -1,0 +1,71 @@
+#include "audio/loudness.h"
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+namespace wisp::audio {
+
+namespace {
+
+// RMS of the louder half of the 20-ms frames of samples[begin, end): the words, not the pauses between
+// them. `peak` receives the largest magnitude.
+double speech_rms(const float* samples, size_t begin, size_t end, float* peak, std::vector<double>& energy) {
+  constexpr size_t kFrame = 320;  // 20 ms at 16 kHz
+  energy.clear();
+  *peak = 0.0f;
+  for (size_t f = begin; f < end; f += kFrame) {
+    const size_t stop = std::min(end, f + kFrame);
+    double e = 0.0;
+    for (size_t i = f; i < stop; ++i) {
+      e += static_cast<double>(samples[i]) * samples[i];
+      *peak = std::max(*peak, std::fabs(samples[i]));
+    }
+    energy.push_back(e / static_cast<double>(stop - f));
+  }
+  if (energy.empty()) return 0.0;
+  const size_t half = energy.size() / 2;
+  std::nth_element(energy.begin(), energy.begin() + static_cast<std::ptrdiff_t>(half), energy.end());
+  double sum = 0.0;
+  for (size_t i = half; i < energy.size(); ++i) sum += energy[i];
+  return std::sqrt(sum / static_cast<double>(energy.size() - half));
+}
+
+}  // namespace
+
+float level_speech(float* samples, size_t begin, size_t end) {
+  if (end <= begin) return 1.0f;
+  std::vector<double> energy;
+  float peak = 0.0f;
+  const double rms = speech_rms(samples, begin, end, &peak, energy);
+  if (!(rms > 0.0) || !(peak > 0.0f)) return 1.0f;
+  const float gain = std::min({kMaxGain, static_cast<float>(kSpeechRms / rms), 1.0f / peak});
+  for (size_t i = begin; i < end; ++i) samples[i] *= gain;
+  return gain;
+}
+
+std::vector<float> levelled_for_detection(const float* samples, size_t n) {
+  constexpr size_t kBlock = 16000;  // 1 s
+  const size_t n_blocks = (n + kBlock - 1) / kBlock;
+  std::vector<float> gain(n_blocks, 1.0f);
+  std::vector<double> energy;
+  for (size_t b = 0; b < n_blocks; ++b) {
+    float peak = 0.0f;
+    const double rms = speech_rms(samples, b * kBlock, std::min(n, (b + 1) * kBlock), &peak, energy);
+    if (rms > kSilenceRms)
+      gain[b] = static_cast<float>(std::clamp(kSpeechRms / rms, 1.0, double{kMaxDetectionGain}));
+  }
+  std::vector<float> out(n);
+  for (size_t i = 0; i < n; ++i) {
+    // Linear between the centres of the blocks around sample i.
+    const double pos = (static_cast<double>(i) - kBlock / 2.0) / kBlock;
+    const size_t b0 = pos <= 0 ? 0 : std::min(n_blocks - 1, static_cast<size_t>(pos));
+    const size_t b1 = std::min(n_blocks - 1, b0 + 1);
+    const double frac = std::clamp(pos - static_cast<double>(b0), 0.0, 1.0);
+    const double g = gain[b0] + (gain[b1] - gain[b0]) * frac;
+    out[i] = static_cast<float>(std::clamp(samples[i] * g, -1.0, 1.0));
+  }
+  return out;
+}
+
+}  // namespace wisp::audio

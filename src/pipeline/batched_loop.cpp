@@ -1,0 +1,231 @@
+#include "pipeline/batched_loop.h"
+
+#include <algorithm>
+#include <chrono>
+#include <map>
+
+#include "audio/loudness.h"
+#include "audio/mel.h"
+#include "decode/decoding_task.h"
+#include "decode/language_detection.h"
+#include "pipeline/window_result.h"
+
+namespace wisp {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double ms_since(Clock::time_point t0) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+}
+
+// Windows the encoder takes per call, at most (its buffers grow with them: ~30 MB per tiny window).
+constexpr int kMaxEncoderBatch = 8;
+// Decoder steps one window may spend on fallback passes, in passes of the token limit (as the
+// sequential loop).
+constexpr int kFallbackStepBudget = 2;
+
+// One chunk on its way through the openai loop.
+struct Stream {
+  size_t index = 0;     // of the chunk
+  double offset = 0.0;  // seconds of the chunk's start in the recording
+  audio::LogMel mel;
+  int content_frames = 0;
+  int seek = 0;
+  int window = -1;         // the decoder window holding the audio at seek; -1: not encoded yet
+  size_t temperature = 0;  // index into the fallback temperatures
+  int fallback_steps = 0;
+  std::unique_ptr<decode::DecodingTask> task;
+  std::vector<int> all_tokens;
+  size_t prompt_reset_since = 0;
+  std::vector<Segment> segments;
+};
+
+}  // namespace
+
+Transcript BatchedLoop::run(const float* samples, size_t n_samples,
+                            const std::vector<vad::SpeechChunk>& chunks, const TranscribeOptions& o,
+                            const std::string& requested_language,
+                            const std::function<bool(const Segment&)>& on_segment,
+                            const std::function<void(double)>& on_progress, StageTimings* timings) {
+  const WhisperModel& m = model_;
+  const decode::Tokenizer& tok = m.tokenizer();
+  const int n_mels = m.dims().n_mels, D = m.dims().n_audio_state, T = m.dims().n_audio_ctx;
+  const size_t window_floats = static_cast<size_t>(n_mels) * audio::kChunkFrames;
+  const int batch = std::max(1, o.batch_size);
+  Transcript out;
+  out.duration = static_cast<double>(n_samples) / 16000.0;
+  std::string language = m.multilingual() ? requested_language : "en";
+
+  std::vector<int> prompt_tokens;
+  if (!o.initial_prompt.empty()) {
+    std::string p = o.initial_prompt;
+    p.erase(0, p.find_first_not_of(" \t\n"));
+    p.erase(p.find_last_not_of(" \t\n") + 1);
+    prompt_tokens = tok.encode(" " + p);
+  }
+
+  double total_speech = 0.0, done_speech = 0.0;
+  for (const auto& c : chunks) total_speech += static_cast<double>(c.end - c.start);
+  auto open_stream = [&](size_t index) {
+    const vad::SpeechChunk& c = chunks[index];
+    auto s = std::make_unique<Stream>();
+    s->index = index;
+    s->offset = static_cast<double>(c.start) / 16000.0;
+    const auto t0 = Clock::now();
+    // The chunk's own samples, each span levelled (the pauses between spans are left as they are).
+    std::vector<float> audio(samples + c.start, samples + c.end);
+    if (o.normalize_loudness)
+      for (const vad::SpeechSpan& span : c.spans)
+        audio::level_speech(audio.data(), static_cast<size_t>(span.start - c.start),
+                            static_cast<size_t>(span.end - c.start));
+    s->mel = audio::log_mel_spectrogram(audio.data(), audio.size(), n_mels, audio::kChunkSamples, 1);
+    s->content_frames = s->mel.n_frames - audio::kChunkFrames;
+    s->all_tokens = prompt_tokens;
+    if (timings) timings->mel_ms += ms_since(t0);
+    return s;
+  };
+
+  decode::DecodingOptions d;
+  d.translate = o.translate;
+  d.sample_len = m.dims().n_text_ctx / 2;
+  d.best_of = o.best_of;
+  d.beam_size = o.beam_size;
+  d.patience = o.patience;
+  d.length_penalty = o.length_penalty;
+  d.suppress_blank = o.suppress_blank;
+  d.without_timestamps = o.without_timestamps;
+  d.max_initial_timestamp = o.max_initial_timestamp;
+  d.stop_loops_above = o.compression_ratio_threshold;
+  const int budget = kFallbackStepBudget * d.sample_len;
+
+  decode::DecodingStepper stepper(m, decoder_);
+  std::vector<std::unique_ptr<Stream>> live;
+  std::map<size_t, std::vector<Segment>> finished;  // by chunk, until every earlier chunk is out
+  std::vector<decode::DecodingTask*> tasks;
+  std::vector<Stream*> to_encode;
+  size_t next_chunk = 0, next_out = 0;
+  bool keep_going = true;
+  const double decoder_flops_start = decoder_.flops();
+
+  while (keep_going) {
+    while (static_cast<int>(live.size()) < batch && next_chunk < chunks.size())
+      live.push_back(open_stream(next_chunk++));
+    if (live.empty()) break;
+
+    // Encode the windows that are needed, several per encoder call.
+    to_encode.clear();
+    for (auto& s : live)
+      if (s->window < 0) to_encode.push_back(s.get());
+    for (size_t b0 = 0; b0 < to_encode.size(); b0 += kMaxEncoderBatch) {
+      const int n = static_cast<int>(std::min<size_t>(kMaxEncoderBatch, to_encode.size() - b0));
+      mels_.resize(window_floats * n);
+      features_.resize(static_cast<size_t>(n) * T * D);
+      for (int i = 0; i < n; ++i) {
+        const Stream& s = *to_encode[b0 + i];
+        audio::mel_window(s.mel, s.seek, std::min(audio::kChunkFrames, s.content_frames - s.seek),
+                          mels_.data() + window_floats * i);
+      }
+      const auto te = Clock::now();
+      const double before = decoder_.flops();
+      encoder_.encode(mels_.data(), features_.data(), n);
+      std::vector<int> ids(n);
+      decoder_.add_windows(features_.data(), n, ids.data());
+      for (int i = 0; i < n; ++i) to_encode[b0 + i]->window = ids[i];
+      if (timings) {
+        timings->encoder_ms += ms_since(te);
+        timings->n_windows += n;
+        const double cross = decoder_.flops() - before;
+        timings->encoder_gflop += (n * nn::Encoder::flops_per_window(m.dims()) + cross) / 1e9;
+        timings->decoder_gflop -= cross / 1e9;  // taken back out of the decoder's count below
+      }
+    }
+
+    const auto td = Clock::now();
+    if (language.empty()) {  // detected on the first chunk's first window
+      const auto langs = decode::detect_language(m, decoder_, live.front()->window);
+      language = langs.front().code;
+      out.language_probability = langs.front().probability;
+    }
+    d.language = language;
+
+    // Start a pass where none runs, then one decoder step for all of them.
+    tasks.clear();
+    for (auto& s : live) {
+      if (!s->task) {
+        d.temperature = o.temperatures[s->temperature];
+        d.prompt.assign(s->all_tokens.begin() + static_cast<std::ptrdiff_t>(s->prompt_reset_since),
+                        s->all_tokens.end());
+        s->task = std::make_unique<decode::DecodingTask>(m, decoder_, d, s->window, &rng_);
+      }
+      tasks.push_back(s->task.get());
+    }
+    stepper.step(tasks.data(), static_cast<int>(tasks.size()));
+    if (timings) timings->n_decode_steps++;
+
+    // Finished passes: retry at the next temperature, or take the result and move the chunk's seek.
+    for (auto& s : live) {
+      if (!s->task->done()) continue;
+      const decode::DecodingResult r = s->task->result();
+      s->fallback_steps += s->task->steps();
+      s->task.reset();
+      if (timings) timings->n_decode_passes++;
+      if (needs_fallback(o, r) && s->temperature + 1 < o.temperatures.size() && s->fallback_steps < budget) {
+        ++s->temperature;
+        continue;
+      }
+      s->temperature = 0;
+      s->fallback_steps = 0;
+      decoder_.release_window(s->window);
+      s->window = -1;
+      const int segment_size = std::min(audio::kChunkFrames, s->content_frames - s->seek);
+      if (is_silence(o, r)) {
+        s->seek += segment_size;
+      } else {
+        WindowSegments ws = window_segments(tok, r, s->seek, segment_size, s->seek * kFrameSeconds);
+        s->seek = ws.next_seek;
+        for (Segment& seg : ws.segments) {
+          if (!keeps(seg)) continue;
+          s->all_tokens.insert(s->all_tokens.end(), seg.tokens.begin(), seg.tokens.end());
+          seg.start += s->offset;
+          seg.end += s->offset;
+          s->segments.push_back(std::move(seg));
+        }
+        if (!o.condition_on_previous_text || r.temperature > 0.5f)
+          s->prompt_reset_since = s->all_tokens.size();
+      }
+    }
+    if (timings) timings->decoder_ms += ms_since(td);
+
+    // Chunks that are through leave; their segments go out once every earlier chunk's have.
+    for (auto& s : live)
+      if (s->seek >= s->content_frames) {
+        done_speech += static_cast<double>(chunks[s->index].end - chunks[s->index].start);
+        finished[s->index] = std::move(s->segments);
+        s.reset();
+      }
+    live.erase(std::remove(live.begin(), live.end(), nullptr), live.end());
+    for (auto it = finished.find(next_out); it != finished.end() && keep_going;
+         it = finished.find(next_out)) {
+      for (Segment& seg : it->second) {
+        seg.id = static_cast<int>(out.segments.size());
+        if (timings) timings->n_tokens += static_cast<int>(seg.tokens.size());
+        out.segments.push_back(std::move(seg));
+        if (on_segment && !on_segment(out.segments.back())) keep_going = false;
+      }
+      finished.erase(it);
+      ++next_out;
+    }
+    if (on_progress && total_speech > 0) on_progress(std::min(1.0, done_speech / total_speech));
+  }
+  // Stopped early: whatever is still in flight gives its decoder windows back.
+  for (auto& s : live) {
+    s->task.reset();
+    if (s->window >= 0) decoder_.release_window(s->window);
+  }
+  if (language.empty()) language = m.multilingual() ? requested_language : "en";
+  out.language = language.empty() ? "en" : language;
+  if (timings) timings->decoder_gflop += (decoder_.flops() - decoder_flops_start) / 1e9;
+  return out;
+}
+
+}  // namespace wisp

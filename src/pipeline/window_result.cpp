@@ -1,0 +1,89 @@
+#include "pipeline/window_result.h"
+
+#include <string>
+
+namespace wisp {
+
+bool needs_fallback(const TranscribeOptions& o, const decode::DecodingResult& r) {
+  bool fail = false;
+  if (o.compression_ratio_threshold && r.compression_ratio > *o.compression_ratio_threshold)
+    fail = true;                                                                 // too repetitive
+  if (o.logprob_threshold && r.avg_logprob < *o.logprob_threshold) fail = true;  // too unlikely
+  // Silence: a low log-prob is expected where the model is sure nobody speaks (openai/whisper's current
+  // rule needs both; a confident no-speech guess with a high log-prob still falls back).
+  if (o.no_speech_threshold && r.no_speech_prob > *o.no_speech_threshold && o.logprob_threshold &&
+      r.avg_logprob < *o.logprob_threshold)
+    fail = false;
+  return fail;
+}
+
+bool is_silence(const TranscribeOptions& o, const decode::DecodingResult& r) {
+  const bool looped = o.compression_ratio_threshold && r.compression_ratio > *o.compression_ratio_threshold;
+  const bool confident = o.logprob_threshold && r.avg_logprob > *o.logprob_threshold && !looped;
+  return o.no_speech_threshold && r.no_speech_prob > *o.no_speech_threshold && !confident;
+}
+
+WindowSegments window_segments(const decode::Tokenizer& tok, const decode::DecodingResult& r, int seek,
+                               int segment_size, double time_offset) {
+  const std::vector<int>& tokens = r.tokens;
+  const int ts_begin = tok.timestamp_begin();
+  auto is_ts = [&](size_t i) { return tokens[i] >= ts_begin; };
+  WindowSegments out;
+  auto add_segment = [&](double start, double end, std::vector<int> seg_tokens) {
+    Segment s;
+    s.seek = seek;
+    s.start = start;
+    s.end = end;
+    std::vector<int> text_tokens;
+    for (int t : seg_tokens)
+      if (t < tok.eot()) text_tokens.push_back(t);
+    s.text = tok.decode(text_tokens);
+    s.tokens = std::move(seg_tokens);
+    s.temperature = r.temperature;
+    s.avg_logprob = r.avg_logprob;
+    s.compression_ratio = r.compression_ratio;
+    s.no_speech_prob = r.no_speech_prob;
+    out.segments.push_back(std::move(s));
+  };
+
+  const size_t n = tokens.size();
+  const bool single_timestamp_ending = n >= 2 && !is_ts(n - 2) && is_ts(n - 1);
+  std::vector<size_t> slices;  // indices where two timestamps meet: segment boundaries
+  for (size_t i = 1; i < n; ++i)
+    if (is_ts(i - 1) && is_ts(i)) slices.push_back(i);
+
+  int seek_next = seek;
+  if (!slices.empty()) {
+    if (single_timestamp_ending) slices.push_back(n);
+    size_t last_slice = 0;
+    for (size_t cur : slices) {
+      std::vector<int> seg(tokens.begin() + static_cast<std::ptrdiff_t>(last_slice),
+                           tokens.begin() + static_cast<std::ptrdiff_t>(cur));
+      const double start = time_offset + (seg.front() - ts_begin) * kTimePrecision;
+      const double end = time_offset + (seg.back() - ts_begin) * kTimePrecision;
+      add_segment(start, end, std::move(seg));
+      last_slice = cur;
+    }
+    if (single_timestamp_ending)
+      seek_next += segment_size;  // no speech after the last timestamp: move on a whole window
+    else
+      seek_next += (tokens[last_slice - 1] - ts_begin) * kInputStride;  // resume at the last timestamp
+  } else {
+    double duration = segment_size * kFrameSeconds;
+    int last_ts = -1;
+    for (size_t i = 0; i < n; ++i)
+      if (is_ts(i)) last_ts = tokens[i];
+    if (last_ts >= 0 && last_ts != ts_begin) duration = (last_ts - ts_begin) * kTimePrecision;
+    add_segment(time_offset, time_offset + duration, tokens);
+    seek_next += segment_size;
+  }
+  if (seek_next <= seek) seek_next = seek + segment_size;  // never decode the same window twice
+  out.next_seek = seek_next;
+  return out;
+}
+
+bool keeps(const Segment& s) {
+  return s.start != s.end && s.text.find_first_not_of(" \t\n") != std::string::npos;
+}
+
+}  // namespace wisp

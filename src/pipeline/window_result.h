@@ -1,0 +1,42 @@
+// What one decoded 30-s window yields in the long-form loop (the body of openai/whisper transcribe()'s seek
+// loop): whether the pass must be retried at the next temperature, whether the window is silence, and its
+// segments with the seek where the next window starts. The sequential and the batched loops both use it.
+#pragma once
+
+#include <vector>
+
+#include "decode/decoding_options.h"
+#include "decode/tokenizer.h"
+#include "pipeline/transcribe_options.h"
+#include "pipeline/transcript.h"
+
+namespace wisp {
+
+constexpr int kInputStride = 2;          // mel frames per encoder position (per timestamp step / 2)
+constexpr double kTimePrecision = 0.02;  // seconds per timestamp token
+constexpr double kFrameSeconds = 0.01;   // seconds per mel frame
+
+// The pass failed a threshold (too repetitive, too unlikely) and is not excused as silence.
+bool needs_fallback(const TranscribeOptions& o, const decode::DecodingResult& r);
+
+// The model thinks nobody speaks, and the text does not say otherwise. A confident text overrules the
+// no-speech guess (openai/whisper), but not a repetition loop: noise decodes as "1-2-3-4-4-4..." with a
+// fair log-prob, and that is no evidence of speech.
+bool is_silence(const TranscribeOptions& o, const decode::DecodingResult& r);
+
+struct WindowSegments {
+  std::vector<Segment> segments;  // every segment the tokens hold, blank ones included (id unset)
+  int next_seek = 0;              // mel frames
+};
+
+// Cuts the tokens of the window at `seek` (segment_size content frames, starting time_offset seconds)
+// into segments at timestamp pairs, and finds where the next window starts: at the last timestamp, or a
+// whole window on when the text ends without one. Never returns a next_seek at or before seek.
+WindowSegments window_segments(const decode::Tokenizer& tok, const decode::DecodingResult& r, int seek,
+                               int segment_size, double time_offset);
+
+// A segment that is kept in the result: it lasts and has text (openai keeps instantaneous or text-less
+// segments with empty text; they condition the next window the same way, with no tokens).
+bool keeps(const Segment& s);
+
+}  // namespace wisp
