@@ -4,7 +4,6 @@
 #include <chrono>
 #include <map>
 
-#include "audio/loudness.h"
 #include "audio/mel.h"
 #include "decode/decoding_task.h"
 #include "decode/language_detection.h"
@@ -26,8 +25,8 @@ constexpr int kFallbackStepBudget = 2;
 
 // One chunk on its way through the openai loop.
 struct Stream {
-  size_t index = 0;     // of the chunk
-  double offset = 0.0;  // seconds of the chunk's start in the recording
+  size_t index = 0;                // of the chunk
+  double offset = 0.0, end = 0.0;  // seconds of the chunk's start and end in the recording
   audio::LogMel mel;
   int content_frames = 0;
   int seek = 0;
@@ -71,14 +70,10 @@ Transcript BatchedLoop::run(const float* samples, size_t n_samples,
     auto s = std::make_unique<Stream>();
     s->index = index;
     s->offset = static_cast<double>(c.start) / 16000.0;
+    s->end = static_cast<double>(c.end) / 16000.0;
     const auto t0 = Clock::now();
-    // The chunk's own samples, each span levelled (the pauses between spans are left as they are).
-    std::vector<float> audio(samples + c.start, samples + c.end);
-    if (o.normalize_loudness)
-      for (const vad::SpeechSpan& span : c.spans)
-        audio::level_speech(audio.data(), static_cast<size_t>(span.start - c.start),
-                            static_cast<size_t>(span.end - c.start));
-    s->mel = audio::log_mel_spectrogram(audio.data(), audio.size(), n_mels, audio::kChunkSamples, 1);
+    s->mel = audio::log_mel_spectrogram(samples + c.start, static_cast<size_t>(c.end - c.start), n_mels,
+                                        audio::kChunkSamples, 1);
     s->content_frames = s->mel.n_frames - audio::kChunkFrames;
     s->all_tokens = prompt_tokens;
     if (timings) timings->mel_ms += ms_since(t0);
@@ -186,8 +181,9 @@ Transcript BatchedLoop::run(const float* samples, size_t n_samples,
         for (Segment& seg : ws.segments) {
           if (!keeps(seg)) continue;
           s->all_tokens.insert(s->all_tokens.end(), seg.tokens.begin(), seg.tokens.end());
-          seg.start += s->offset;
-          seg.end += s->offset;
+          // In the recording, and not past the chunk (Whisper's last timestamp can overshoot its audio).
+          seg.end = std::min(seg.end + s->offset, s->end);
+          seg.start = std::min(seg.start + s->offset, seg.end);
           s->segments.push_back(std::move(seg));
         }
         if (!o.condition_on_previous_text || r.temperature > 0.5f)

@@ -26,8 +26,9 @@ class BatchedLoop {
   BatchedLoop(const WhisperModel& model, nn::Encoder& encoder, nn::Decoder& decoder, std::mt19937& rng)
       : model_(model), encoder_(encoder), decoder_(decoder), rng_(rng) {}
 
-  // samples: the whole recording (16 kHz mono); chunks: where its speech is (vad::speech_chunks). `language`
-  // is a code, or "" to detect it on the first chunk. on_segment returning false stops the loop.
+  // samples: the whole recording (16 kHz mono; levelled already, if it is to be); chunks: where its speech is
+  // (vad::speech_chunks). `language` is a code, or "" to detect it on the first chunk. on_segment returning
+  // false stops the loop.
   Transcript run(const float* samples, size_t n_samples, const std::vector<vad::SpeechChunk>& chunks,
                  const TranscribeOptions& o, const std::string& language,
                  const std::function<bool(const Segment&)>& on_segment,

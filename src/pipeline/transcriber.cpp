@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
 #include <tuple>
 
 #include "audio/loudness.h"
@@ -35,6 +36,9 @@ constexpr int kMaxVadPadMs = 60 * 1000;
 // Decoder steps one window may spend on fallback passes before the next pass is refused, in units of the
 // per-pass limit (224 tokens): two whole passes. Normal speech needs one pass of well under 224 steps.
 constexpr int kFallbackStepBudget = 2;
+// Loudness levelling: speech between pauses this long is levelled on its own, with this much audio around it.
+constexpr int kLevelPauseMs = 300;
+constexpr int kLevelPadMs = 200;
 // Windows in flight in the batched mode, at most.
 constexpr int kMaxBatch = 64;
 
@@ -110,15 +114,10 @@ void Transcriber::prepare(const TranscribeOptions& o) {
 Transcript Transcriber::transcribe_speech(const float* samples, size_t n_samples, const TranscribeOptions& o,
                                           const SegmentCallback& on_segment,
                                           const ProgressCallback& on_progress, StageTimings* timings) {
-  const std::vector<vad::SpeechSpan> spans =
-      speech_spans(samples, n_samples, o.vad, o.normalize_loudness, timings);
-  std::vector<float> speech = vad::collect_speech(samples, n_samples, spans);
-  if (o.normalize_loudness)
-    for (size_t i = 0, at = 0; i < spans.size(); ++i) {  // each span levelled on its own
-      const size_t len = static_cast<size_t>(spans[i].end - spans[i].start);
-      audio::level_speech(speech.data(), at, at + len);
-      at += len;
-    }
+  const Speech found = find_speech(samples, n_samples, o.vad, o.normalize_loudness, timings);
+  const std::vector<vad::SpeechSpan>& spans = found.spans;
+  const std::vector<float> speech =
+      vad::collect_speech(found.levelled.empty() ? samples : found.levelled.data(), n_samples, spans);
 
   const vad::TimestampMap map(spans);
   auto to_original = [&map](Segment s) {  // faster-whisper's restore_speech_timestamps, joins kept apart
@@ -136,17 +135,30 @@ Transcript Transcriber::transcribe_speech(const float* samples, size_t n_samples
   return out;
 }
 
-std::vector<vad::SpeechSpan> Transcriber::speech_spans(const float* samples, size_t n_samples,
-                                                       const vad::VadOptions& v, bool level,
-                                                       StageTimings* timings) {
+Transcriber::Speech Transcriber::find_speech(const float* samples, size_t n_samples, const vad::VadOptions& v,
+                                             bool level, StageTimings* timings) {
   const auto t0 = Clock::now();
-  const std::vector<float> probs =
-      level ? vad_->speech_probabilities(exec_, audio::levelled_for_detection(samples, n_samples).data(),
-                                         n_samples)
-            : vad_->speech_probabilities(exec_, samples, n_samples);
-  std::vector<vad::SpeechSpan> spans = vad::speech_spans(probs, static_cast<int64_t>(n_samples), v);
+  Speech out;
+  if (!level) {
+    const std::vector<float> probs = vad_->speech_probabilities(exec_, samples, n_samples);
+    out.spans = vad::speech_spans(probs, static_cast<int64_t>(n_samples), v);
+  } else {
+    // Found on a copy with a slow automatic gain (speech 40 dB below its neighbours is missed otherwise);
+    // then every stretch of speech between pauses of 300 ms (a change of speaker) is levelled on its own.
+    const std::vector<float> probs = vad_->speech_probabilities(
+        exec_, audio::levelled_for_detection(samples, n_samples).data(), n_samples);
+    out.spans = vad::speech_spans(probs, static_cast<int64_t>(n_samples), v);
+    vad::VadOptions stretches = v;
+    stretches.min_speech_duration_ms = 0;
+    stretches.min_silence_duration_ms = kLevelPauseMs;
+    stretches.speech_pad_ms = kLevelPadMs;
+    stretches.max_speech_duration_s = std::numeric_limits<double>::infinity();
+    out.levelled.assign(samples, samples + n_samples);
+    for (const vad::SpeechSpan& s : vad::speech_spans(probs, static_cast<int64_t>(n_samples), stretches))
+      audio::level_speech(out.levelled.data(), static_cast<size_t>(s.start), static_cast<size_t>(s.end));
+  }
   if (timings) timings->vad_ms += ms_since(t0);
-  return spans;
+  return out;
 }
 
 Transcript Transcriber::transcribe_batched(const float* samples, size_t n_samples, const TranscribeOptions& o,
@@ -155,11 +167,11 @@ Transcript Transcriber::transcribe_batched(const float* samples, size_t n_sample
   rng_.seed(o.seed);
   vad::VadOptions v = o.vad;  // spans of at most 30 s (padding included), so each fits a window
   v.max_speech_duration_s = std::min(v.max_speech_duration_s, audio::kChunkSamples / 16000.0);
-  const std::vector<vad::SpeechChunk> chunks = vad::speech_chunks(
-      speech_spans(samples, n_samples, v, o.normalize_loudness, timings), audio::kChunkSamples);
+  const Speech found = find_speech(samples, n_samples, v, o.normalize_loudness, timings);
+  const std::vector<vad::SpeechChunk> chunks = vad::speech_chunks(found.spans, audio::kChunkSamples);
   BatchedLoop loop(*model_, encoder_, decoder_, rng_);
-  return loop.run(samples, n_samples, chunks, o, requested_language(o, *model_), on_segment, on_progress,
-                  timings);
+  return loop.run(found.levelled.empty() ? samples : found.levelled.data(), n_samples, chunks, o,
+                  requested_language(o, *model_), on_segment, on_progress, timings);
 }
 
 decode::DecodingResult Transcriber::decode_with_fallback(const TranscribeOptions& o,

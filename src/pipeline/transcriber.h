@@ -55,9 +55,13 @@ class Transcriber {
   Transcript transcribe_batched(const float* samples, size_t n_samples, const TranscribeOptions& options,
                                 const SegmentCallback& on_segment, const ProgressCallback& on_progress,
                                 StageTimings* timings);
-  // Silero VAD's spans; `level`: detected on audio::levelled_for_detection's copy (quiet speech found too).
-  std::vector<vad::SpeechSpan> speech_spans(const float* samples, size_t n_samples, const vad::VadOptions& v,
-                                            bool level, StageTimings* timings);
+  // Silero VAD's spans and, with `level`, the audio with each stretch of speech levelled (audio/loudness.h).
+  struct Speech {
+    std::vector<vad::SpeechSpan> spans;
+    std::vector<float> levelled;  // empty without `level`
+  };
+  Speech find_speech(const float* samples, size_t n_samples, const vad::VadOptions& v, bool level,
+                     StageTimings* timings);
   decode::DecodingResult decode_with_fallback(const TranscribeOptions& o, decode::DecodingOptions d,
                                               StageTimings* t);
 

@@ -51,7 +51,12 @@ double TimestampMap::original_time(double t, bool is_end) const {
 std::pair<double, double> TimestampMap::original_segment(double start, double end) const {
   if (chunk_end_.empty()) return {start, end};
   const size_t first = chunk_index(start, false), last = chunk_index(end, true);
-  if (first >= last) return {in_chunk(start, first), in_chunk(end, last)};
+  if (first >= last) {
+    // Past the end of the speech (Whisper's last timestamp can overshoot the audio it was given): the end of
+    // the last span.
+    const double finish = static_cast<double>(chunk_end_[last]) / kSampleRate;
+    return {in_chunk(std::min(start, finish), first), in_chunk(std::min(end, finish), last)};
+  }
   // Seconds of [start, end] in each span it touches; the span with the most keeps the segment.
   size_t best = first;
   double best_overlap = -1.0, best_begin = 0.0, best_end = 0.0;

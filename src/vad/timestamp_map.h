@@ -29,7 +29,8 @@ class TimestampMap {
   // unless they fall in different spans: the segment then covers a join, where the joined audio hides the
   // silence from Whisper and its timestamps are guesses (the next segment's start is often the previous
   // one's end, just before the join), so faster-whisper's segment would stretch over the removed silence.
-  // Here it is kept within the span that holds most of it instead.
+  // Here it is kept within the span that holds most of it instead. Times past the end of the speech-only
+  // audio end at the last span's end.
   std::pair<double, double> original_segment(double start, double end) const;
 
  private:
