@@ -15,54 +15,53 @@ double Encoder::flops_per_window(const WhisperDims& d) {
 
 void Encoder::encode(const float* mel, float* out, int n) {
   const WhisperDims& d = model_.dims();
+  for (int i = 0; i < n; ++i)
+    encode_window(mel + static_cast<size_t>(i) * d.n_mels * 2 * d.n_audio_ctx,
+                  out + static_cast<size_t>(i) * d.n_audio_ctx * d.n_audio_state);
+}
+
+void Encoder::encode_window(const float* mel, float* out) {
+  const WhisperDims& d = model_.dims();
   const EncoderWeights& w = model_.encoder();
   const backend::Backend& be = model_.backend();
-  const int D = d.n_audio_state, T = d.n_audio_ctx, T_in = 2 * T, n_mels = d.n_mels, M = n * T;
+  const int D = d.n_audio_state, T = d.n_audio_ctx, T_in = 2 * T, n_mels = d.n_mels;
   Epilogue gelu;
   gelu.gelu = true;
   Epilogue residual;
   residual.accumulate = true;
 
-  const backend::TensorView x = f32_view(out, M, D);  // the residual stream lives in the output buffer
+  // The mel (n_mels, 3000) seen time-major: (3000, n_mels) with a column stride of 3000.
+  backend::TensorView mel_t = f32_view(mel, T_in, n_mels);
+  mel_t.row_stride = 1;
+  mel_t.col_stride = T_in;
+  // x1 (3000, D) = GELU(conv1(mel));  x (1500, D) = GELU(conv2(x1, stride 2)) + positional embedding
   x1_.resize(static_cast<size_t>(T_in) * D);
-  for (int i = 0; i < n; ++i) {
-    // The mel (n_mels, 3000) seen time-major: (3000, n_mels) with a column stride of 3000.
-    backend::TensorView mel_t = f32_view(mel + static_cast<size_t>(i) * n_mels * T_in, T_in, n_mels);
-    mel_t.row_stride = 1;
-    mel_t.col_stride = T_in;
-    // x1 (3000, D) = GELU(conv1(mel));  x (1500, D) = GELU(conv2(x1, stride 2)) + positional embedding
-    be.conv1d_k3(ex_, *w.conv1, mel_t, 1, f32_view(x1_.data(), T_in, D), gelu);
-    const backend::TensorView xi = x.rows_range(i * T, (i + 1) * T);
-    be.conv1d_k3(ex_, *w.conv2, f32_view(x1_.data(), T_in, D), 2, xi, gelu);
-    be.add(ex_, f32_view(w.pos, T, D), xi);
-  }
+  be.conv1d_k3(ex_, *w.conv1, mel_t, 1, f32_view(x1_.data(), T_in, D), gelu);
+  const backend::TensorView x = f32_view(out, T, D);  // the residual stream lives in the output buffer
+  be.conv1d_k3(ex_, *w.conv2, f32_view(x1_.data(), T_in, D), 2, x, gelu);
+  be.add(ex_, f32_view(w.pos, T, D), x);
 
-  h_.resize(static_cast<size_t>(M) * D);
-  qkv_.resize(static_cast<size_t>(M) * 3 * D);
-  attn_.resize(static_cast<size_t>(M) * D);
-  while (static_cast<int>(kv_.size()) < n) kv_.push_back(be.make_kv_cache(T, D, d.n_audio_head));
-  const backend::TensorView h = f32_view(h_.data(), M, D), attn = f32_view(attn_.data(), M, D);
-  const backend::TensorView qkv = f32_view(qkv_.data(), M, 3 * D);
+  h_.resize(static_cast<size_t>(T) * D);
+  qkv_.resize(static_cast<size_t>(T) * 3 * D);
+  attn_.resize(static_cast<size_t>(T) * D);
+  if (!kv_) kv_ = be.make_kv_cache(T, D, d.n_audio_head);
+  const backend::TensorView h = f32_view(h_.data(), T, D), attn = f32_view(attn_.data(), T, D);
+  const backend::TensorView qkv = f32_view(qkv_.data(), T, 3 * D);
   const backend::AttentionShape shape{d.n_audio_head, D / d.n_audio_head, false};
   for (const EncoderLayer& l : w.layers) {
     // x = x + attn(ln(x))
     be.layer_norm(ex_, x, l.attn.ln.gamma, l.attn.ln.beta, h);
-    be.linear(ex_, *l.attn.qkv, h, qkv, {});  // (M, 3D) = [q | k | v]
-    jobs_.clear();
-    for (int i = 0; i < n; ++i) {
-      const backend::TensorView part = qkv.rows_range(i * T, (i + 1) * T);
-      be.kv_write(ex_, *kv_[i], 0, part.cols_range(D, 2 * D), part.cols_range(2 * D, 3 * D));
-      jobs_.push_back(
-          {part.cols_range(0, D), kv_[i].get(), T, 0, attn.rows_range(i * T, (i + 1) * T), nullptr});
-    }
-    be.attention(ex_, jobs_.data(), n, shape);
+    be.linear(ex_, *l.attn.qkv, h, qkv, {});  // (T, 3D) = [q | k | v]
+    be.kv_write(ex_, *kv_, 0, qkv.cols_range(D, 2 * D), qkv.cols_range(2 * D, 3 * D));
+    const AttentionJob job{qkv.cols_range(0, D), kv_.get(), T, 0, attn, nullptr};
+    be.attention(ex_, &job, 1, shape);
     be.linear(ex_, *l.attn.out, attn, x, residual);
     // x = x + mlp(ln(x))
     const int F = l.mlp.fc1.out;
-    ffn_.resize(static_cast<size_t>(M) * F);
+    ffn_.resize(static_cast<size_t>(T) * F);
     be.layer_norm(ex_, x, l.mlp.ln.gamma, l.mlp.ln.beta, h);
-    be.linear(ex_, *l.mlp.fc1, h, f32_view(ffn_.data(), M, F), gelu);
-    be.linear(ex_, *l.mlp.fc2, f32_view(ffn_.data(), M, F), x, residual);
+    be.linear(ex_, *l.mlp.fc1, h, f32_view(ffn_.data(), T, F), gelu);
+    be.linear(ex_, *l.mlp.fc2, f32_view(ffn_.data(), T, F), x, residual);
   }
   be.layer_norm(ex_, x, w.ln_post.gamma, w.ln_post.beta, x);
 }

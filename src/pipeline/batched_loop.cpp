@@ -19,6 +19,8 @@ double ms_since(Clock::time_point t0) {
 
 // Windows the encoder takes per call, at most (its buffers grow with them: ~30 MB per tiny window).
 constexpr int kMaxEncoderBatch = 8;
+// Frames of padding after a chunk's log-mel (1 s).
+constexpr int kMelPadFrames = 100;
 // Decoder steps one window may spend on fallback passes, in passes of the token limit (as the
 // sequential loop).
 constexpr int kFallbackStepBudget = 2;
@@ -72,9 +74,12 @@ Transcript BatchedLoop::run(const float* samples, size_t n_samples,
     s->offset = static_cast<double>(c.start) / 16000.0;
     s->end = static_cast<double>(c.end) / 16000.0;
     const auto t0 = Clock::now();
-    s->mel = audio::log_mel_spectrogram(samples + c.start, static_cast<size_t>(c.end - c.start), n_mels,
-                                        audio::kChunkSamples, 1);
-    s->content_frames = s->mel.n_frames - audio::kChunkFrames;
+    // Padded by 1 s, not 30: the frames past the content are never read (audio::mel_window zero-fills
+    // them), and those up to its end see the same zeros after them.
+    const size_t n = static_cast<size_t>(c.end - c.start);
+    s->mel =
+        audio::log_mel_spectrogram(samples + c.start, n, n_mels, kMelPadFrames * audio::kHopLength, threads_);
+    s->content_frames = s->mel.n_frames - kMelPadFrames;
     s->all_tokens = prompt_tokens;
     if (timings) timings->mel_ms += ms_since(t0);
     return s;

@@ -23,8 +23,10 @@ namespace wisp {
 
 class BatchedLoop {
  public:
-  BatchedLoop(const WhisperModel& model, nn::Encoder& encoder, nn::Decoder& decoder, std::mt19937& rng)
-      : model_(model), encoder_(encoder), decoder_(decoder), rng_(rng) {}
+  // `threads`: for the log-mel of each chunk (the encoder and decoder have the context's).
+  BatchedLoop(const WhisperModel& model, nn::Encoder& encoder, nn::Decoder& decoder, std::mt19937& rng,
+              int threads)
+      : model_(model), encoder_(encoder), decoder_(decoder), rng_(rng), threads_(threads) {}
 
   // samples: the whole recording (16 kHz mono; levelled already, if it is to be); chunks: where its speech is
   // (vad::speech_chunks). `language` is a code, or "" to detect it on the first chunk. on_segment returning
@@ -39,6 +41,7 @@ class BatchedLoop {
   nn::Encoder& encoder_;
   nn::Decoder& decoder_;
   std::mt19937& rng_;
+  int threads_;
   std::vector<float> mels_, features_;
 };
 

@@ -169,7 +169,7 @@ Transcript Transcriber::transcribe_batched(const float* samples, size_t n_sample
   v.max_speech_duration_s = std::min(v.max_speech_duration_s, audio::kChunkSamples / 16000.0);
   const Speech found = find_speech(samples, n_samples, v, o.normalize_loudness, timings);
   const std::vector<vad::SpeechChunk> chunks = vad::speech_chunks(found.spans, audio::kChunkSamples);
-  BatchedLoop loop(*model_, encoder_, decoder_, rng_);
+  BatchedLoop loop(*model_, encoder_, decoder_, rng_, exec_.threads);
   return loop.run(found.levelled.empty() ? samples : found.levelled.data(), n_samples, chunks, o,
                   requested_language(o, *model_), on_segment, on_progress, timings);
 }
