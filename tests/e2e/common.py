@@ -5,6 +5,7 @@ import re
 import subprocess
 import sys
 import unicodedata
+import wave
 
 WISP = os.environ.get("WISP_BIN", os.path.join(os.path.dirname(__file__), "..", "..", "build", "wisp"))
 SHARED = os.environ.get("WISP_SHARED_DIR", os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared"))
@@ -84,6 +85,54 @@ def make_long_form(rows, path):
     subprocess.run(["ffmpeg", "-v", "error", "-y", *inputs, "-filter_complex", graph, "-map", "[out]", path],
                    check=True)
     return " ".join(ref for _, ref in rows * 2)
+
+
+MIX_ORDER = ["jfk.wav", "librivox-0870.wav", "fleurs-en-002.ogg", "librivox-0880.wav", "fleurs-en-000.ogg",
+             "librivox-0890.wav", "fleurs-en-001.ogg", "fleurs-en-003.ogg", "fleurs-en-004.ogg"]
+MIX_PAUSES = [0.7, 1.0, 12.0, 0.8, 2.0, 15.0, 0.6, 1.5]  # after each clip but the last
+MIX_QUIET = {"librivox-0870.wav", "fleurs-en-000.ogg", "fleurs-en-003.ogg"}  # -35 dB
+MIX_SPEECH_DB = -20.0
+
+
+def _samples(path):
+    import numpy as np
+
+    pcm = subprocess.run(["ffmpeg", "-v", "error", "-i", path, "-ar", "16000", "-ac", "1", "-f", "s16le", "-"],
+                         check=True, capture_output=True).stdout
+    return np.frombuffer(pcm, dtype=np.int16).astype(np.float32) / 32768.0
+
+
+def _speech_db(x):
+    """Level of the louder half of the 20-ms frames (the words, not the pauses), dBFS."""
+    import numpy as np
+
+    e = np.sort((x[: len(x) // 320 * 320].reshape(-1, 320) ** 2).mean(axis=1))
+    return 10 * np.log10(e[len(e) // 2:].mean() + 1e-20)
+
+
+def make_long_form_mix(path):
+    """The long-form mix of test_long_form_mix.py: the nine English clips at one speech level (-20 dBFS), three of
+    them then 35 dB quieter, with pauses of 0.6-2 s and silences of 12 and 15 s, as a 16 kHz wav at `path`
+    (numpy and the ffmpeg CLI). Returns [(clip, start s, end s)]."""
+    import numpy as np
+
+    parts, spans, t = [np.zeros(16000, np.float32)], [], 1.0
+    for i, clip in enumerate(MIX_ORDER):
+        x = _samples(os.path.join(AUDIO, clip))
+        x = x * 10 ** ((MIX_SPEECH_DB - _speech_db(x) - (35 if clip in MIX_QUIET else 0)) / 20)
+        spans.append((clip, t, t + len(x) / 16000))
+        parts.append(x)
+        t += len(x) / 16000
+        pause = MIX_PAUSES[i] if i < len(MIX_PAUSES) else 1.0
+        parts.append(np.zeros(int(pause * 16000), np.float32))
+        t += pause
+    pcm = (np.clip(np.concatenate(parts), -1, 1) * 32767).astype(np.int16)
+    with wave.open(path, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(16000)
+        w.writeframes(pcm.tobytes())
+    return spans
 
 
 def transcribe_json(files, out_dir, *extra):

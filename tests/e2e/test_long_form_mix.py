@@ -1,61 +1,20 @@
 """Long form that keeps every word: the nine English clips placed in one file with short pauses (0.6-2 s), long
 silences (12 and 15 s), every clip brought to the same speech level (-20 dBFS: as recorded they range from -14
-to -64) and then three of them made 35 dB quieter than the others (a far-away speaker in a meeting). Because the test knows where each clip is, it checks for the batched mode
+to -64) and then three of them made 35 dB quieter than the others (a far-away speaker in a meeting):
+common.make_long_form_mix. Because the test knows where each clip is, it checks for the batched mode
 (--batch 8) and the VAD sequential mode (--vad), with tiny.en and base: every clip is found in its own span
 (± 0.5 s; its words there have a WER below 50 %), no segment sits in a long silence, nothing is repeated (the
 transcript has at most 10 % more words than the references), and the long-form WER is within 2 points of the
 same clips' WER one by one (same model, same beam size)."""
 import json
 import os
-import subprocess
 import tempfile
-import wave
 
-import numpy as np
-
-from common import AUDIO, MODELS, Checks, manifest, normalize, run_wisp, word_errors
+from common import AUDIO, MIX_ORDER as ORDER, MIX_QUIET as QUIET, MODELS, Checks, make_long_form_mix, manifest, \
+    normalize, run_wisp, word_errors
 
 c = Checks("e2e long form mix")
-RATE = 16000
-ORDER = ["jfk.wav", "librivox-0870.wav", "fleurs-en-002.ogg", "librivox-0880.wav", "fleurs-en-000.ogg",
-         "librivox-0890.wav", "fleurs-en-001.ogg", "fleurs-en-003.ogg", "fleurs-en-004.ogg"]
-PAUSES = [0.7, 1.0, 12.0, 0.8, 2.0, 15.0, 0.6, 1.5]  # after each clip but the last
-QUIET = {"librivox-0870.wav", "fleurs-en-000.ogg", "fleurs-en-003.ogg"}  # -35 dB
-SPEECH_DB = -20.0
 MARGIN = 0.5
-
-
-def samples(path):
-    pcm = subprocess.run(["ffmpeg", "-v", "error", "-i", path, "-ar", str(RATE), "-ac", "1", "-f", "s16le", "-"],
-                         check=True, capture_output=True).stdout
-    return np.frombuffer(pcm, dtype=np.int16).astype(np.float32) / 32768.0
-
-
-def speech_db(x):
-    """Level of the louder half of the 20-ms frames (the words, not the pauses), dBFS."""
-    e = np.sort((x[: len(x) // 320 * 320].reshape(-1, 320) ** 2).mean(axis=1))
-    return 10 * np.log10(e[len(e) // 2:].mean() + 1e-20)
-
-
-def build(path):
-    """Writes the mix; returns [(clip, start s, end s)]."""
-    parts, spans, t = [np.zeros(RATE, np.float32)], [], 1.0
-    for i, clip in enumerate(ORDER):
-        x = samples(os.path.join(AUDIO, clip))
-        x = x * 10 ** ((SPEECH_DB - speech_db(x) - (35 if clip in QUIET else 0)) / 20)
-        spans.append((clip, t, t + len(x) / RATE))
-        parts.append(x)
-        t += len(x) / RATE
-        pause = PAUSES[i] if i < len(PAUSES) else 1.0
-        parts.append(np.zeros(int(pause * RATE), np.float32))
-        t += pause
-    pcm = (np.clip(np.concatenate(parts), -1, 1) * 32767).astype(np.int16)
-    with wave.open(path, "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(RATE)
-        w.writeframes(pcm.tobytes())
-    return spans
 
 
 def transcribe(files, out_dir, *extra):
@@ -72,7 +31,7 @@ def transcribe(files, out_dir, *extra):
 refs = {a: ref for a, lang, ref in manifest() if lang == "en"}
 with tempfile.TemporaryDirectory() as tmp:
     mix = os.path.join(tmp, "mix.wav")
-    spans = build(mix)
+    spans = make_long_form_mix(mix)
     print(f"  mix: {spans[-1][2] + 1:.1f} s, clips at " + ", ".join(f"{s:.1f}" for _, s, _ in spans))
     clip_files = [os.path.join(AUDIO, a) for a in ORDER]
     total_ref_words = sum(len(normalize(refs[a]).split()) for a in ORDER)
