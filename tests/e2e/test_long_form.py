@@ -1,8 +1,9 @@
-"""Long-form audio (all clips joined with silence, > 90 s): monotonic, non-overlapping timestamps, no repeated-
-phrase loops, segments covering the audio, and a word error rate no worse than faster-whisper's on the same
-file and weights in float32 (the openai algorithm, exactly). (tiny.en drops some of the quiet FLEURS clips in
-this mix; faster-whisper drops the same.) int8's long-form WER is reported beside it: which quiet clips survive
-moves with small numeric differences in both engines (wisp 3's VAD chunking is the fix)."""
+"""Long-form audio (all clips joined with silence, > 90 s) in the sequential openai loop (--batch 0): monotonic,
+non-overlapping timestamps, no repeated-phrase loops, segments covering the audio, and a word error rate no worse
+than faster-whisper's on the same file and weights in float32 (the openai algorithm, exactly). (tiny.en drops
+some of the quiet FLEURS clips in this mix; faster-whisper drops the same.) int8's long-form WER is reported
+beside it: which quiet clips survive moves with small numeric differences in both engines (the batched mode,
+the CLI's default, keeps them all: see test_long_form_mix.py)."""
 import os
 import tempfile
 
@@ -14,8 +15,10 @@ rows = [(os.path.join(AUDIO, a), ref) for a, lang, ref in manifest() if lang == 
 with tempfile.TemporaryDirectory() as tmp:
     long_wav = os.path.join(tmp, "long.wav")
     reference = make_long_form(rows, long_wav)
-    res = transcribe_json([long_wav], tmp, "-m", os.path.join(MODELS, "tiny.en"), "--compute-type", "float32")[long_wav]
-    res_int8 = transcribe_json([long_wav], tmp, "-m", os.path.join(MODELS, "tiny.en"), "--compute-type", "int8")[long_wav]
+    res = transcribe_json([long_wav], tmp, "-m", os.path.join(MODELS, "tiny.en"), "--compute-type", "float32",
+                          "--batch", "0")[long_wav]
+    res_int8 = transcribe_json([long_wav], tmp, "-m", os.path.join(MODELS, "tiny.en"), "--compute-type", "int8",
+                               "--batch", "0")[long_wav]
     from faster_whisper import WhisperModel  # the peer, from tests/requirements.txt
 
     fw = WhisperModel(os.path.join(MODELS, "tiny.en"), device="cpu", compute_type="float32", cpu_threads=2)

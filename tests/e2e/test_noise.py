@@ -2,7 +2,8 @@
 to the 224-token limit (repetition loops), so a window cost up to 6 passes x 224 decoder steps (~7 s), and
 with a fine --temperature-increment-on-fallback without end. Now a pass stuck in a loop ends early, and a
 window spends at most 2 x 224 decoder steps on fallback before the last result stands. Counted in decoder
-steps (--timings), not wall time."""
+steps (--timings), not wall time. In the sequential loop (--batch 0) and in the batched mode (the default),
+whose chunks each run the same fallback."""
 import json
 import os
 import subprocess
@@ -27,13 +28,15 @@ with tempfile.TemporaryDirectory() as d:
         subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i",
                         f"anoisesrc=d=30:c={colour}:seed={seed}:a={amp}", "-ar", "16000", "-ac", "1", noise], check=True)
         # Every pass made to fail (log-prob threshold 0, no window counted as silence), 51 temperatures.
-        p = run_wisp("transcribe", "-q", "--timings", "--temperature-increment-on-fallback", "0.02",
-                     "--logprob-threshold", "0", "--no-speech-threshold", "1", noise, timeout=900)
-        t = timings(p.stderr)
-        per_window = t.get("decode_steps", 10**9) / max(t.get("windows", 1), 1)
-        c.check(p.returncode == 0 and per_window <= MAX_STEPS_PER_WINDOW,
-                f"{colour} noise, every pass failing: {per_window:.0f} decoder steps per window "
-                f"(<= {MAX_STEPS_PER_WINDOW}), {t.get('decode_passes')} passes, {t.get('windows')} windows")
+        for mode in (["--batch", "0"], []):
+            p = run_wisp("transcribe", "-q", "--timings", "--temperature-increment-on-fallback", "0.02",
+                         "--logprob-threshold", "0", "--no-speech-threshold", "1", *mode, noise, timeout=900)
+            t = timings(p.stderr)
+            per_window = t.get("decode_steps", 10**9) / max(t.get("windows", 1), 1)
+            c.check(p.returncode == 0 and per_window <= MAX_STEPS_PER_WINDOW,
+                    f"{colour} noise {' '.join(mode) or '(batched)'}, every pass failing: {per_window:.0f} decoder "
+                    f"steps per window (<= {MAX_STEPS_PER_WINDOW}), {t.get('decode_passes')} passes, "
+                    f"{t.get('windows')} windows")
         # Default options.
         p = run_wisp("transcribe", "-q", "--timings", "-f", "json", noise, timeout=900)
         t = timings(p.stderr)

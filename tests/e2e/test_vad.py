@@ -98,8 +98,8 @@ with tempfile.TemporaryDirectory() as tmp:
                         ("--vad-max-speech-s", "-1"), ("--vad-max-speech-s", "inf")]:
         p = run_wisp("transcribe", "-m", "/nonexistent/model", "--vad", flag, value, mix, timeout=60)
         c.check(p.returncode == 2 and flag.lstrip("-") in p.stderr, f"{flag} {value!r}: exit {p.returncode}")
-    p = run_wisp("transcribe", "-m", "/nonexistent/model", "--vad-threshold", "0.6", mix, timeout=60)
-    c.check(p.returncode == 2 and "--vad" in p.stderr, f"--vad-threshold without --vad: exit {p.returncode}")
+    p = run_wisp("transcribe", "-m", "/nonexistent/model", "--batch", "0", "--vad-threshold", "0.6", mix, timeout=60)
+    c.check(p.returncode == 2 and "--vad" in p.stderr, f"--vad-threshold with --batch 0, without --vad: exit {p.returncode}")
     p = run_wisp("transcribe", "-q", "--vad", "--vad-threshold", "0.6", "--vad-min-silence-ms", "500",
                  "--vad-speech-pad-ms", "200", "--vad-min-speech-ms", "0", "--vad-max-speech-s", "5", "-f", "json", mix)
     ok = p.returncode == 0 and "country" in json.loads(p.stdout)["text"]

@@ -198,15 +198,18 @@ int parse_command_line(int argc, char** argv, ParsedCommand* out) {
       ->check(finite_in(0.01, 1e5))
       ->capture_default_str();
   tr->add_flag("--vad", t.vad,
-               "Transcribe only the speech that Silero VAD finds (as faster-whisper's vad_filter); "
-               "times stay those of the input");
-  tr->add_option("--batch", t.batch,
-                 "Batched long-form mode: cut the audio at pauses (Silero VAD) into chunks of at most "
-                 "30 s and decode up to N of them at once, timestamps kept (0: sequential)")
-      ->check(CLI::Range(0, 64))
-      ->capture_default_str();
-  tr->add_flag("--keep-levels", t.keep_levels,
-               "With --vad or --batch: do not bring each speech span to a common loudness before decoding");
+               "Sequential mode on the speech that Silero VAD finds (as faster-whisper's vad_filter; "
+               "implies --batch 0 unless --batch is given); times stay those of the input");
+  auto* batch =
+      tr->add_option("--batch", t.batch,
+                     "Windows in flight: the audio is cut at pauses (Silero VAD) into chunks of at most "
+                     "30 s, up to N decoded at once, timestamps kept; 0: the sequential openai loop "
+                     "over the whole input")
+          ->check(CLI::Range(0, 64))
+          ->capture_default_str();
+  tr->add_flag(
+      "--keep-levels", t.keep_levels,
+      "With --vad or --batch: do not bring each stretch of speech to a common loudness before decoding");
   tr->add_option("--vad-model", t.vad_model,
                  "Silero VAD model in ggml format (default: the one wisp ships, or $WISP_VAD_MODEL)")
       ->group("VAD (with --vad or --batch)");
@@ -250,10 +253,12 @@ int parse_command_line(int argc, char** argv, ParsedCommand* out) {
   be->add_option("-l,--language", b.language, "Language code or name, or auto")
       ->check(language_name())
       ->capture_default_str();
-  be->add_option("--batch", b.batch, "Batched long-form mode with N windows in flight (0: sequential)")
-      ->check(CLI::Range(0, 64))
-      ->capture_default_str();
-  be->add_flag("--vad", b.vad, "Transcribe only the speech Silero VAD finds (sequential mode)");
+  auto* bench_batch =
+      be->add_option("--batch", b.batch, "Windows in flight in the batched mode (0: sequential)")
+          ->check(CLI::Range(0, 64))
+          ->capture_default_str();
+  be->add_flag("--vad", b.vad,
+               "Sequential mode on the speech Silero VAD finds (implies --batch 0 unless given)");
 
   try {
     app.parse(argc, argv);
@@ -264,6 +269,8 @@ int parse_command_line(int argc, char** argv, ParsedCommand* out) {
     return 2;
   }
   out->kind = tr->parsed() ? ParsedCommand::Transcribe : ParsedCommand::Bench;
+  if (t.vad && batch->count() == 0) t.batch = 0;  // --vad alone: faster-whisper's vad_filter, sequential
+  if (b.vad && bench_batch->count() == 0) b.batch = 0;
   if (tr->parsed() && !t.vad && t.batch == 0) {
     for (const CLI::Option* opt : tr->get_options())
       if (opt->count() > 0 &&

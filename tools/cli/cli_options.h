@@ -18,6 +18,11 @@ struct CommonOptions {
 // The C API's compute type for a CLI name (validated by the parser).
 wisp_compute_type compute_type_of(const std::string& name);
 
+// The CLI's mode: batched, 8 windows in flight. On the dev long form it keeps every clip where the sequential
+// openai loop drops the quiet ones (tiny.en WER 7.4 % against 52.9 %, greedy) and it is the fastest mode; on
+// single clips it matches the sequential loop (tiny.en 6.5 % against 7.7 %). --batch 0 is the openai loop.
+constexpr int kDefaultBatch = 8;
+
 struct TranscribeCommand {
   std::vector<std::string> inputs;
   std::string language = "auto";
@@ -45,7 +50,7 @@ struct TranscribeCommand {
   int vad_min_silence_ms = 2000;
   int vad_speech_pad_ms = 400;
   double vad_max_speech_s = 0;  // 0: no limit
-  int batch = 0;                // > 0: batched long-form mode with this many windows in flight
+  int batch = kDefaultBatch;    // > 0: batched long-form mode with this many windows in flight; 0: sequential
   bool keep_levels = false;     // no loudness levelling of the speech spans (with --vad or --batch)
   bool quiet = false;
   bool verbose = false;
@@ -57,7 +62,7 @@ struct BenchCommand {
   int runs = 5;
   int beam_size = 5;
   std::string language = "auto";
-  int batch = 0;
+  int batch = kDefaultBatch;
   bool vad = false;
 };
 
