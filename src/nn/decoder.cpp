@@ -1,5 +1,8 @@
 #include "nn/decoder.h"
 
+#include <algorithm>
+#include <string>
+
 #include "core/error.h"
 
 namespace wisp::nn {
@@ -120,7 +123,7 @@ const float* Decoder::forward(const int* tokens, int L, int offset, const int* s
       int b1 = b0 + 1;
       while (b1 < B && (seq_window ? seq_window[b1] : 0) == win) ++b1;
       jobs_.push_back({q.rows_range(b0 * L, b1 * L), cross_[win][li].get(), n_audio_ctx_, 0,
-                       attn.rows_range(b0 * L, b1 * L), nullptr});
+                       attn.rows_range(b0 * L, b1 * L), cross_sink(li)});
       b0 = b1;
     }
     be.attention(ex_, jobs_.data(), static_cast<int>(jobs_.size()), cross_shape);
@@ -172,6 +175,43 @@ void Decoder::reorder_cache(const std::vector<int>& src, int length) {
   for (size_t s = 0; s < self_.size(); ++s)
     if (owner[s] < 0) free_.push_back(std::move(self_[s]));
   self_ = std::move(next);
+}
+
+const float* Decoder::forward_aligned(const int* tokens, int L, int window,
+                                      const std::vector<std::pair<int, int>>& heads, float* probs) {
+  const int n_layers = static_cast<int>(model_.decoder().layers.size()), H = model_.dims().n_text_head,
+            T = n_audio_ctx_;
+  align_flags_.assign(static_cast<size_t>(n_layers) * H, 0);
+  for (const auto& [layer, head] : heads) {
+    if (layer < 0 || layer >= n_layers || head < 0 || head >= H)
+      throw Error(ErrorKind::Model, "alignment head (" + std::to_string(layer) + ", " + std::to_string(head) +
+                                        ") is not in the decoder");
+    align_flags_[static_cast<size_t>(layer) * H + head] = 1;
+  }
+  // One sink per layer that holds a chosen head, each into its own (n_head, L, T) block.
+  std::vector<int> block(n_layers, -1);
+  int n_blocks = 0;
+  for (const auto& [layer, head] : heads)
+    if (block[layer] < 0) block[layer] = n_blocks++;
+  const size_t head_elems = static_cast<size_t>(L) * T, block_elems = head_elems * H;
+  align_probs_.resize(block_elems * n_blocks);
+  align_sinks_.assign(n_layers, backend::ProbabilitySink{});
+  for (int l = 0; l < n_layers; ++l)
+    if (block[l] >= 0)
+      align_sinks_[l] = {align_flags_.data() + static_cast<size_t>(l) * H,
+                         align_probs_.data() + block[l] * block_elems, static_cast<int64_t>(head_elems), T};
+  struct ClearSinks {  // forward() must not record anything once this call is over, however it ends
+    std::vector<backend::ProbabilitySink>& sinks;
+    ~ClearSinks() { sinks.clear(); }
+  } clear{align_sinks_};
+  reset(1);
+  const float* hidden = forward(tokens, L, 0, &window);
+  for (size_t k = 0; k < heads.size(); ++k) {
+    const auto [layer, head] = heads[k];
+    const float* src = align_probs_.data() + block[layer] * block_elems + head * head_elems;
+    std::copy(src, src + head_elems, probs + k * head_elems);
+  }
+  return hidden;
 }
 
 }  // namespace wisp::nn

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <tuple>
 
+#include "align/word_timestamps.h"
 #include "audio/mel.h"
 #include "backend/cpu/threads.h"
 #include "core/error.h"
@@ -79,6 +80,8 @@ void validate_options(const TranscribeOptions& o, const WhisperModel& m) {
   if (v.speech_pad_ms < 0 || v.speech_pad_ms > kMaxVadPadMs)
     bad("VAD speech padding must be between 0 and " + std::to_string(kMaxVadPadMs) + " ms");
   if (!(v.max_speech_duration_s > 0.0)) bad("VAD maximum speech duration must be above 0 s (or infinite)");
+  if (o.word_timestamps && m.metadata().alignment_heads.empty())
+    bad("word timestamps need the model's alignment_heads (config.json), which this model lacks");
   if (o.translate && !m.multilingual())
     bad("an English-only model cannot translate; use a multilingual model");
   requested_language(o, m);
@@ -115,6 +118,11 @@ Transcript Transcriber::transcribe_speech(const float* samples, size_t n_samples
   const vad::TimestampMap map(spans);
   auto to_original = [&map](Segment s) {  // faster-whisper's restore_speech_timestamps, joins kept apart
     std::tie(s.start, s.end) = map.original_segment(s.start, s.end);
+    if (!s.words.empty()) {  // each word within one span; the segment then spans its words
+      for (Word& w : s.words) std::tie(w.start, w.end) = map.original_segment(w.start, w.end);
+      s.start = s.words.front().start;
+      s.end = s.words.back().end;
+    }
     return s;
   };
   SegmentCallback mapped_callback;
@@ -180,6 +188,7 @@ Transcript Transcriber::transcribe(const float* samples, size_t n_samples, const
 
   Transcript out;
   out.duration = static_cast<double>(n_samples) / 16000.0;
+  out.word_timestamps = o.word_timestamps;
   window_mel_.resize(static_cast<size_t>(n_mels) * audio::kChunkFrames);
   audio_features_.resize(static_cast<size_t>(T) * D);
 
@@ -243,6 +252,9 @@ Transcript Transcriber::transcribe(const float* samples, size_t n_samples, const
     p.erase(p.find_last_not_of(" \t\n") + 1);
     all_tokens = tok.encode(" " + p);
   }
+
+  const align::WordOptions word_options{o.prepend_punctuations, o.append_punctuations};
+  double last_speech_timestamp = 0.0;  // word timestamps: where the speech before this window ended
 
   int seek = 0;
   while (seek < content_frames) {
@@ -319,6 +331,18 @@ Transcript Transcriber::transcribe(const float* samples, size_t n_samples, const
       if (last_ts >= 0 && last_ts != ts_begin) duration = (last_ts - ts_begin) * kTimePrecision;
       add_segment(time_offset, time_offset + duration, tokens);
       seek += segment_size;
+    }
+
+    if (o.word_timestamps) {
+      const auto t_words = Clock::now();
+      align::add_word_timestamps(m, decoder_, 0, tok.sot_sequence(language, o.translate), language, current,
+                                 time_offset, segment_size, last_speech_timestamp, word_options);
+      if (timings) timings->decoder_ms += ms_since(t_words);
+      // As openai: the next window starts where the last word ended (unless the window ended in silence).
+      const std::optional<double> last_end = align::last_word_end(current);
+      if (!single_timestamp_ending && last_end && *last_end > time_offset)
+        seek = static_cast<int>(std::nearbyint(*last_end * 100.0));  // frames per second
+      if (last_end) last_speech_timestamp = *last_end;
     }
 
     if (seek <= previous_seek) seek = previous_seek + segment_size;  // never decode the same window twice

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "align/punctuation.h"
 #include "decode/decoding_options.h"
 #include "model/whisper_model.h"
 #include "nn/decoder.h"
@@ -46,6 +47,12 @@ struct TranscribeOptions {
   bool vad_filter = false;
   std::string vad_model;  // the Silero VAD ggml file; "" finds the bundled one (vad/vad_model_path.h)
   vad::VadOptions vad;
+  // openai's word_timestamps: each segment gets its words with their times (a teacher-forced pass over
+  // each window's text, see align/word_timestamps.h); punctuation in these sets joins the word after
+  // (prepend) or before (append) it. As openai, the next window then starts after the last word.
+  bool word_timestamps = false;
+  std::string prepend_punctuations = align::kPrependPunctuations;
+  std::string append_punctuations = align::kAppendPunctuations;
 };
 
 struct StageTimings {
