@@ -44,7 +44,13 @@ struct TranscribeCommand {
   int vad_min_speech_ms = 250;
   int vad_min_silence_ms = 2000;
   int vad_speech_pad_ms = 400;
-  double vad_max_speech_s = 0;  // 0: no limit
+  double vad_max_speech_s = 0;   // 0: no limit
+  bool word_timestamps = false;  // words with their times (json words; srt/vtt cues built from words)
+  std::string prepend_punctuations = "\"'“¿([{-";
+  std::string append_punctuations = "\"'.。,，!！?？:：”)]}、";
+  int max_line_width = 0;        // srt/vtt: characters per line (0: none); needs word_timestamps
+  int max_line_count = 0;        // srt/vtt: lines per cue (0: none); needs word_timestamps
+  bool highlight_words = false;  // srt/vtt: a cue per word, underlined; needs word_timestamps
   bool quiet = false;
   bool verbose = false;
   bool timings = false;  // one JSON line of stage timings per input on stderr (for scripts)
