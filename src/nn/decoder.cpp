@@ -200,10 +200,15 @@ const float* Decoder::forward_aligned(const int* tokens, int L, int window,
     if (block[l] >= 0)
       align_sinks_[l] = {align_flags_.data() + static_cast<size_t>(l) * H,
                          align_probs_.data() + block[l] * block_elems, static_cast<int64_t>(head_elems), T};
-  struct ClearSinks {  // forward() must not record anything once this call is over, however it ends
+  struct ClearSinks {  // forward() must not record anything once this call is over, however it ends; the
+                       // buffer (tens of MB for long texts) is not kept between windows
     std::vector<backend::ProbabilitySink>& sinks;
-    ~ClearSinks() { sinks.clear(); }
-  } clear{align_sinks_};
+    std::vector<float>& buffer;
+    ~ClearSinks() {
+      sinks.clear();
+      std::vector<float>().swap(buffer);
+    }
+  } clear{align_sinks_, align_probs_};
   reset(1);
   const float* hidden = forward(tokens, L, 0, &window);
   for (size_t k = 0; k < heads.size(); ++k) {
