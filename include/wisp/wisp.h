@@ -91,6 +91,13 @@ void wisp_context_free(wisp_context* ctx);
 /* ---- transcription ---- */
 typedef enum wisp_task { WISP_TASK_TRANSCRIBE = 0, WISP_TASK_TRANSLATE = 1 } wisp_task;
 
+/* One word of a segment (word timestamps). */
+typedef struct wisp_word {
+  const char* text;  /* UTF-8, with its leading space and merged punctuation (" Americans,") */
+  double start, end; /* seconds */
+  float probability; /* mean probability of its tokens */
+} wisp_word;
+
 typedef struct wisp_segment {
   int id;
   int seek;          /* window start in 10-ms mel frames */
@@ -99,6 +106,8 @@ typedef struct wisp_segment {
   const int* tokens;
   int n_tokens;
   float avg_logprob, compression_ratio, no_speech_prob, temperature;
+  const wisp_word* words; /* word_timestamps: its words (NULL when n_words is 0), valid as the segment */
+  int n_words;
 } wisp_segment;
 
 /* Called for each segment as soon as it is decoded; return 0 to stop (the call then returns
@@ -150,6 +159,11 @@ typedef struct wisp_transcribe_params {
   /* With vad or batch_size: each speech span brought to the same loudness before the log-mel, so that a
      quiet speaker next to a loud one is heard (default 1; 0 keeps the samples as they are). */
   int level_loudness;
+  /* Word timestamps, as openai/whisper's word_timestamps: each segment gets its words with their times. */
+  int word_timestamps;              /* 1 enables them (default 0) */
+  const char* prepend_punctuations; /* marks joined to the word after them; NULL: openai's  " ' “ ¿ ( [ { - */
+  const char* append_punctuations; /* marks joined to the word before; NULL: openai's  " ' . 。 , ， ! ！ ? ？
+                                      : ： ” ) ] } 、 */
 } wisp_transcribe_params;
 
 wisp_transcribe_params wisp_transcribe_params_default(void);
@@ -172,6 +186,10 @@ const char* wisp_result_text(const wisp_result* result);
 const char* wisp_result_language(const wisp_result* result);
 float wisp_result_language_probability(const wisp_result* result);
 double wisp_result_duration(const wisp_result* result); /* seconds of audio */
+/* Word timestamps: the words of segment `segment` (0 without word_timestamps or out of range), and word i
+ * of them (NULL if out of range); valid until wisp_result_free. */
+int wisp_result_n_words(const wisp_result* result, int segment);
+const wisp_word* wisp_result_word(const wisp_result* result, int segment, int i);
 
 typedef struct wisp_timings {
   double load_audio_ms, mel_ms, encoder_ms, decoder_ms, total_ms;
@@ -194,6 +212,20 @@ typedef enum wisp_format {
 int wisp_format_from_name(const char* name, wisp_format* out);
 /* The transcript rendered in `format`; the string belongs to the result (valid until wisp_result_free). */
 wisp_status wisp_result_format(wisp_result* result, wisp_format format, const char** out);
+
+/* Subtitle layout for srt and vtt, as openai/whisper's --max_line_width, --max_line_count and
+ * --highlight_words; each needs a result with word timestamps (else WISP_ERR_INVALID_ARGUMENT). */
+typedef struct wisp_format_params {
+  size_t struct_size;  /* sizeof(wisp_format_params) */
+  int max_line_width;  /* characters per line before a break, 1 to 100000; 0: none (default) */
+  int max_line_count;  /* lines per subtitle, 1 to 100000, with max_line_width; 0: a subtitle per segment */
+  int highlight_words; /* 1: a cue per word, the word underlined (<u>) in its line (default 0) */
+} wisp_format_params;
+
+wisp_format_params wisp_format_params_default(void);
+/* wisp_result_format with a subtitle layout (params NULL: the default, as wisp_result_format). */
+wisp_status wisp_result_format_with(wisp_result* result, wisp_format format, const wisp_format_params* params,
+                                    const char** out);
 
 void wisp_result_free(wisp_result* result);
 

@@ -41,13 +41,15 @@ class Result {
   float language_probability() const { return wisp_result_language_probability(r_.get()); }
   double duration() const { return wisp_result_duration(r_.get()); }
   wisp_timings timings() const { return wisp_result_timings(r_.get()); }
-  // "txt", "srt", "vtt", "tsv" or "json".
-  std::string format(const std::string& name) const {
+  // Word timestamps: the words of segment `segment` (none without them).
+  int n_words(int segment) const { return wisp_result_n_words(r_.get(), segment); }
+  // "txt", "srt", "vtt", "tsv" or "json"; `params` lays out srt and vtt cues (NULL: one per segment).
+  std::string format(const std::string& name, const wisp_format_params* params = nullptr) const {
     wisp_format f;
     if (!wisp_format_from_name(name.c_str(), &f))
       throw Exception(WISP_ERR_INVALID_ARGUMENT, "unknown format " + name);
     const char* out = nullptr;
-    check(wisp_result_format(r_.get(), f, &out));
+    check(wisp_result_format_with(r_.get(), f, params, &out));
     return out;
   }
   wisp_result* get() const { return r_.get(); }

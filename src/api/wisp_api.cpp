@@ -33,7 +33,8 @@ struct wisp_context {
 
 struct wisp_result {
   wisp::Transcript transcript;
-  std::vector<wisp_segment> segments;  // views into transcript
+  std::vector<wisp_segment> segments;         // views into transcript
+  std::vector<std::vector<wisp_word>> words;  // per segment, views into transcript
   std::string text;
   std::string formatted;
   wisp_timings timings{};
@@ -156,6 +157,9 @@ wisp::TranscribeOptions to_options(const wisp_transcribe_params* p) {
   if (p->vad_max_speech_s > 0.0f) o.vad.max_speech_duration_s = p->vad_max_speech_s;
   o.batch_size = p->batch_size;
   o.normalize_loudness = p->level_loudness != 0;
+  o.word_timestamps = p->word_timestamps != 0;
+  if (p->prepend_punctuations) o.prepend_punctuations = p->prepend_punctuations;
+  if (p->append_punctuations) o.append_punctuations = p->append_punctuations;
   return o;
 }
 
@@ -165,7 +169,12 @@ size_t max_stream_samples(const wisp_transcribe_params* p) {
   return static_cast<size_t>(std::ceil(p->max_stream_seconds * wisp::audio::kSampleRate));
 }
 
-void fill_segment_view(const wisp::Segment& s, wisp_segment* v) {
+// `words` receives the views of s.words, which v then points at.
+void fill_segment_view(const wisp::Segment& s, wisp_segment* v, std::vector<wisp_word>* words) {
+  words->clear();
+  for (const wisp::Word& w : s.words) words->push_back({w.text.c_str(), w.start, w.end, w.probability});
+  v->words = words->empty() ? nullptr : words->data();
+  v->n_words = static_cast<int>(words->size());
   v->id = s.id;
   v->seek = s.seek;
   v->start = s.start;
@@ -198,7 +207,8 @@ wisp_status run_transcription(wisp_context* ctx, const wisp_transcribe_params* p
     if (params && params->on_segment) {
       on_segment = [&](const wisp::Segment& s) {
         wisp_segment view{};
-        fill_segment_view(s, &view);
+        std::vector<wisp_word> words;
+        fill_segment_view(s, &view, &words);
         cancelled = params->on_segment(&view, params->user_data) == 0;
         return !cancelled;
       };
@@ -224,8 +234,9 @@ wisp_status run_transcription(wisp_context* ctx, const wisp_transcribe_params* p
     result->timings.encoder_gflop = st.encoder_gflop;
     result->timings.decoder_gflop = st.decoder_gflop;
     result->segments.resize(result->transcript.segments.size());
+    result->words.resize(result->segments.size());
     for (size_t i = 0; i < result->segments.size(); ++i)
-      fill_segment_view(result->transcript.segments[i], &result->segments[i]);
+      fill_segment_view(result->transcript.segments[i], &result->segments[i], &result->words[i]);
     result->text = result->transcript.text();
     *out = result.release();
   });
@@ -402,6 +413,9 @@ wisp_transcribe_params wisp_transcribe_params_default(void) {
   p.vad_max_speech_s = 0.0f;
   p.batch_size = 0;
   p.level_loudness = 1;
+  p.word_timestamps = 0;
+  p.prepend_punctuations = nullptr;
+  p.append_punctuations = nullptr;
   return p;
 }
 
@@ -446,6 +460,15 @@ float wisp_result_language_probability(const wisp_result* r) {
 double wisp_result_duration(const wisp_result* r) { return r ? r->transcript.duration : 0; }
 wisp_timings wisp_result_timings(const wisp_result* r) { return r ? r->timings : wisp_timings{}; }
 
+int wisp_result_n_words(const wisp_result* r, int segment) {
+  if (!r || segment < 0 || segment >= static_cast<int>(r->words.size())) return 0;
+  return static_cast<int>(r->words[segment].size());
+}
+const wisp_word* wisp_result_word(const wisp_result* r, int segment, int i) {
+  if (i < 0 || i >= wisp_result_n_words(r, segment)) return nullptr;
+  return &r->words[segment][i];
+}
+
 int wisp_format_from_name(const char* name, wisp_format* out) {
   if (!name || !out) return 0;
   wisp::output::Format f;
@@ -455,11 +478,38 @@ int wisp_format_from_name(const char* name, wisp_format* out) {
 }
 
 wisp_status wisp_result_format(wisp_result* r, wisp_format format, const char** out) {
+  return wisp_result_format_with(r, format, nullptr, out);
+}
+
+wisp_format_params wisp_format_params_default(void) {
+  wisp_format_params p{};
+  p.struct_size = sizeof(wisp_format_params);
+  return p;
+}
+
+wisp_status wisp_result_format_with(wisp_result* r, wisp_format format, const wisp_format_params* params,
+                                    const char** out) {
   if (!r || !out) return invalid("result and output pointer must not be NULL");
   const int f = enum_value(format);
   if (f < WISP_FORMAT_TXT || f > WISP_FORMAT_JSON) return invalid("unknown output format");
+  wisp::output::SubtitleOptions subtitles;
+  if (params) {
+    if (params->struct_size != sizeof(wisp_format_params))
+      return invalid("wisp_format_params.struct_size mismatch: initialise with wisp_format_params_default()");
+    constexpr int kMaxLine = 100000;
+    if (params->max_line_width < 0 || params->max_line_width > kMaxLine || params->max_line_count < 0 ||
+        params->max_line_count > kMaxLine)
+      return invalid("max_line_width and max_line_count must be between 0 (none) and 100000");
+    if ((params->max_line_width || params->max_line_count || params->highlight_words) &&
+        !r->transcript.word_timestamps)
+      return invalid("max_line_width, max_line_count and highlight_words need a result with word timestamps");
+    if (params->max_line_width) subtitles.max_line_width = params->max_line_width;
+    if (params->max_line_count) subtitles.max_line_count = params->max_line_count;
+    subtitles.highlight_words = params->highlight_words != 0;
+  }
   return guarded([&] {
-    r->formatted = wisp::output::format_transcript(r->transcript, static_cast<wisp::output::Format>(f));
+    r->formatted =
+        wisp::output::format_transcript(r->transcript, static_cast<wisp::output::Format>(f), subtitles);
     *out = r->formatted.c_str();
   });
 }

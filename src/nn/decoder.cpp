@@ -1,5 +1,6 @@
 #include "nn/decoder.h"
 
+#include <algorithm>
 #include <string>
 
 #include "core/error.h"
@@ -166,7 +167,7 @@ const float* Decoder::forward(const int* tokens, const Run* runs, int n_runs) {
       int r1 = r0, row1 = row0;
       while (r1 < n_runs && runs[r1].window == runs[r0].window) row1 += runs[r1++].length;
       jobs_.push_back({q.rows_range(row0, row1), windows_.slots[runs[r0].window][li].get(), n_audio_ctx_, 0,
-                       attn.rows_range(row0, row1), nullptr});
+                       attn.rows_range(row0, row1), cross_sink(li)});
       r0 = r1;
       row0 = row1;
     }
@@ -188,6 +189,53 @@ void Decoder::logits(const float* hidden, int n, float* out) {
   const DecoderWeights& w = model_.decoder();
   flops_ += 2.0 * n * D_ * w.proj.out;
   model_.backend().linear(ex_, *w.proj, f32_view(hidden, n, D_), f32_view(out, n, w.proj.out), {});
+}
+
+const float* Decoder::forward_aligned(const int* tokens, int L, int window,
+                                      const std::vector<std::pair<int, int>>& heads, float* probs) {
+  const int n_layers = static_cast<int>(model_.decoder().layers.size()), H = model_.dims().n_text_head,
+            T = n_audio_ctx_;
+  align_flags_.assign(static_cast<size_t>(n_layers) * H, 0);
+  for (const auto& [layer, head] : heads) {
+    if (layer < 0 || layer >= n_layers || head < 0 || head >= H)
+      throw Error(ErrorKind::Model, "alignment head (" + std::to_string(layer) + ", " + std::to_string(head) +
+                                        ") is not in the decoder");
+    align_flags_[static_cast<size_t>(layer) * H + head] = 1;
+  }
+  // One sink per layer that holds a chosen head, each into its own (n_head, L, T) block.
+  std::vector<int> block(n_layers, -1);
+  int n_blocks = 0;
+  for (const auto& [layer, head] : heads)
+    if (block[layer] < 0) block[layer] = n_blocks++;
+  const size_t head_elems = static_cast<size_t>(L) * T, block_elems = head_elems * H;
+  align_probs_.resize(block_elems * n_blocks);
+  align_sinks_.assign(n_layers, backend::ProbabilitySink{});
+  for (int l = 0; l < n_layers; ++l)
+    if (block[l] >= 0)
+      align_sinks_[l] = {align_flags_.data() + static_cast<size_t>(l) * H,
+                         align_probs_.data() + block[l] * block_elems, static_cast<int64_t>(head_elems), T};
+  struct ClearSinks {  // forward() must not record anything once this call is over, however it ends; the
+                       // buffer (tens of MB for long texts) is not kept between windows
+    std::vector<backend::ProbabilitySink>& sinks;
+    std::vector<float>& buffer;
+    ~ClearSinks() {
+      sinks.clear();
+      std::vector<float>().swap(buffer);
+    }
+  } clear{align_sinks_, align_probs_};
+  const Run run{acquire_sequence(), window, 0, L};
+  struct Release {  // the sequence goes back to the pool however this call ends
+    Decoder& d;
+    int id;
+    ~Release() { d.release_sequence(id); }
+  } release{*this, run.sequence};
+  const float* hidden = forward(tokens, &run, 1);
+  for (size_t k = 0; k < heads.size(); ++k) {
+    const auto [layer, head] = heads[k];
+    const float* src = align_probs_.data() + block[layer] * block_elems + head * head_elems;
+    std::copy(src, src + head_elems, probs + k * head_elems);
+  }
+  return hidden;
 }
 
 }  // namespace wisp::nn

@@ -9,7 +9,9 @@
 // and sequences join and leave between passes (batched long-form decoding, beams of several windows).
 #pragma once
 
+#include <cstdint>
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include "backend/backend.h"
@@ -58,6 +60,13 @@ class Decoder {
   // Arithmetic done so far (a multiply-add counted as 2), for GFLOP/s in benchmarks.
   double flops() const { return flops_; }
 
+  // Word timestamps: a teacher-forced forward of one sequence, tokens (L) at positions [0, L), over the
+  // audio of window `window`, recording the cross-attention probabilities of each (layer, head) in `heads`
+  // into probs (heads.size(), L, n_audio_ctx), on a sequence of its own (released again). Returns the
+  // final-LayerNorm hidden states (L, D) as forward() does. Throws Error(Model) for a head the model lacks.
+  const float* forward_aligned(const int* tokens, int L, int window,
+                               const std::vector<std::pair<int, int>>& heads, float* probs);
+
  private:
   using Slot = std::vector<std::unique_ptr<backend::KvCache>>;  // one cache per layer
   struct Pool {
@@ -76,6 +85,13 @@ class Decoder {
   std::vector<float> x_, h_, q_, qkv_, attn_, ffn_, kv_rows_;
   std::vector<backend::AttentionJob> jobs_;
   double flops_ = 0;
+  // forward_aligned: per layer, the sink of its cross-attention (empty outside forward_aligned).
+  const backend::ProbabilitySink* cross_sink(size_t layer) const {
+    return layer < align_sinks_.size() && align_sinks_[layer].heads ? &align_sinks_[layer] : nullptr;
+  }
+  std::vector<backend::ProbabilitySink> align_sinks_;
+  std::vector<uint8_t> align_flags_;  // (layers, n_head)
+  std::vector<float> align_probs_;    // (layers holding a head, n_head, L, n_audio_ctx)
 };
 
 }  // namespace wisp::nn

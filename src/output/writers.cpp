@@ -91,9 +91,14 @@ std::string format_txt(const Transcript& t) {
   return out;
 }
 
-std::string format_srt(const Transcript& t) {
+std::string format_srt(const Transcript& t, const SubtitleOptions& o) {
   std::string out;
   int index = 1;
+  if (t.word_timestamps && !t.segments.empty()) {
+    for (const Cue& c : word_cues(t, o, true, ','))
+      out += std::to_string(index++) + "\n" + c.start + " --> " + c.end + "\n" + c.text + "\n\n";
+    return out;
+  }
   for (const auto& seg : t.segments) {
     out += std::to_string(index++);
     out += '\n';
@@ -107,8 +112,13 @@ std::string format_srt(const Transcript& t) {
   return out;
 }
 
-std::string format_vtt(const Transcript& t) {
+std::string format_vtt(const Transcript& t, const SubtitleOptions& o) {
   std::string out = "WEBVTT\n\n";
+  if (t.word_timestamps && !t.segments.empty()) {
+    for (const Cue& c : word_cues(t, o, false, '.'))
+      out += c.start + " --> " + c.end + "\n" + c.text + "\n\n";
+    return out;
+  }
   for (const auto& seg : t.segments) {
     out += format_timestamp(seg.start, false, '.');
     out += " --> ";
@@ -152,6 +162,18 @@ std::string format_json(const Transcript& t) {
     s["avg_logprob"] = sensible(seg.avg_logprob);
     s["compression_ratio"] = sensible(seg.compression_ratio);
     s["no_speech_prob"] = sensible(seg.no_speech_prob);
+    if (t.word_timestamps) {
+      ordered_json words = ordered_json::array();
+      for (const Word& w : seg.words) {
+        ordered_json wj;
+        wj["word"] = w.text;
+        wj["start"] = round_seconds_to_ms(w.start);
+        wj["end"] = round_seconds_to_ms(w.end);
+        wj["probability"] = sensible(w.probability);
+        words.push_back(std::move(wj));
+      }
+      s["words"] = std::move(words);
+    }
     segments.push_back(std::move(s));
   }
   ordered_json j;
@@ -203,14 +225,14 @@ const char* extension(Format f) {
   return "txt";
 }
 
-std::string format_transcript(const Transcript& t, Format f) {
+std::string format_transcript(const Transcript& t, Format f, const SubtitleOptions& subtitles) {
   switch (f) {
     case Format::Txt:
       return format_txt(t);
     case Format::Srt:
-      return format_srt(t);
+      return format_srt(t, subtitles);
     case Format::Vtt:
-      return format_vtt(t);
+      return format_vtt(t, subtitles);
     case Format::Tsv:
       return format_tsv(t);
     case Format::Json:

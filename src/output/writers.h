@@ -1,11 +1,11 @@
 // Transcript writers: txt, srt, vtt, tsv and json, byte-for-byte as openai/whisper's
-// whisper/utils.py (WriteTXT, WriteSRT, WriteVTT, WriteTSV, WriteJSON) writes them for a result
-// without word timestamps.
+// whisper/utils.py (WriteTXT, WriteSRT, WriteVTT, WriteTSV, WriteJSON) writes them.
 #pragma once
 
 #include <cstdint>
 #include <string>
 
+#include "output/subtitles.h"
 #include "pipeline/transcript.h"
 
 namespace wisp::output {
@@ -19,8 +19,10 @@ bool parse_format(const std::string& name, Format* out);
 const char* extension(Format f);
 
 // The whole file's contents for `t` in format `f`. Never throws for invalid UTF-8 in segment texts
-// (json replaces it with U+FFFD; the other formats copy the bytes through).
-std::string format_transcript(const Transcript& t, Format f);
+// (json replaces it with U+FFFD; the other formats copy the bytes through). With word timestamps, json
+// has each segment's words and srt/vtt cues are laid out from the words as `subtitles` says (openai's
+// writers with word timestamps; see output/subtitles.h).
+std::string format_transcript(const Transcript& t, Format f, const SubtitleOptions& subtitles = {});
 
 // openai/whisper's format_timestamp: seconds rounded to milliseconds (round half to even, like
 // Python's round), "[HH:]MM:SS<marker>mmm"; hours shown when always_include_hours or when >= 1 h.

@@ -2,12 +2,16 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <map>
+#include <optional>
 
+#include "align/word_timestamps.h"
 #include "audio/mel.h"
 #include "decode/decoding_task.h"
 #include "decode/language_detection.h"
 #include "pipeline/window_result.h"
+#include "vad/word_clamp.h"
 
 namespace wisp {
 namespace {
@@ -39,12 +43,26 @@ struct Stream {
   std::vector<int> all_tokens;
   size_t prompt_reset_since = 0;
   std::vector<Segment> segments;
+  double last_speech = 0.0;  // word timestamps: end of the chunk's speech so far (chunk time)
 };
+
+// A segment of a chunk (chunk time) in the recording's time: the chunk's offset added, nothing past the
+// chunk's end (Whisper's last timestamp can overshoot its audio), words held to the speech.
+void to_recording(Segment& seg, const Stream& s, const std::vector<vad::SpeechSpan>& stretches) {
+  auto place = [&](double& start, double& end) {
+    end = std::min(end + s.offset, s.end);
+    start = std::min(start + s.offset, end);
+  };
+  place(seg.start, seg.end);
+  for (Word& w : seg.words) place(w.start, w.end);
+  vad::clamp_words_to_speech(seg, stretches);
+}
 
 }  // namespace
 
 Transcript BatchedLoop::run(const float* samples, size_t n_samples,
-                            const std::vector<vad::SpeechChunk>& chunks, const TranscribeOptions& o,
+                            const std::vector<vad::SpeechChunk>& chunks,
+                            const std::vector<vad::SpeechSpan>& stretches, const TranscribeOptions& o,
                             const std::string& requested_language,
                             const std::function<bool(const Segment&)>& on_segment,
                             const std::function<void(double)>& on_progress, StageTimings* timings) {
@@ -98,6 +116,8 @@ Transcript BatchedLoop::run(const float* samples, size_t n_samples,
   d.stop_loops_above = o.compression_ratio_threshold;
   const int budget = kFallbackStepBudget * d.sample_len;
 
+  const align::WordOptions word_options{o.prepend_punctuations, o.append_punctuations};
+  out.word_timestamps = o.word_timestamps;
   decode::DecodingStepper stepper(m, decoder_);
   std::vector<std::unique_ptr<Stream>> live;
   std::map<size_t, std::vector<Segment>> finished;  // by chunk, until every earlier chunk is out
@@ -175,25 +195,35 @@ Transcript BatchedLoop::run(const float* samples, size_t n_samples,
       }
       s->temperature = 0;
       s->fallback_steps = 0;
-      decoder_.release_window(s->window);
-      s->window = -1;
       const int segment_size = std::min(audio::kChunkFrames, s->content_frames - s->seek);
       if (is_silence(o, r)) {
         s->seek += segment_size;
       } else {
-        WindowSegments ws = window_segments(tok, r, s->seek, segment_size, s->seek * kFrameSeconds);
+        const int previous_seek = s->seek;
+        const double time_offset = s->seek * kFrameSeconds;  // in the chunk
+        WindowSegments ws = window_segments(tok, r, s->seek, segment_size, time_offset);
         s->seek = ws.next_seek;
+        if (o.word_timestamps) {  // while the decoder still holds the window's audio
+          align::add_word_timestamps(m, decoder_, s->window, tok.sot_sequence(language, o.translate),
+                                     language, ws.segments, time_offset, segment_size, s->last_speech,
+                                     word_options);
+          const std::optional<double> last_end = align::last_word_end(ws.segments);
+          if (!ws.single_timestamp_ending && last_end && *last_end > time_offset)
+            s->seek = static_cast<int>(std::nearbyint(*last_end * 100.0));  // as the sequential loop
+          if (last_end) s->last_speech = *last_end;
+          if (s->seek <= previous_seek) s->seek = previous_seek + segment_size;
+        }
         for (Segment& seg : ws.segments) {
           if (!keeps(seg)) continue;
           s->all_tokens.insert(s->all_tokens.end(), seg.tokens.begin(), seg.tokens.end());
-          // In the recording, and not past the chunk (Whisper's last timestamp can overshoot its audio).
-          seg.end = std::min(seg.end + s->offset, s->end);
-          seg.start = std::min(seg.start + s->offset, seg.end);
+          to_recording(seg, *s, stretches);
           s->segments.push_back(std::move(seg));
         }
         if (!o.condition_on_previous_text || r.temperature > 0.5f)
           s->prompt_reset_since = s->all_tokens.size();
       }
+      decoder_.release_window(s->window);
+      s->window = -1;
     }
     if (timings) timings->decoder_ms += ms_since(td);
 

@@ -31,9 +31,10 @@ class BatchedLoop {
   // samples: the whole recording (16 kHz mono; levelled already, if it is to be); chunks: where its speech is
   // (vad::speech_chunks). `language` is a code, or "" to detect it on the first chunk. on_segment returning
   // false stops the loop.
+  // stretches: speech between short pauses (words are held to them, vad/word_clamp.h).
   Transcript run(const float* samples, size_t n_samples, const std::vector<vad::SpeechChunk>& chunks,
-                 const TranscribeOptions& o, const std::string& language,
-                 const std::function<bool(const Segment&)>& on_segment,
+                 const std::vector<vad::SpeechSpan>& stretches, const TranscribeOptions& o,
+                 const std::string& language, const std::function<bool(const Segment&)>& on_segment,
                  const std::function<void(double)>& on_progress, StageTimings* timings);
 
  private:

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "align/punctuation.h"
 #include "vad/speech_segments.h"
 
 namespace wisp {
@@ -37,6 +38,12 @@ struct TranscribeOptions {
   bool vad_filter = false;
   std::string vad_model;  // the Silero VAD ggml file; "" finds the bundled one (vad/vad_model_path.h)
   vad::VadOptions vad;
+  // openai's word_timestamps: each segment gets its words with their times (a teacher-forced pass over
+  // each window's text, see align/word_timestamps.h); punctuation in these sets joins the word after
+  // (prepend) or before (append) it. As openai, the next window then starts after the last word.
+  bool word_timestamps = false;
+  std::string prepend_punctuations = align::kPrependPunctuations;
+  std::string append_punctuations = align::kAppendPunctuations;
   // Batched long-form mode (faster-whisper's BatchedInferencePipeline, with timestamps kept): > 0 cuts the
   // audio at VAD pauses into chunks of at most 30 s and decodes up to this many windows at once, each chunk
   // running the openai loop on its own (seek, fallback, previous text). 0: the sequential loop.

@@ -9,6 +9,7 @@
 #include <limits>
 #include <tuple>
 
+#include "align/word_timestamps.h"
 #include "audio/loudness.h"
 #include "audio/mel.h"
 #include "backend/cpu/threads.h"
@@ -21,6 +22,7 @@
 #include "vad/speech_chunks.h"
 #include "vad/timestamp_map.h"
 #include "vad/vad_model_path.h"
+#include "vad/word_clamp.h"
 
 namespace wisp {
 namespace {
@@ -36,9 +38,10 @@ constexpr int kMaxVadPadMs = 60 * 1000;
 // Decoder steps one window may spend on fallback passes before the next pass is refused, in units of the
 // per-pass limit (224 tokens): two whole passes. Normal speech needs one pass of well under 224 steps.
 constexpr int kFallbackStepBudget = 2;
-// Loudness levelling: speech between pauses this long is levelled on its own, with this much audio around it.
-constexpr int kLevelPauseMs = 300;
-constexpr int kLevelPadMs = 200;
+// Stretches of speech: between pauses this long, with this much audio around them. Each is levelled on its
+// own, and words are held to them.
+constexpr int kStretchPauseMs = 300;
+constexpr int kStretchPadMs = 200;
 // Windows in flight in the batched mode, at most.
 constexpr int kMaxBatch = 64;
 
@@ -88,6 +91,8 @@ void validate_options(const TranscribeOptions& o, const WhisperModel& m) {
   if (!(v.max_speech_duration_s > 0.0)) bad("VAD maximum speech duration must be above 0 s (or infinite)");
   if (o.batch_size < 0 || o.batch_size > kMaxBatch)
     bad("batch size must be between 0 (sequential) and " + std::to_string(kMaxBatch));
+  if (o.word_timestamps && m.metadata().alignment_heads.empty())
+    bad("word timestamps need the model's alignment_heads (config.json), which this model lacks");
   if (o.translate && !m.multilingual())
     bad("an English-only model cannot translate; use a multilingual model");
   requested_language(o, m);
@@ -114,14 +119,19 @@ void Transcriber::prepare(const TranscribeOptions& o) {
 Transcript Transcriber::transcribe_speech(const float* samples, size_t n_samples, const TranscribeOptions& o,
                                           const SegmentCallback& on_segment,
                                           const ProgressCallback& on_progress, StageTimings* timings) {
-  const Speech found = find_speech(samples, n_samples, o.vad, o.normalize_loudness, timings);
+  const Speech found =
+      find_speech(samples, n_samples, o.vad, o.normalize_loudness, o.word_timestamps, timings);
   const std::vector<vad::SpeechSpan>& spans = found.spans;
   const std::vector<float> speech =
       vad::collect_speech(found.levelled.empty() ? samples : found.levelled.data(), n_samples, spans);
 
   const vad::TimestampMap map(spans);
-  auto to_original = [&map](Segment s) {  // faster-whisper's restore_speech_timestamps, joins kept apart
+  auto to_original = [&](Segment s) {  // faster-whisper's restore_speech_timestamps, joins kept apart
     std::tie(s.start, s.end) = map.original_segment(s.start, s.end);
+    if (!s.words.empty()) {  // each word within one span and held to the speech; the segment spans its words
+      for (Word& w : s.words) std::tie(w.start, w.end) = map.original_segment(w.start, w.end);
+      vad::clamp_words_to_speech(s, found.stretches);
+    }
     return s;
   };
   SegmentCallback mapped_callback;
@@ -136,25 +146,27 @@ Transcript Transcriber::transcribe_speech(const float* samples, size_t n_samples
 }
 
 Transcriber::Speech Transcriber::find_speech(const float* samples, size_t n_samples, const vad::VadOptions& v,
-                                             bool level, StageTimings* timings) {
+                                             bool level, bool stretches, StageTimings* timings) {
   const auto t0 = Clock::now();
   Speech out;
-  if (!level) {
-    const std::vector<float> probs = vad_->speech_probabilities(exec_, samples, n_samples);
-    out.spans = vad::speech_spans(probs, static_cast<int64_t>(n_samples), v);
-  } else {
-    // Found on a copy with a slow automatic gain (speech 40 dB below its neighbours is missed otherwise);
-    // then every stretch of speech between pauses of 300 ms (a change of speaker) is levelled on its own.
-    const std::vector<float> probs = vad_->speech_probabilities(
-        exec_, audio::levelled_for_detection(samples, n_samples).data(), n_samples);
-    out.spans = vad::speech_spans(probs, static_cast<int64_t>(n_samples), v);
-    vad::VadOptions stretches = v;
-    stretches.min_speech_duration_ms = 0;
-    stretches.min_silence_duration_ms = kLevelPauseMs;
-    stretches.speech_pad_ms = kLevelPadMs;
-    stretches.max_speech_duration_s = std::numeric_limits<double>::infinity();
+  // With levelling, found on a copy with a slow automatic gain (speech 40 dB below its neighbours is missed
+  // otherwise).
+  const std::vector<float> probs =
+      level ? vad_->speech_probabilities(exec_, audio::levelled_for_detection(samples, n_samples).data(),
+                                         n_samples)
+            : vad_->speech_probabilities(exec_, samples, n_samples);
+  out.spans = vad::speech_spans(probs, static_cast<int64_t>(n_samples), v);
+  if (level || stretches) {
+    vad::VadOptions fine = v;  // stretches of speech between pauses of 300 ms
+    fine.min_speech_duration_ms = 0;
+    fine.min_silence_duration_ms = kStretchPauseMs;
+    fine.speech_pad_ms = kStretchPadMs;
+    fine.max_speech_duration_s = std::numeric_limits<double>::infinity();
+    out.stretches = vad::speech_spans(probs, static_cast<int64_t>(n_samples), fine);
+  }
+  if (level) {  // each stretch on its own: a change of speaker comes with a pause
     out.levelled.assign(samples, samples + n_samples);
-    for (const vad::SpeechSpan& s : vad::speech_spans(probs, static_cast<int64_t>(n_samples), stretches))
+    for (const vad::SpeechSpan& s : out.stretches)
       audio::level_speech(out.levelled.data(), static_cast<size_t>(s.start), static_cast<size_t>(s.end));
   }
   if (timings) timings->vad_ms += ms_since(t0);
@@ -167,11 +179,11 @@ Transcript Transcriber::transcribe_batched(const float* samples, size_t n_sample
   rng_.seed(o.seed);
   vad::VadOptions v = o.vad;  // spans of at most 30 s (padding included), so each fits a window
   v.max_speech_duration_s = std::min(v.max_speech_duration_s, audio::kChunkSamples / 16000.0);
-  const Speech found = find_speech(samples, n_samples, v, o.normalize_loudness, timings);
+  const Speech found = find_speech(samples, n_samples, v, o.normalize_loudness, o.word_timestamps, timings);
   const std::vector<vad::SpeechChunk> chunks = vad::speech_chunks(found.spans, audio::kChunkSamples);
   BatchedLoop loop(*model_, encoder_, decoder_, rng_, exec_.threads);
-  return loop.run(found.levelled.empty() ? samples : found.levelled.data(), n_samples, chunks, o,
-                  requested_language(o, *model_), on_segment, on_progress, timings);
+  return loop.run(found.levelled.empty() ? samples : found.levelled.data(), n_samples, chunks,
+                  found.stretches, o, requested_language(o, *model_), on_segment, on_progress, timings);
 }
 
 decode::DecodingResult Transcriber::decode_with_fallback(const TranscribeOptions& o,
@@ -218,6 +230,7 @@ Transcript Transcriber::transcribe(const float* samples, size_t n_samples, const
 
   Transcript out;
   out.duration = static_cast<double>(n_samples) / 16000.0;
+  out.word_timestamps = o.word_timestamps;
   window_mel_.resize(static_cast<size_t>(n_mels) * audio::kChunkFrames);
   audio_features_.resize(static_cast<size_t>(T) * D);
 
@@ -275,6 +288,9 @@ Transcript Transcriber::transcribe(const float* samples, size_t n_samples, const
     all_tokens = tok.encode(" " + p);
   }
 
+  const align::WordOptions word_options{o.prepend_punctuations, o.append_punctuations};
+  double last_speech_timestamp = 0.0;  // word timestamps: where the speech before this window ended
+
   int seek = 0;
   while (seek < content_frames) {
     const double time_offset = seek * kFrameSeconds;
@@ -290,11 +306,26 @@ Transcript Transcriber::transcribe(const float* samples, size_t n_samples, const
       if (on_progress) on_progress(std::min(1.0, static_cast<double>(seek) / content_frames));
       continue;
     }
-    WindowSegments current = window_segments(tok, result, seek, segment_size, time_offset);
-    seek = current.next_seek;
+    const int previous_seek = seek;
+    WindowSegments window = window_segments(tok, result, seek, segment_size, time_offset);
+    std::vector<Segment>& current = window.segments;
+    seek = window.next_seek;
+
+    if (o.word_timestamps) {
+      const auto t_words = Clock::now();
+      align::add_word_timestamps(m, decoder_, 0, tok.sot_sequence(language, o.translate), language, current,
+                                 time_offset, segment_size, last_speech_timestamp, word_options);
+      if (timings) timings->decoder_ms += ms_since(t_words);
+      // As openai: the next window starts where the last word ended (unless the window ended in silence).
+      const std::optional<double> last_end = align::last_word_end(current);
+      if (!window.single_timestamp_ending && last_end && *last_end > time_offset)
+        seek = static_cast<int>(std::nearbyint(*last_end * 100.0));  // frames per second
+      if (last_end) last_speech_timestamp = *last_end;
+    }
+    if (seek <= previous_seek) seek = previous_seek + segment_size;  // never decode the same window twice
 
     bool keep_going = true;
-    for (Segment& s : current.segments) {
+    for (Segment& s : current) {
       if (!keeps(s)) continue;
       all_tokens.insert(all_tokens.end(), s.tokens.begin(), s.tokens.end());
       s.id = static_cast<int>(out.segments.size());

@@ -58,10 +58,11 @@ class Transcriber {
   // Silero VAD's spans and, with `level`, the audio with each stretch of speech levelled (audio/loudness.h).
   struct Speech {
     std::vector<vad::SpeechSpan> spans;
-    std::vector<float> levelled;  // empty without `level`
+    std::vector<vad::SpeechSpan> stretches;  // speech between pauses of 300 ms (levelling, word clamping)
+    std::vector<float> levelled;             // empty without `level`
   };
   Speech find_speech(const float* samples, size_t n_samples, const vad::VadOptions& v, bool level,
-                     StageTimings* timings);
+                     bool stretches, StageTimings* timings);
   decode::DecodingResult decode_with_fallback(const TranscribeOptions& o, decode::DecodingOptions d,
                                               StageTimings* t);
 

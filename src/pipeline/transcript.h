@@ -6,6 +6,13 @@
 
 namespace wisp {
 
+// One word with its time (word timestamps), as openai/whisper's segment["words"] entries.
+struct Word {
+  std::string text;               // with its leading space and merged punctuation, e.g. " Americans,"
+  double start = 0.0, end = 0.0;  // seconds
+  float probability = 0.0f;       // mean probability of its tokens
+};
+
 struct Segment {
   int id = 0;
   int seek = 0;        // window start, in mel frames (10 ms each), as openai/whisper reports it
@@ -17,6 +24,7 @@ struct Segment {
   float compression_ratio = 0.0f;
   float no_speech_prob = 0.0f;
   float temperature = 0.0f;
+  std::vector<Word> words;  // with word timestamps only
 };
 
 struct Transcript {
@@ -24,6 +32,7 @@ struct Transcript {
   std::string language;               // e.g. "en"
   float language_probability = 1.0f;  // 1 when the language was given, not detected
   double duration = 0.0;              // seconds of audio
+  bool word_timestamps = false;       // segments carry words (possibly none each)
 
   // All segment texts joined, as openai/whisper's result["text"].
   std::string text() const {

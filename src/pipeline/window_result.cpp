@@ -48,6 +48,7 @@ WindowSegments window_segments(const decode::Tokenizer& tok, const decode::Decod
 
   const size_t n = tokens.size();
   const bool single_timestamp_ending = n >= 2 && !is_ts(n - 2) && is_ts(n - 1);
+  out.single_timestamp_ending = single_timestamp_ending;
   std::vector<size_t> slices;  // indices where two timestamps meet: segment boundaries
   for (size_t i = 1; i < n; ++i)
     if (is_ts(i - 1) && is_ts(i)) slices.push_back(i);

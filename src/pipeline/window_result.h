@@ -25,8 +25,9 @@ bool needs_fallback(const TranscribeOptions& o, const decode::DecodingResult& r)
 bool is_silence(const TranscribeOptions& o, const decode::DecodingResult& r);
 
 struct WindowSegments {
-  std::vector<Segment> segments;  // every segment the tokens hold, blank ones included (id unset)
-  int next_seek = 0;              // mel frames
+  std::vector<Segment> segments;         // every segment the tokens hold, blank ones included (id unset)
+  int next_seek = 0;                     // mel frames
+  bool single_timestamp_ending = false;  // the text ends in one timestamp: no speech after it in the window
 };
 
 // Cuts the tokens of the window at `seek` (segment_size content frames, starting time_offset seconds)

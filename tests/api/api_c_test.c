@@ -56,8 +56,45 @@ int main(int argc, char** argv) {
   CHECK(wisp_result_segment(result, -1) == NULL, "out-of-range segment returned");
   const char* srt = NULL;
   CHECK(wisp_result_format(result, WISP_FORMAT_SRT, &srt) == WISP_OK && strstr(srt, "-->") != NULL, "srt");
+  CHECK(wisp_result_n_words(result, 0) == 0 && wisp_result_segment(result, 0)->n_words == 0,
+        "words without word_timestamps");
+  wisp_format_params fp = wisp_format_params_default();
+  fp.highlight_words = 1;
+  CHECK(wisp_result_format_with(result, WISP_FORMAT_VTT, &fp, &srt) == WISP_ERR_INVALID_ARGUMENT,
+        "highlight_words accepted without word timestamps");
   printf("%s\n", wisp_result_text(result));
   wisp_result_free(result);
+
+  /* word timestamps: words per segment, in time order */
+  p.word_timestamps = 1;
+  CHECK(wisp_transcribe_file(ctx, argv[2], &p, &result) == WISP_OK, "words: %s", wisp_last_error());
+  int n_words = 0;
+  double last_start = 0;
+  for (int i = 0; i < wisp_result_n_segments(result); ++i) {
+    const wisp_segment* s = wisp_result_segment(result, i);
+    CHECK(s->n_words == wisp_result_n_words(result, i), "n_words differ");
+    for (int k = 0; k < s->n_words; ++k) {
+      const wisp_word* w = wisp_result_word(result, i, k);
+      CHECK(w == &s->words[k] && w->text && w->start >= last_start && w->start <= w->end &&
+                w->probability >= 0 && w->probability <= 1,
+            "word %d of segment %d: %s %.2f-%.2f", k, i, w->text, w->start, w->end);
+      last_start = w->start;
+    }
+    n_words += s->n_words;
+  }
+  CHECK(n_words >= 20, "only %d words", n_words);
+  CHECK(wisp_result_word(result, 0, -1) == NULL && wisp_result_word(result, 99, 0) == NULL &&
+            wisp_result_n_words(result, -1) == 0,
+        "out-of-range word returned");
+  fp.max_line_width = 20;
+  fp.max_line_count = 2;
+  CHECK(wisp_result_format_with(result, WISP_FORMAT_SRT, &fp, &srt) == WISP_OK && strstr(srt, "<u>") != NULL,
+        "highlighted srt: %s", wisp_last_error());
+  fp.max_line_width = -1;
+  CHECK(wisp_result_format_with(result, WISP_FORMAT_SRT, &fp, &srt) == WISP_ERR_INVALID_ARGUMENT,
+        "negative line width accepted");
+  wisp_result_free(result);
+  p.word_timestamps = 0;
 
   /* the model may be freed before its contexts */
   wisp_model_free(model);

@@ -235,6 +235,25 @@ int parse_command_line(int argc, char** argv, ParsedCommand* out) {
       ->check(finite_in(0, 1e6))
       ->capture_default_str()
       ->group("VAD (with --vad or --batch)");
+  auto* words = tr->add_flag(
+      "--word-timestamps", t.word_timestamps,
+      "Time every word (as openai/whisper's --word_timestamps): json gets each segment's words, srt and vtt "
+      "cues are built from the words");
+  tr->add_option("--prepend-punctuations", t.prepend_punctuations, "These marks join the word after them")
+      ->capture_default_str()
+      ->needs(words);
+  tr->add_option("--append-punctuations", t.append_punctuations, "These marks join the word before them")
+      ->capture_default_str()
+      ->needs(words);
+  tr->add_option("--max-line-width", t.max_line_width, "srt/vtt: break lines after this many characters")
+      ->check(CLI::Range(1, 100000))
+      ->needs(words);
+  tr->add_option("--max-line-count", t.max_line_count,
+                 "srt/vtt: at most this many lines per cue, with --max-line-width")
+      ->check(CLI::Range(1, 100000))
+      ->needs(words);
+  tr->add_flag("--highlight-words", t.highlight_words, "srt/vtt: one cue per word, the word underlined")
+      ->needs(words);
   tr->add_flag("-q,--quiet", t.quiet, "No progress line and no per-file messages on stderr");
   tr->add_flag("-v,--verbose", t.verbose, "Print each segment on stderr as it is decoded");
   tr->add_flag(

@@ -52,6 +52,12 @@ struct TranscribeCommand {
   double vad_max_speech_s = 0;  // 0: no limit
   int batch = kDefaultBatch;    // > 0: batched long-form mode with this many windows in flight; 0: sequential
   bool keep_levels = false;     // no loudness levelling of the speech spans (with --vad or --batch)
+  bool word_timestamps = false;  // words with their times (json words; srt/vtt cues built from words)
+  std::string prepend_punctuations = "\"'“¿([{-";
+  std::string append_punctuations = "\"'.。,，!！?？:：”)]}、";
+  int max_line_width = 0;        // srt/vtt: characters per line (0: none); needs word_timestamps
+  int max_line_count = 0;        // srt/vtt: lines per cue (0: none); needs word_timestamps
+  bool highlight_words = false;  // srt/vtt: a cue per word, underlined; needs word_timestamps
   bool quiet = false;
   bool verbose = false;
   bool timings = false;  // one JSON line of stage timings per input on stderr (for scripts)

@@ -123,6 +123,13 @@ int run_transcribe(const ParsedCommand& cmd, const char* argv0) {
   p.vad_max_speech_s = static_cast<float>(t.vad_max_speech_s);
   p.batch_size = t.batch;
   p.level_loudness = t.keep_levels ? 0 : 1;
+  p.word_timestamps = t.word_timestamps ? 1 : 0;
+  p.prepend_punctuations = t.prepend_punctuations.c_str();
+  p.append_punctuations = t.append_punctuations.c_str();
+  wisp_format_params layout = wisp_format_params_default();
+  layout.max_line_width = t.max_line_width;
+  layout.max_line_count = t.max_line_count;
+  layout.highlight_words = t.highlight_words ? 1 : 0;
   ProgressState progress;
   progress.enabled = !t.quiet && !t.verbose && isatty(STDERR_FILENO);
   p.on_progress = on_progress;
@@ -148,7 +155,7 @@ int run_transcribe(const ParsedCommand& cmd, const char* argv0) {
                   << "\n";
       bool written = true;
       for (const std::string& f : formats_of(t.output_format)) {
-        const std::string text = result.format(f);
+        const std::string text = result.format(f, &layout);
         if (to_stdout) {
           const std::string err = write_stdout(text);
           if (!err.empty()) {  // nothing later can reach stdout either: stop here
