@@ -17,7 +17,8 @@ time is the sum over the files of transcription wall time with model load exclud
 total from --timings; faster-whisper: transcribe() plus consuming the segments). Prints realtime factors
 (audio seconds / wall seconds, medians over rounds), the speed ratio of each wisp mode to each faster-whisper
 engine, WERs (normalised: lower-case, no punctuation) for the clips and the long-form files, and model load
-times. --beam-size 1 is greedy. Needs faster-whisper (tests/requirements.txt).
+times. --beam-size 1 is greedy; --word-timestamps times words on both sides. Every file is English (-l en on
+both sides: no language detection). Needs faster-whisper (tests/requirements.txt).
 """
 import argparse
 import json
@@ -36,12 +37,13 @@ MODES = ("sequential", "vad", "batch")
 
 
 def mode_flags(mode, batch):
-    return {"sequential": [], "vad": ["--vad"], "batch": ["--batch", str(batch)]}[mode]
+    return {"sequential": ["--batch", "0"], "vad": ["--vad"], "batch": ["--batch", str(batch)]}[mode]
 
 
 def run_wisp(wisp, model, files, threads, beam, compute, flags, out_dir):
     p = subprocess.run([wisp, "transcribe", "-q", "--timings", "-f", "json", "-o", out_dir, "-m", model, "-t",
-                        str(threads), "--beam-size", str(beam), "--compute-type", compute, *flags, *files],
+                        str(threads), "--beam-size", str(beam), "--compute-type", compute, "-l", "en", *flags,
+                        *files],
                        capture_output=True, text=True)
     if p.returncode != 0:
         sys.exit(f"wisp failed: {p.stderr}")
@@ -53,14 +55,15 @@ def run_wisp(wisp, model, files, threads, beam, compute, flags, out_dir):
     return sum(t["total_ms"] for t in timings) / 1000.0, timings[0]["load_ms"] / 1000.0, texts
 
 
-def run_fw(model, files, beam, mode, batch):
+def run_fw(model, files, beam, mode, batch, words):
     seconds, texts = 0.0, {}
     for f in files:
         t0 = time.perf_counter()
         if mode == "batch":
-            segments, _ = model.transcribe(f, beam_size=beam, batch_size=batch)
+            segments, _ = model.transcribe(f, beam_size=beam, batch_size=batch, word_timestamps=words, language="en")
         else:
-            segments, _ = model.transcribe(f, beam_size=beam, vad_filter=mode == "vad")
+            segments, _ = model.transcribe(f, beam_size=beam, vad_filter=mode == "vad", word_timestamps=words,
+                                           language="en")
         texts[f] = "".join(s.text for s in segments)
         seconds += time.perf_counter() - t0
     return seconds, texts
@@ -87,6 +90,7 @@ def main():
     ap.add_argument("--fw-modes", default="sequential", help="faster-whisper modes, as --modes")
     ap.add_argument("--batch-size", type=int, default=8, help="windows in flight in the batch modes")
     ap.add_argument("--files", default="all", choices=["all", "clips", "long", "mix"])
+    ap.add_argument("--word-timestamps", action="store_true", help="both engines time every word too")
     args = ap.parse_args()
 
     from faster_whisper import BatchedInferencePipeline, WhisperModel
@@ -116,7 +120,7 @@ def main():
                 name = f"faster-whisper {ct} {m}"
                 model = BatchedInferencePipeline(model=fw) if m == "batch" else fw
                 loads[name] = load
-                run_fw(model, files[:1], args.beam_size, m, args.batch_size)  # warm-up
+                run_fw(model, files[:1], args.beam_size, m, args.batch_size, args.word_timestamps)  # warm-up
                 engines.append((name, "fw", m, model))
 
         times = {e[0]: [] for e in engines}
@@ -125,10 +129,11 @@ def main():
             line = []
             for name, kind, mode, model in engines:
                 if kind == "wisp":
+                    flags = mode_flags(mode, args.batch_size) + (["--word-timestamps"] if args.word_timestamps else [])
                     s, loads[name], texts[name] = run_wisp(args.wisp, args.model, files, args.threads, args.beam_size,
-                                                           args.compute_type, mode_flags(mode, args.batch_size), tmp)
+                                                           args.compute_type, flags, tmp)
                 else:
-                    s, texts[name] = run_fw(model, files, args.beam_size, mode, args.batch_size)
+                    s, texts[name] = run_fw(model, files, args.beam_size, mode, args.batch_size, args.word_timestamps)
                 times[name].append(s)
                 line.append(f"{name} {s:.2f} s")
             print(f"round {r + 1}: " + ", ".join(line), flush=True)
@@ -138,7 +143,8 @@ def main():
     longs = [f for f in files if f not in dict(rows)]
     print(f"\n{len(files)} file(s), {audio_s:.1f} s of audio; model {os.path.basename(os.path.normpath(args.model))}, "
           f"{args.threads} threads, {'greedy' if args.beam_size == 1 else f'beam {args.beam_size}'}, "
-          f"fallback 0.0-1.0, batch {args.batch_size}; medians of {args.rounds} rounds, engines in turn")
+          f"fallback 0.0-1.0, batch {args.batch_size}{', word timestamps' if args.word_timestamps else ''}; "
+          f"medians of {args.rounds} rounds, engines in turn")
     print("| engine                           | realtime factor | WER, clips | WER, long form | model load |")
     print("|----------------------------------|-----------------|------------|----------------|------------|")
     for name, *_ in engines:

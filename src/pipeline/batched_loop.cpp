@@ -5,12 +5,14 @@
 #include <cmath>
 #include <map>
 #include <optional>
+#include <tuple>
 
 #include "align/word_timestamps.h"
 #include "audio/mel.h"
 #include "decode/decoding_task.h"
 #include "decode/language_detection.h"
 #include "pipeline/window_result.h"
+#include "vad/timestamp_map.h"
 #include "vad/word_clamp.h"
 
 namespace wisp {
@@ -31,8 +33,9 @@ constexpr int kFallbackStepBudget = 2;
 
 // One chunk on its way through the openai loop.
 struct Stream {
-  size_t index = 0;                // of the chunk
-  double offset = 0.0, end = 0.0;  // seconds of the chunk's start and end in the recording
+  explicit Stream(const vad::SpeechChunk& c) : to_recording_time(c.pieces) {}
+  size_t index = 0;                     // of the chunk
+  vad::TimestampMap to_recording_time;  // chunk time (its pieces end to end) → recording time
   audio::LogMel mel;
   int content_frames = 0;
   int seek = 0;
@@ -46,15 +49,12 @@ struct Stream {
   double last_speech = 0.0;  // word timestamps: end of the chunk's speech so far (chunk time)
 };
 
-// A segment of a chunk (chunk time) in the recording's time: the chunk's offset added, nothing past the
-// chunk's end (Whisper's last timestamp can overshoot its audio), words held to the speech.
+// A segment of a chunk (chunk time) in the recording's time (the time map keeps it within one piece and
+// ends it with the chunk: Whisper's last timestamp can overshoot its audio), words held to the speech.
 void to_recording(Segment& seg, const Stream& s, const std::vector<vad::SpeechSpan>& stretches) {
-  auto place = [&](double& start, double& end) {
-    end = std::min(end + s.offset, s.end);
-    start = std::min(start + s.offset, end);
-  };
-  place(seg.start, seg.end);
-  for (Word& w : seg.words) place(w.start, w.end);
+  std::tie(seg.start, seg.end) = s.to_recording_time.original_segment(seg.start, seg.end);
+  if (seg.words.empty()) return;
+  for (Word& w : seg.words) std::tie(w.start, w.end) = s.to_recording_time.original_segment(w.start, w.end);
   vad::clamp_words_to_speech(seg, stretches);
 }
 
@@ -84,19 +84,20 @@ Transcript BatchedLoop::run(const float* samples, size_t n_samples,
   }
 
   double total_speech = 0.0, done_speech = 0.0;
-  for (const auto& c : chunks) total_speech += static_cast<double>(c.end - c.start);
+  for (const auto& c : chunks) total_speech += static_cast<double>(c.samples());
+  std::vector<float> chunk_audio;
   auto open_stream = [&](size_t index) {
     const vad::SpeechChunk& c = chunks[index];
-    auto s = std::make_unique<Stream>();
+    auto s = std::make_unique<Stream>(c);
     s->index = index;
-    s->offset = static_cast<double>(c.start) / 16000.0;
-    s->end = static_cast<double>(c.end) / 16000.0;
     const auto t0 = Clock::now();
+    chunk_audio.clear();
+    for (const vad::SpeechSpan& p : c.pieces)
+      chunk_audio.insert(chunk_audio.end(), samples + p.start, samples + p.end);
     // Padded by 1 s, not 30: the frames past the content are never read (audio::mel_window zero-fills
     // them), and those up to its end see the same zeros after them.
-    const size_t n = static_cast<size_t>(c.end - c.start);
-    s->mel =
-        audio::log_mel_spectrogram(samples + c.start, n, n_mels, kMelPadFrames * audio::kHopLength, threads_);
+    s->mel = audio::log_mel_spectrogram(chunk_audio.data(), chunk_audio.size(), n_mels,
+                                        kMelPadFrames * audio::kHopLength, threads_);
     s->content_frames = s->mel.n_frames - kMelPadFrames;
     s->all_tokens = prompt_tokens;
     if (timings) timings->mel_ms += ms_since(t0);
@@ -230,7 +231,7 @@ Transcript BatchedLoop::run(const float* samples, size_t n_samples,
     // Chunks that are through leave; their segments go out once every earlier chunk's have.
     for (auto& s : live)
       if (s->seek >= s->content_frames) {
-        done_speech += static_cast<double>(chunks[s->index].end - chunks[s->index].start);
+        done_speech += static_cast<double>(chunks[s->index].samples());
         finished[s->index] = std::move(s->segments);
         s.reset();
       }

@@ -42,6 +42,8 @@ constexpr int kFallbackStepBudget = 2;
 // own, and words are held to them.
 constexpr int kStretchPauseMs = 300;
 constexpr int kStretchPadMs = 200;
+// Batched mode: a pause inside a chunk is kept up to this long (longer silences are shortened to it).
+constexpr int kChunkPauseMs = 1000;
 // Windows in flight in the batched mode, at most.
 constexpr int kMaxBatch = 64;
 
@@ -180,7 +182,8 @@ Transcript Transcriber::transcribe_batched(const float* samples, size_t n_sample
   vad::VadOptions v = o.vad;  // spans of at most 30 s (padding included), so each fits a window
   v.max_speech_duration_s = std::min(v.max_speech_duration_s, audio::kChunkSamples / 16000.0);
   const Speech found = find_speech(samples, n_samples, v, o.normalize_loudness, o.word_timestamps, timings);
-  const std::vector<vad::SpeechChunk> chunks = vad::speech_chunks(found.spans, audio::kChunkSamples);
+  const std::vector<vad::SpeechChunk> chunks =
+      vad::speech_chunks(found.spans, audio::kChunkSamples, kChunkPauseMs * 16);
   BatchedLoop loop(*model_, encoder_, decoder_, rng_, exec_.threads);
   return loop.run(found.levelled.empty() ? samples : found.levelled.data(), n_samples, chunks,
                   found.stretches, o, requested_language(o, *model_), on_segment, on_progress, timings);

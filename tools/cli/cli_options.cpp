@@ -276,6 +276,8 @@ int parse_command_line(int argc, char** argv, ParsedCommand* out) {
       be->add_option("--batch", b.batch, "Windows in flight in the batched mode (0: sequential)")
           ->check(CLI::Range(0, 64))
           ->capture_default_str();
+  be->add_flag("--word-timestamps", b.word_timestamps,
+               "Time every word too (its alignment pass is in the decoder time)");
   be->add_flag("--vad", b.vad,
                "Sequential mode on the speech Silero VAD finds (implies --batch 0 unless given)");
 

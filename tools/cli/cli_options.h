@@ -70,6 +70,7 @@ struct BenchCommand {
   std::string language = "auto";
   int batch = kDefaultBatch;
   bool vad = false;
+  bool word_timestamps = false;
 };
 
 struct ParsedCommand {

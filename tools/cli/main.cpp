@@ -226,6 +226,7 @@ int run_bench(const ParsedCommand& cmd, const char* argv0) {
       p.language = b.language == "auto" ? nullptr : b.language.c_str();
       p.batch_size = b.batch;
       p.vad = b.vad ? 1 : 0;
+      p.word_timestamps = b.word_timestamps ? 1 : 0;
       wisp::Result r = ctx.transcribe_file(b.input, p);
       const wisp_timings tm = r.timings();
       if (run == 0) continue;
@@ -251,11 +252,11 @@ int run_bench(const ParsedCommand& cmd, const char* argv0) {
     std::cerr << "wisp bench: " << terminal_safe(e.what()) << "\n";
     return 1;
   }
-  std::printf("wisp %s bench: %s, model %s, %d thread(s), beam %d, %s, %d runs (+1 warm-up), medians\n",
+  std::printf("wisp %s bench: %s, model %s, %d thread(s), beam %d, %s%s, %d runs (+1 warm-up), medians\n",
               wisp_version(), b.input.c_str(), path.c_str(), cmd.common.threads, b.beam_size,
               b.batch > 0 ? ("batched, " + std::to_string(b.batch) + " windows in flight").c_str()
                           : (b.vad ? "sequential with VAD" : "sequential"),
-              b.runs);
+              b.word_timestamps ? ", word timestamps" : "", b.runs);
   std::printf("machine: %s\n", machine_description().c_str());
   std::printf("compute: %s\n", backend.c_str());
   std::printf(
