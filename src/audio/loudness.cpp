@@ -33,15 +33,32 @@ double speech_rms(const float* samples, size_t begin, size_t end, float* peak, s
 
 }  // namespace
 
-float level_speech(float* samples, size_t begin, size_t end) {
+float speech_gain(const float* samples, size_t begin, size_t end) {
   if (end <= begin) return 1.0f;
   std::vector<double> energy;
   float peak = 0.0f;
   const double rms = speech_rms(samples, begin, end, &peak, energy);
   if (!(rms > 0.0) || !(peak > 0.0f)) return 1.0f;
-  const float gain = std::min({kMaxGain, static_cast<float>(kSpeechRms / rms), 1.0f / peak});
+  return std::min({kMaxGain, static_cast<float>(kSpeechRms / rms), 1.0f / peak});
+}
+
+float level_speech(float* samples, size_t begin, size_t end) {
+  const float gain = speech_gain(samples, begin, end);
   for (size_t i = begin; i < end; ++i) samples[i] *= gain;
   return gain;
+}
+
+void append_levelled(const float* samples, int64_t begin, int64_t end, const std::vector<Gain>& gains,
+                     std::vector<float>& out) {
+  const size_t first = out.size();
+  out.insert(out.end(), samples + begin, samples + end);
+  // The first range that ends after `begin`, then every range that starts before `end`.
+  auto g =
+      std::upper_bound(gains.begin(), gains.end(), begin, [](int64_t t, const Gain& r) { return t < r.end; });
+  for (; g != gains.end() && g->begin < end; ++g) {
+    const int64_t lo = std::max(begin, g->begin), hi = std::min(end, g->end);
+    for (int64_t i = lo; i < hi; ++i) out[first + static_cast<size_t>(i - begin)] *= g->gain;
+  }
 }
 
 std::vector<float> levelled_for_detection(const float* samples, size_t n) {

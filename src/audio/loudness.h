@@ -13,10 +13,24 @@ namespace wisp::audio {
 constexpr float kSpeechRms = 0.1f;
 constexpr float kMaxGain = 100.0f;
 
-// Scales samples[begin, end) so that the RMS of its louder half (the speech, not the pauses between words)
-// is kSpeechRms, by at most kMaxGain, never above full scale; silence (all zeros) is left as is.
-// Returns the gain applied.
+// The gain that brings samples[begin, end) to speech level: the RMS of its louder half (the speech, not
+// the pauses between words) to kSpeechRms, by at most kMaxGain, never above full scale; 1 for silence.
+float speech_gain(const float* samples, size_t begin, size_t end);
+
+// Scales samples[begin, end) by speech_gain(); returns the gain applied.
 float level_speech(float* samples, size_t begin, size_t end);
+
+// A gain for samples [begin, end) of a recording.
+struct Gain {
+  int64_t begin = 0, end = 0;
+  float gain = 1.0f;
+};
+
+// Appends samples[begin, end) to `out`, each sample times the gain of the range that holds it (`gains`:
+// in order, not overlapping; samples outside every range unchanged). Levels a piece of a recording as it is
+// copied, so the recording itself is never copied whole.
+void append_levelled(const float* samples, int64_t begin, int64_t end, const std::vector<Gain>& gains,
+                     std::vector<float>& out);
 
 // The most a 1-s block is raised for speech detection (+60 dB), and the level below which a block is taken
 // for silence and left as it is (-90 dBFS: dither of 16-bit audio).

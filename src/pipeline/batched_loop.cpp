@@ -62,6 +62,7 @@ void to_recording(Segment& seg, const Stream& s, const std::vector<vad::SpeechSp
 
 Transcript BatchedLoop::run(const float* samples, size_t n_samples,
                             const std::vector<vad::SpeechChunk>& chunks,
+                            const std::vector<audio::Gain>& gains,
                             const std::vector<vad::SpeechSpan>& stretches, const TranscribeOptions& o,
                             const std::string& requested_language,
                             const std::function<bool(const Segment&)>& on_segment,
@@ -93,7 +94,7 @@ Transcript BatchedLoop::run(const float* samples, size_t n_samples,
     const auto t0 = Clock::now();
     chunk_audio.clear();
     for (const vad::SpeechSpan& p : c.pieces)
-      chunk_audio.insert(chunk_audio.end(), samples + p.start, samples + p.end);
+      audio::append_levelled(samples, p.start, p.end, gains, chunk_audio);
     // Padded by 1 s, not 30: the frames past the content are never read (audio::mel_window zero-fills
     // them), and those up to its end see the same zeros after them.
     s->mel = audio::log_mel_spectrogram(chunk_audio.data(), chunk_audio.size(), n_mels,

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include <functional>
+#include "audio/loudness.h"
 #include "model/whisper_model.h"
 #include "nn/decoder.h"
 #include "nn/encoder.h"
@@ -28,13 +29,15 @@ class BatchedLoop {
               int threads)
       : model_(model), encoder_(encoder), decoder_(decoder), rng_(rng), threads_(threads) {}
 
-  // samples: the whole recording (16 kHz mono; levelled already, if it is to be); chunks: where its speech is
+  // samples: the whole recording (16 kHz mono); chunks: where its speech is; gains: loudness levelling,
+  // applied as each chunk's audio is copied (none: as it is)
   // (vad::speech_chunks). `language` is a code, or "" to detect it on the first chunk. on_segment returning
   // false stops the loop.
   // stretches: speech between short pauses (words are held to them, vad/word_clamp.h).
   Transcript run(const float* samples, size_t n_samples, const std::vector<vad::SpeechChunk>& chunks,
-                 const std::vector<vad::SpeechSpan>& stretches, const TranscribeOptions& o,
-                 const std::string& language, const std::function<bool(const Segment&)>& on_segment,
+                 const std::vector<audio::Gain>& gains, const std::vector<vad::SpeechSpan>& stretches,
+                 const TranscribeOptions& o, const std::string& language,
+                 const std::function<bool(const Segment&)>& on_segment,
                  const std::function<void(double)>& on_progress, StageTimings* timings);
 
  private:

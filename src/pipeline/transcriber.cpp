@@ -124,8 +124,10 @@ Transcript Transcriber::transcribe_speech(const float* samples, size_t n_samples
   const Speech found =
       find_speech(samples, n_samples, o.vad, o.normalize_loudness, o.word_timestamps, timings);
   const std::vector<vad::SpeechSpan>& spans = found.spans;
-  const std::vector<float> speech =
-      vad::collect_speech(found.levelled.empty() ? samples : found.levelled.data(), n_samples, spans);
+  std::vector<float> speech;  // the spans end to end, levelled as they are copied
+  for (const vad::SpeechSpan& span : spans)
+    audio::append_levelled(samples, span.start, std::min<int64_t>(span.end, static_cast<int64_t>(n_samples)),
+                           found.gains, speech);
 
   const vad::TimestampMap map(spans);
   auto to_original = [&](Segment s) {  // faster-whisper's restore_speech_timestamps, joins kept apart
@@ -167,9 +169,10 @@ Transcriber::Speech Transcriber::find_speech(const float* samples, size_t n_samp
     out.stretches = vad::speech_spans(probs, static_cast<int64_t>(n_samples), fine);
   }
   if (level) {  // each stretch on its own: a change of speaker comes with a pause
-    out.levelled.assign(samples, samples + n_samples);
     for (const vad::SpeechSpan& s : out.stretches)
-      audio::level_speech(out.levelled.data(), static_cast<size_t>(s.start), static_cast<size_t>(s.end));
+      out.gains.push_back(
+          {s.start, s.end,
+           audio::speech_gain(samples, static_cast<size_t>(s.start), static_cast<size_t>(s.end))});
   }
   if (timings) timings->vad_ms += ms_since(t0);
   return out;
@@ -185,8 +188,8 @@ Transcript Transcriber::transcribe_batched(const float* samples, size_t n_sample
   const std::vector<vad::SpeechChunk> chunks =
       vad::speech_chunks(found.spans, audio::kChunkSamples, kChunkPauseMs * 16);
   BatchedLoop loop(*model_, encoder_, decoder_, rng_, exec_.threads);
-  return loop.run(found.levelled.empty() ? samples : found.levelled.data(), n_samples, chunks,
-                  found.stretches, o, requested_language(o, *model_), on_segment, on_progress, timings);
+  return loop.run(samples, n_samples, chunks, found.gains, found.stretches, o, requested_language(o, *model_),
+                  on_segment, on_progress, timings);
 }
 
 decode::DecodingResult Transcriber::decode_with_fallback(const TranscribeOptions& o,

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "audio/loudness.h"
 #include "decode/decoding_options.h"
 #include "model/whisper_model.h"
 #include "nn/decoder.h"
@@ -55,11 +56,11 @@ class Transcriber {
   Transcript transcribe_batched(const float* samples, size_t n_samples, const TranscribeOptions& options,
                                 const SegmentCallback& on_segment, const ProgressCallback& on_progress,
                                 StageTimings* timings);
-  // Silero VAD's spans and, with `level`, the audio with each stretch of speech levelled (audio/loudness.h).
+  // Silero VAD's spans and, with `level`, the gain of each stretch of speech (audio/loudness.h).
   struct Speech {
     std::vector<vad::SpeechSpan> spans;
     std::vector<vad::SpeechSpan> stretches;  // speech between pauses of 300 ms (levelling, word clamping)
-    std::vector<float> levelled;             // empty without `level`
+    std::vector<audio::Gain> gains;          // empty without `level`
   };
   Speech find_speech(const float* samples, size_t n_samples, const vad::VadOptions& v, bool level,
                      bool stretches, StageTimings* timings);

@@ -7,17 +7,6 @@
 
 namespace wisp::vad {
 
-std::vector<float> collect_speech(const float* samples, size_t n_samples,
-                                  const std::vector<SpeechSpan>& spans) {
-  std::vector<float> out;
-  for (const SpeechSpan& s : spans) {
-    const auto begin = static_cast<size_t>(std::clamp<int64_t>(s.start, 0, static_cast<int64_t>(n_samples)));
-    const auto end = static_cast<size_t>(std::clamp<int64_t>(s.end, 0, static_cast<int64_t>(n_samples)));
-    if (end > begin) out.insert(out.end(), samples + begin, samples + end);
-  }
-  return out;
-}
-
 TimestampMap::TimestampMap(const std::vector<SpeechSpan>& spans) {
   int64_t previous_end = 0, silent = 0;
   for (const SpeechSpan& s : spans) {

@@ -1,5 +1,5 @@
-// Speech-only audio and the way back to the original timeline, as faster-whisper's vad_filter does it:
-// collect_chunks (max_duration infinite: every span, in order, in one piece) and SpeechTimestampsMap.
+// The way back from speech-only audio (spans end to end, as faster-whisper's collect_chunks with an infinite
+// max_duration builds it) to the original timeline: faster-whisper's SpeechTimestampsMap.
 #pragma once
 
 #include <cstddef>
@@ -10,10 +10,6 @@
 #include "vad/speech_segments.h"
 
 namespace wisp::vad {
-
-// The samples of every span, concatenated.
-std::vector<float> collect_speech(const float* samples, size_t n_samples,
-                                  const std::vector<SpeechSpan>& spans);
 
 class TimestampMap {
  public:
