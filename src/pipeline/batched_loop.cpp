@@ -76,13 +76,7 @@ Transcript BatchedLoop::run(const float* samples, size_t n_samples,
   out.duration = static_cast<double>(n_samples) / 16000.0;
   std::string language = m.multilingual() ? requested_language : "en";
 
-  std::vector<int> prompt_tokens;
-  if (!o.initial_prompt.empty()) {
-    std::string p = o.initial_prompt;
-    p.erase(0, p.find_first_not_of(" \t\n"));
-    p.erase(p.find_last_not_of(" \t\n") + 1);
-    prompt_tokens = tok.encode(" " + p);
-  }
+  const std::vector<int> prompt_tokens = initial_prompt_tokens(o, tok);
 
   double total_speech = 0.0, done_speech = 0.0;
   for (const auto& c : chunks) total_speech += static_cast<double>(c.samples());
@@ -105,17 +99,7 @@ Transcript BatchedLoop::run(const float* samples, size_t n_samples,
     return s;
   };
 
-  decode::DecodingOptions d;
-  d.translate = o.translate;
-  d.sample_len = m.dims().n_text_ctx / 2;
-  d.best_of = o.best_of;
-  d.beam_size = o.beam_size;
-  d.patience = o.patience;
-  d.length_penalty = o.length_penalty;
-  d.suppress_blank = o.suppress_blank;
-  d.without_timestamps = o.without_timestamps;
-  d.max_initial_timestamp = o.max_initial_timestamp;
-  d.stop_loops_above = o.compression_ratio_threshold;
+  decode::DecodingOptions d = decoding_options(o, m.dims().n_text_ctx);
   const int budget = kFallbackStepBudget * d.sample_len;
 
   const align::WordOptions word_options{o.prepend_punctuations, o.append_punctuations};

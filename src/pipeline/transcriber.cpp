@@ -272,27 +272,11 @@ Transcript Transcriber::transcribe(const float* samples, size_t n_samples, const
   }
   out.language = language;
 
-  decode::DecodingOptions d;
-  d.translate = o.translate;
+  decode::DecodingOptions d = decoding_options(o, m.dims().n_text_ctx);
   d.language = language;
-  d.sample_len = m.dims().n_text_ctx / 2;
-  d.best_of = o.best_of;
-  d.beam_size = o.beam_size;
-  d.patience = o.patience;
-  d.length_penalty = o.length_penalty;
-  d.suppress_blank = o.suppress_blank;
-  d.without_timestamps = o.without_timestamps;
-  d.max_initial_timestamp = o.max_initial_timestamp;
-  d.stop_loops_above = o.compression_ratio_threshold;  // a loop fails that check: end its pass early
 
-  std::vector<int> all_tokens;
+  std::vector<int> all_tokens = initial_prompt_tokens(o, tok);
   size_t prompt_reset_since = 0;
-  if (!o.initial_prompt.empty()) {
-    std::string p = o.initial_prompt;
-    p.erase(0, p.find_first_not_of(" \t\n"));
-    p.erase(p.find_last_not_of(" \t\n") + 1);
-    all_tokens = tok.encode(" " + p);
-  }
 
   const align::WordOptions word_options{o.prepend_punctuations, o.append_punctuations};
   double last_speech_timestamp = 0.0;  // word timestamps: where the speech before this window ended

@@ -4,6 +4,29 @@
 
 namespace wisp {
 
+decode::DecodingOptions decoding_options(const TranscribeOptions& o, int n_text_ctx) {
+  decode::DecodingOptions d;
+  d.translate = o.translate;
+  d.sample_len = n_text_ctx / 2;
+  d.best_of = o.best_of;
+  d.beam_size = o.beam_size;
+  d.patience = o.patience;
+  d.length_penalty = o.length_penalty;
+  d.suppress_blank = o.suppress_blank;
+  d.without_timestamps = o.without_timestamps;
+  d.max_initial_timestamp = o.max_initial_timestamp;
+  d.stop_loops_above = o.compression_ratio_threshold;  // a loop fails that check: end its pass early
+  return d;
+}
+
+std::vector<int> initial_prompt_tokens(const TranscribeOptions& o, const decode::Tokenizer& tok) {
+  if (o.initial_prompt.empty()) return {};
+  std::string p = o.initial_prompt;
+  p.erase(0, p.find_first_not_of(" \t\n"));
+  p.erase(p.find_last_not_of(" \t\n") + 1);
+  return tok.encode(" " + p);
+}
+
 bool needs_fallback(const TranscribeOptions& o, const decode::DecodingResult& r) {
   bool fail = false;
   if (o.compression_ratio_threshold && r.compression_ratio > *o.compression_ratio_threshold)

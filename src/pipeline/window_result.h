@@ -16,6 +16,12 @@ constexpr int kInputStride = 2;          // mel frames per encoder position (per
 constexpr double kTimePrecision = 0.02;  // seconds per timestamp token
 constexpr double kFrameSeconds = 0.01;   // seconds per mel frame
 
+// The options of every decoding pass of a transcription (language and temperature are set per pass).
+decode::DecodingOptions decoding_options(const TranscribeOptions& o, int n_text_ctx);
+
+// The initial prompt's tokens (" " + the prompt, trimmed), as openai's transcribe() builds them.
+std::vector<int> initial_prompt_tokens(const TranscribeOptions& o, const decode::Tokenizer& tok);
+
 // The pass failed a threshold (too repetitive, too unlikely) and is not excused as silence.
 bool needs_fallback(const TranscribeOptions& o, const decode::DecodingResult& r);
 

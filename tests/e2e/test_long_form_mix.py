@@ -7,28 +7,14 @@ inside the span of a clip (± 0.5 s), every clip is found in its own span (its w
 50 %), nothing is repeated (the transcript has at most 10 % more words than the references); without them,
 the long-form WER is within 2 points of the same clips' WER one by one (same model and beam size, the
 sequential openai loop). The WER with word timestamps is printed too."""
-import json
 import os
 import tempfile
 
 from common import AUDIO, MIX_ORDER as ORDER, MIX_QUIET as QUIET, MODELS, Checks, make_long_form_mix, manifest, \
-    normalize, run_wisp, word_errors
+    normalize, transcribe_json, word_errors
 
 c = Checks("e2e long form mix")
 MARGIN = 0.5
-
-
-def transcribe(files, out_dir, *extra):
-    p = run_wisp("transcribe", "-q", "-f", "json", "-o", out_dir, *extra, *files)
-    if p.returncode != 0:
-        raise AssertionError(f"wisp failed ({p.returncode}): {p.stderr}")
-    out = {}
-    for f in files:
-        with open(os.path.join(out_dir, os.path.splitext(os.path.basename(f))[0] + ".json"), encoding="utf-8") as fh:
-            out[f] = json.load(fh)
-    return out
-
-
 refs = {a: ref for a, lang, ref in manifest() if lang == "en"}
 with tempfile.TemporaryDirectory() as tmp:
     mix = os.path.join(tmp, "mix.wav")
@@ -39,7 +25,7 @@ with tempfile.TemporaryDirectory() as tmp:
     for model in ("tiny.en", "base"):
         mdir = os.path.join(MODELS, model)
         lang = ["-l", "en"]
-        alone = transcribe(clip_files, tmp, "-m", mdir, *lang, "--batch", "0")
+        alone = transcribe_json(clip_files, tmp, "-m", mdir, *lang, "--batch", "0")
         e = n = 0
         for f, a in zip(clip_files, ORDER):
             ei, ni = word_errors(refs[a], alone[f]["text"])
@@ -48,13 +34,13 @@ with tempfile.TemporaryDirectory() as tmp:
         print(f"  {model}: clips one by one WER {clip_wer * 100:.1f}%")
         for mode in (["--batch", "8"], ["--vad"]):
             name = f"{model} {' '.join(mode)}"
-            plain = transcribe([mix], tmp, "-m", mdir, *lang, *mode)[mix]
+            plain = transcribe_json([mix], tmp, "-m", mdir, *lang, *mode)[mix]
             errors, total = word_errors(" ".join(refs[a] for a in ORDER), plain["text"])
             lf_wer = errors / total
             c.check(lf_wer <= clip_wer + 0.02,
                     f"{name}: long-form WER {lf_wer * 100:.1f}% within 2 points of the clips' {clip_wer * 100:.1f}%")
             # With word timestamps (the next window then starts after the last word, so the text may differ).
-            res = transcribe([mix], tmp, "-m", mdir, *lang, "--word-timestamps", *mode)[mix]
+            res = transcribe_json([mix], tmp, "-m", mdir, *lang, "--word-timestamps", *mode)[mix]
             segs = res["segments"]
             errors, total = word_errors(" ".join(refs[a] for a in ORDER), res["text"])
             print(f"  {name} --word-timestamps: long-form WER {errors / total * 100:.1f}%")
