@@ -1,6 +1,11 @@
-// Transcriber: the per-stream context. Runs openai/whisper's transcribe() over a whole recording:
-// log-mel of everything, then sequential 30-s windows whose next start ("seek") follows the last
-// timestamp the model emitted, each decoded with temperature fallback, conditioned on the text before.
+// Transcriber: the per-stream context. Three ways through a recording:
+//   batch_size 0   openai/whisper's transcribe(): log-mel of everything, then sequential 30-s windows whose
+//                  next start ("seek") follows the last timestamp the model emitted, each decoded with
+//                  temperature fallback, conditioned on the text before;
+//   vad_filter     the same over the speech Silero VAD finds, joined, times mapped back (faster-whisper's);
+//   batch_size > 0 VAD chunks of at most 30 s, each running that loop, many in flight
+//                  (pipeline/batched_loop.h).
+// With VAD, speech is levelled to one loudness first (audio/loudness.h) unless normalize_loudness is off.
 #pragma once
 
 #include <functional>
