@@ -227,7 +227,10 @@ Transcript BatchedLoop::run(const float* samples, size_t n_samples,
         seg.id = static_cast<int>(out.segments.size());
         if (timings) timings->n_tokens += static_cast<int>(seg.tokens.size());
         out.segments.push_back(std::move(seg));
-        if (on_segment && !on_segment(out.segments.back())) keep_going = false;
+        if (on_segment && !on_segment(out.segments.back())) {
+          keep_going = false;  // told to stop: no more segments, not even the rest of this chunk's
+          break;
+        }
       }
       finished.erase(it);
       ++next_out;

@@ -321,7 +321,10 @@ Transcript Transcriber::transcribe(const float* samples, size_t n_samples, const
       s.id = static_cast<int>(out.segments.size());
       if (timings) timings->n_tokens += static_cast<int>(s.tokens.size());
       out.segments.push_back(s);
-      if (on_segment && !on_segment(out.segments.back())) keep_going = false;
+      if (on_segment && !on_segment(out.segments.back())) {
+        keep_going = false;  // told to stop: no more segments, not even the rest of this window's
+        break;
+      }
     }
     if (!o.condition_on_previous_text || result.temperature > 0.5f) prompt_reset_since = all_tokens.size();
     if (on_progress) on_progress(std::min(1.0, static_cast<double>(seek) / std::max(content_frames, 1)));
