@@ -12,16 +12,13 @@
 #include <vector>
 
 #include "audio/audio_decoder.h"
+#include "unit/api_tiny.h"
 #include "unit/test_paths.h"
 #include "wisp/wisp.hpp"
 
 namespace {
 
-const wisp::Model& tiny() {
-  static const wisp::Model m(wisp::test::models_dir() + "/tiny.en", 2);
-  return m;
-}
-
+using wisp::test::tiny;
 // Transcribes one second of silence with `p`; returns the status.
 wisp_status run_silence(const wisp_transcribe_params& p) {
   wisp::Context ctx(tiny());

@@ -10,20 +10,14 @@
 #include <vector>
 
 #include "audio/audio_decoder.h"
+#include "unit/api_tiny.h"
 #include "unit/test_paths.h"
 #include "wisp/wisp.hpp"
 
 namespace {
 
-const wisp::Model& tiny() {
-  static const wisp::Model m(wisp::test::models_dir() + "/tiny.en", 2);
-  return m;
-}
-
-wisp_status run_pcm(const std::vector<float>& pcm, const wisp_transcribe_params& p, wisp_result** r) {
-  wisp::Context ctx(tiny());
-  return wisp_transcribe_pcm(ctx.get(), pcm.data(), pcm.size(), &p, r);
-}
+using wisp::test::run_pcm;
+using wisp::test::tiny;
 
 TEST(ApiVad, Defaults) {
   const wisp_transcribe_params p = wisp_transcribe_params_default();
