@@ -1,14 +1,12 @@
 #include "pipeline/batched_loop.h"
 
 #include <algorithm>
-#include <chrono>
-#include <cmath>
 #include <map>
-#include <optional>
 #include <tuple>
 
 #include "align/word_timestamps.h"
 #include "audio/mel.h"
+#include "core/stopwatch.h"
 #include "decode/decoding_task.h"
 #include "decode/language_detection.h"
 #include "pipeline/window_result.h"
@@ -18,18 +16,10 @@
 namespace wisp {
 namespace {
 
-using Clock = std::chrono::steady_clock;
-double ms_since(Clock::time_point t0) {
-  return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
-}
-
 // Windows the encoder takes per call, at most (its buffers grow with them: ~30 MB per tiny window).
 constexpr int kMaxEncoderBatch = 8;
 // Frames of padding after a chunk's log-mel (1 s).
 constexpr int kMelPadFrames = 100;
-// Decoder steps one window may spend on fallback passes, in passes of the token limit (as the
-// sequential loop).
-constexpr int kFallbackStepBudget = 2;
 
 // One chunk on its way through the openai loop.
 struct Stream {
@@ -100,7 +90,6 @@ Transcript BatchedLoop::run(const float* samples, size_t n_samples,
   };
 
   decode::DecodingOptions d = decoding_options(o, m.dims().n_text_ctx);
-  const int budget = kFallbackStepBudget * d.sample_len;
 
   const align::WordOptions word_options{o.prepend_punctuations, o.append_punctuations};
   out.word_timestamps = o.word_timestamps;
@@ -175,7 +164,7 @@ Transcript BatchedLoop::run(const float* samples, size_t n_samples,
       s->fallback_steps += s->task->steps();
       s->task.reset();
       if (timings) timings->n_decode_passes++;
-      if (needs_fallback(o, r) && s->temperature + 1 < o.temperatures.size() && s->fallback_steps < budget) {
+      if (retry_at_next_temperature(o, r, s->temperature, s->fallback_steps, d.sample_len)) {
         ++s->temperature;
         continue;
       }
@@ -185,20 +174,15 @@ Transcript BatchedLoop::run(const float* samples, size_t n_samples,
       if (is_silence(o, r)) {
         s->seek += segment_size;
       } else {
-        const int previous_seek = s->seek;
         const double time_offset = s->seek * kFrameSeconds;  // in the chunk
         WindowSegments ws = window_segments(tok, r, s->seek, segment_size, time_offset);
-        s->seek = ws.next_seek;
         if (o.word_timestamps) {  // while the decoder still holds the window's audio
           align::add_word_timestamps(m, decoder_, s->window, tok.sot_sequence(language, o.translate),
                                      language, ws.segments, time_offset, segment_size, s->last_speech,
                                      word_options);
-          const std::optional<double> last_end = align::last_word_end(ws.segments);
-          if (!ws.single_timestamp_ending && last_end && *last_end > time_offset)
-            s->seek = static_cast<int>(std::nearbyint(*last_end * 100.0));  // as the sequential loop
-          if (last_end) s->last_speech = *last_end;
-          if (s->seek <= previous_seek) s->seek = previous_seek + segment_size;
+          seek_after_words(ws, s->seek, segment_size, time_offset, s->last_speech);
         }
+        s->seek = ws.next_seek;
         for (Segment& seg : ws.segments) {
           if (!keeps(seg)) continue;
           s->all_tokens.insert(s->all_tokens.end(), seg.tokens.begin(), seg.tokens.end());
@@ -242,8 +226,7 @@ Transcript BatchedLoop::run(const float* samples, size_t n_samples,
     s->task.reset();
     if (s->window >= 0) decoder_.release_window(s->window);
   }
-  if (language.empty()) language = m.multilingual() ? requested_language : "en";
-  out.language = language.empty() ? "en" : language;
+  out.language = language.empty() ? "en" : language;  // no speech to detect it on: English
   if (timings) timings->decoder_gflop += (decoder_.flops() - decoder_flops_start) / 1e9;
   return out;
 }

@@ -14,6 +14,7 @@
 #include "audio/mel.h"
 #include "backend/cpu/threads.h"
 #include "core/error.h"
+#include "core/stopwatch.h"
 #include "decode/decoding_task.h"
 #include "decode/language_detection.h"
 #include "decode/languages.h"
@@ -27,17 +28,9 @@
 namespace wisp {
 namespace {
 
-using Clock = std::chrono::steady_clock;
-double ms_since(Clock::time_point t0) {
-  return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
-}
-
 // Bounds of the VAD durations (an hour of silence or speech; a minute of padding).
 constexpr int kMaxVadMs = 3600 * 1000;
 constexpr int kMaxVadPadMs = 60 * 1000;
-// Decoder steps one window may spend on fallback passes before the next pass is refused, in units of the
-// per-pass limit (224 tokens): two whole passes. Normal speech needs one pass of well under 224 steps.
-constexpr int kFallbackStepBudget = 2;
 // Stretches of speech: between pauses this long, with this much audio around them. Each is levelled on its
 // own, and words are held to them.
 constexpr int kStretchPauseMs = 300;
@@ -195,13 +188,9 @@ Transcript Transcriber::transcribe_batched(const float* samples, size_t n_sample
 decode::DecodingResult Transcriber::decode_with_fallback(const TranscribeOptions& o,
                                                          decode::DecodingOptions d, StageTimings* t) {
   decode::DecodingResult result;
-  // Noise makes every temperature fail, each pass running to the token limit: a budget of decoder steps
-  // per window bounds that. Once it is spent the last result stands, as when the temperatures run out.
-  const int budget = kFallbackStepBudget * d.sample_len;
   int steps = 0;
-  for (float temperature : o.temperatures) {
-    if (steps >= budget) break;
-    d.temperature = temperature;
+  for (size_t t_index = 0;; ++t_index) {
+    d.temperature = o.temperatures[t_index];
     const auto t0 = Clock::now();
     int pass_steps = 0;
     result = decode::decode_window(*model_, decoder_, d, 0, &rng_, &pass_steps);
@@ -211,7 +200,7 @@ decode::DecodingResult Transcriber::decode_with_fallback(const TranscribeOptions
       t->n_decode_steps += pass_steps;
       t->n_decode_passes++;
     }
-    if (!needs_fallback(o, result)) break;
+    if (!retry_at_next_temperature(o, result, t_index, steps, d.sample_len)) break;
   }
   return result;
 }
@@ -296,23 +285,16 @@ Transcript Transcriber::transcribe(const float* samples, size_t n_samples, const
       if (on_progress) on_progress(std::min(1.0, static_cast<double>(seek) / content_frames));
       continue;
     }
-    const int previous_seek = seek;
     WindowSegments window = window_segments(tok, result, seek, segment_size, time_offset);
     std::vector<Segment>& current = window.segments;
-    seek = window.next_seek;
-
     if (o.word_timestamps) {
       const auto t_words = Clock::now();
       align::add_word_timestamps(m, decoder_, 0, tok.sot_sequence(language, o.translate), language, current,
                                  time_offset, segment_size, last_speech_timestamp, word_options);
       if (timings) timings->decoder_ms += ms_since(t_words);
-      // As openai: the next window starts where the last word ended (unless the window ended in silence).
-      const std::optional<double> last_end = align::last_word_end(current);
-      if (!window.single_timestamp_ending && last_end && *last_end > time_offset)
-        seek = static_cast<int>(std::nearbyint(*last_end * 100.0));  // frames per second
-      if (last_end) last_speech_timestamp = *last_end;
+      seek_after_words(window, seek, segment_size, time_offset, last_speech_timestamp);
     }
-    if (seek <= previous_seek) seek = previous_seek + segment_size;  // never decode the same window twice
+    seek = window.next_seek;
 
     bool keep_going = true;
     for (Segment& s : current) {

@@ -1,6 +1,10 @@
 #include "pipeline/window_result.h"
 
+#include <cmath>
+#include <optional>
 #include <string>
+
+#include "align/word_timestamps.h"
 
 namespace wisp {
 
@@ -38,6 +42,11 @@ bool needs_fallback(const TranscribeOptions& o, const decode::DecodingResult& r)
       r.avg_logprob < *o.logprob_threshold)
     fail = false;
   return fail;
+}
+
+bool retry_at_next_temperature(const TranscribeOptions& o, const decode::DecodingResult& r, size_t t,
+                               int steps, int sample_len) {
+  return needs_fallback(o, r) && t + 1 < o.temperatures.size() && steps < kFallbackStepBudget * sample_len;
 }
 
 bool is_silence(const TranscribeOptions& o, const decode::DecodingResult& r) {
@@ -104,6 +113,15 @@ WindowSegments window_segments(const decode::Tokenizer& tok, const decode::Decod
   if (seek_next <= seek) seek_next = seek + segment_size;  // never decode the same window twice
   out.next_seek = seek_next;
   return out;
+}
+
+void seek_after_words(WindowSegments& w, int seek, int segment_size, double time_offset,
+                      double& last_speech) {
+  const std::optional<double> last_end = align::last_word_end(w.segments);
+  if (!w.single_timestamp_ending && last_end && *last_end > time_offset)
+    w.next_seek = static_cast<int>(std::nearbyint(*last_end * 100.0));  // frames per second
+  if (last_end) last_speech = *last_end;
+  if (w.next_seek <= seek) w.next_seek = seek + segment_size;  // never decode the same window twice
 }
 
 bool keeps(const Segment& s) {

@@ -25,6 +25,16 @@ std::vector<int> initial_prompt_tokens(const TranscribeOptions& o, const decode:
 // The pass failed a threshold (too repetitive, too unlikely) and is not excused as silence.
 bool needs_fallback(const TranscribeOptions& o, const decode::DecodingResult& r);
 
+// Decoder steps one window may spend on fallback passes before the next pass is refused, in units of the
+// per-pass limit (224 tokens): two whole passes. Normal speech needs one pass of well under 224 steps.
+constexpr int kFallbackStepBudget = 2;
+
+// Whether the pass at fallback temperature `t` is retried at the next one: it needs fallback, a temperature
+// is left, and the window's passes so far (`steps` decoder steps) have not spent the budget — noise makes
+// every temperature fail, each pass running to the token limit; once spent the last result stands.
+bool retry_at_next_temperature(const TranscribeOptions& o, const decode::DecodingResult& r, size_t t,
+                               int steps, int sample_len);
+
 // The model thinks nobody speaks, and the text does not say otherwise. A confident text overrules the
 // no-speech guess (openai/whisper), but not a repetition loop: noise decodes as "1-2-3-4-4-4..." with a
 // fair log-prob, and that is no evidence of speech.
@@ -41,6 +51,11 @@ struct WindowSegments {
 // whole window on when the text ends without one. Never returns a next_seek at or before seek.
 WindowSegments window_segments(const decode::Tokenizer& tok, const decode::DecodingResult& r, int seek,
                                int segment_size, double time_offset);
+
+// With word timestamps, as openai: the next window starts where the last word ended (unless the window
+// ended in silence, or that is not past the window's start; never at or before `seek`), and last_speech
+// (where the speech so far ended) moves to it. The words are in w.segments already.
+void seek_after_words(WindowSegments& w, int seek, int segment_size, double time_offset, double& last_speech);
 
 // A segment that is kept in the result: it lasts and has text (openai keeps instantaneous or text-less
 // segments with empty text; they condition the next window the same way, with no tokens).
