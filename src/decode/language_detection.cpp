@@ -16,15 +16,10 @@ std::vector<LanguageProbability> detect_language(const WhisperModel& model, nn::
     for (const auto& code : tok.language_codes()) lang_ids.push_back(tok.language_token(code));
 
   const int sot = tok.sot();
-  const nn::Decoder::Run run{decoder.acquire_sequence(), window, 0, 1};
+  const nn::Decoder::ScopedSequence sequence(decoder);
+  const nn::Decoder::Run run{sequence.id(), window, 0, 1};
   std::vector<float> logits(model.dims().n_vocab);
-  try {
-    decoder.logits(decoder.forward(&sot, &run, 1), 1, logits.data());
-  } catch (...) {
-    decoder.release_sequence(run.sequence);
-    throw;
-  }
-  decoder.release_sequence(run.sequence);
+  decoder.logits(decoder.forward(&sot, &run, 1), 1, logits.data());
 
   float mx = -INFINITY;
   for (int id : lang_ids) mx = std::max(mx, logits[id]);

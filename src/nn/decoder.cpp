@@ -223,12 +223,8 @@ const float* Decoder::forward_aligned(const int* tokens, int L, int window,
       std::vector<float>().swap(buffer);
     }
   } clear{align_sinks_, align_probs_};
-  const Run run{acquire_sequence(), window, 0, L};
-  struct Release {  // the sequence goes back to the pool however this call ends
-    Decoder& d;
-    int id;
-    ~Release() { d.release_sequence(id); }
-  } release{*this, run.sequence};
+  const ScopedSequence sequence(*this);
+  const Run run{sequence.id(), window, 0, L};
   const float* hidden = forward(tokens, &run, 1);
   for (size_t k = 0; k < heads.size(); ++k) {
     const auto [layer, head] = heads[k];

@@ -40,6 +40,20 @@ class Decoder {
   // ---- sequences ----
   int acquire_sequence();  // an empty self-attention cache
   void release_sequence(int id);
+  // A sequence for one scope (a one-off pass: language detection, word alignment), released however the
+  // scope ends.
+  class ScopedSequence {
+   public:
+    explicit ScopedSequence(Decoder& d) : d_(d), id_(d.acquire_sequence()) {}
+    ~ScopedSequence() { d_.release_sequence(id_); }
+    ScopedSequence(const ScopedSequence&) = delete;
+    ScopedSequence& operator=(const ScopedSequence&) = delete;
+    int id() const { return id_; }
+
+   private:
+    Decoder& d_;
+    int id_;
+  };
   // dst's positions [0, length) become src's.
   void copy_sequence(int src, int dst, int length);
 
