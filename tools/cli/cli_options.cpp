@@ -197,6 +197,7 @@ int parse_command_line(int argc, char** argv, ParsedCommand* out) {
                  "more is an error: pass a file instead")
       ->check(finite_in(0.01, 1e5))
       ->capture_default_str();
+  const std::string kVadGroup = "VAD (with --vad or --batch)";  // these options need one of them (below)
   tr->add_flag("--vad", t.vad,
                "Sequential mode on the speech that Silero VAD finds (as faster-whisper's vad_filter; "
                "implies --batch 0 unless --batch is given); times stay those of the input");
@@ -212,29 +213,29 @@ int parse_command_line(int argc, char** argv, ParsedCommand* out) {
       "With --vad or --batch: do not bring each stretch of speech to a common loudness before decoding");
   tr->add_option("--vad-model", t.vad_model,
                  "Silero VAD model in ggml format (default: the one wisp ships, or $WISP_VAD_MODEL)")
-      ->group("VAD (with --vad or --batch)");
+      ->group(kVadGroup);
   tr->add_option("--vad-threshold", t.vad_threshold,
                  "Speech probability at or above which a 32-ms frame is speech (silence: below it - 0.15)")
       ->check(finite_in(0, 1))
       ->capture_default_str()
-      ->group("VAD (with --vad or --batch)");
+      ->group(kVadGroup);
   tr->add_option("--vad-min-speech-ms", t.vad_min_speech_ms, "Drop speech spans this short or shorter")
       ->check(CLI::Range(0, 3600000))
       ->capture_default_str()
-      ->group("VAD (with --vad or --batch)");
+      ->group(kVadGroup);
   tr->add_option("--vad-min-silence-ms", t.vad_min_silence_ms, "Silence this long ends a speech span")
       ->check(CLI::Range(0, 3600000))
       ->capture_default_str()
-      ->group("VAD (with --vad or --batch)");
+      ->group(kVadGroup);
   tr->add_option("--vad-speech-pad-ms", t.vad_speech_pad_ms, "Audio kept on each side of a speech span")
       ->check(CLI::Range(0, 60000))
       ->capture_default_str()
-      ->group("VAD (with --vad or --batch)");
+      ->group(kVadGroup);
   tr->add_option("--vad-max-speech-s", t.vad_max_speech_s,
                  "Split speech spans longer than this at a pause (0: no limit)")
       ->check(finite_in(0, 1e6))
       ->capture_default_str()
-      ->group("VAD (with --vad or --batch)");
+      ->group(kVadGroup);
   auto* words = tr->add_flag(
       "--word-timestamps", t.word_timestamps,
       "Time every word (as openai/whisper's --word_timestamps): json gets each segment's words, srt and vtt "
@@ -294,8 +295,7 @@ int parse_command_line(int argc, char** argv, ParsedCommand* out) {
   if (b.vad && bench_batch->count() == 0) b.batch = 0;
   if (tr->parsed() && !t.vad && t.batch == 0) {
     for (const CLI::Option* opt : tr->get_options())
-      if (opt->count() > 0 &&
-          (opt->get_group() == "VAD (with --vad or --batch)" || opt->get_name() == "--keep-levels")) {
+      if (opt->count() > 0 && (opt->get_group() == kVadGroup || opt->get_name() == "--keep-levels")) {
         std::cerr << opt->get_name() << " needs --vad or --batch\nRun with --help for more information.\n";
         return 2;
       }
