@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <random>
 #include <tuple>
 
 #include "align/word_timestamps.h"
@@ -21,10 +22,30 @@ constexpr int kMaxEncoderBatch = 8;
 // Frames of padding after a chunk's log-mel (1 s).
 constexpr int kMelPadFrames = 100;
 
+}  // namespace
+
+// A job in the loop: its bookkeeping beside the caller's BatchedJob.
+struct BatchedLoop::JobState {
+  BatchedJob* job = nullptr;
+  size_t next_chunk = 0;                            // the next chunk to open
+  int live = 0;                                     // chunks in flight
+  size_t next_out = 0;                              // the next chunk whose segments go out
+  std::map<size_t, std::vector<Segment>> finished;  // by chunk, until every earlier chunk is out
+  std::vector<int> prompt_tokens;
+  decode::DecodingOptions d;
+  std::string language;
+  std::mt19937 rng;
+  align::WordOptions word_options;
+  double total_speech = 0.0, done_speech = 0.0;
+  bool keep_going = true;
+  int round_tasks = 0;  // its passes in this round's decoder step
+};
+
 // One chunk on its way through the openai loop.
-struct Stream {
-  explicit Stream(const vad::SpeechChunk& c) : to_recording_time(c.pieces) {}
-  size_t index = 0;                     // of the chunk
+struct BatchedLoop::Chunk {
+  Chunk(JobState& j, const vad::SpeechChunk& c) : job(&j), to_recording_time(c.pieces) {}
+  JobState* job;
+  size_t index = 0;                     // of the chunk in its job
   vad::TimestampMap to_recording_time;  // chunk time (its pieces end to end) → recording time
   audio::LogMel mel;
   int content_frames = 0;
@@ -39,196 +60,316 @@ struct Stream {
   double last_speech = 0.0;  // word timestamps: end of the chunk's speech so far (chunk time)
 };
 
+struct BatchedLoop::Scratch {
+  Scratch(const WhisperModel& m, nn::Decoder& d) : stepper(m, d) {}
+  decode::DecodingStepper stepper;
+  std::vector<decode::DecodingTask*> tasks;
+  std::vector<Chunk*> to_encode;
+  std::vector<int> ids;
+};
+
+namespace {
+
 // A segment of a chunk (chunk time) in the recording's time (the time map keeps it within one piece and
 // ends it with the chunk: Whisper's last timestamp can overshoot its audio), words held to the speech.
-void to_recording(Segment& seg, const Stream& s, const std::vector<vad::SpeechSpan>& stretches) {
-  std::tie(seg.start, seg.end) = s.to_recording_time.original_segment(seg.start, seg.end);
+void to_recording(Segment& seg, const vad::TimestampMap& map, const std::vector<vad::SpeechSpan>& stretches) {
+  std::tie(seg.start, seg.end) = map.original_segment(seg.start, seg.end);
   if (seg.words.empty()) return;
-  for (Word& w : seg.words) std::tie(w.start, w.end) = s.to_recording_time.original_segment(w.start, w.end);
+  for (Word& w : seg.words) std::tie(w.start, w.end) = map.original_segment(w.start, w.end);
   vad::clamp_words_to_speech(seg, stretches);
 }
 
 }  // namespace
 
-Transcript BatchedLoop::run(const float* samples, size_t n_samples,
+BatchedLoop::BatchedLoop(const WhisperModel& model, nn::Encoder& encoder, nn::Decoder& decoder, int threads,
+                         int max_in_flight)
+    : model_(model),
+      encoder_(encoder),
+      decoder_(decoder),
+      threads_(threads),
+      max_in_flight_(std::max(1, max_in_flight)),
+      scratch_(std::make_unique<Scratch>(model, decoder)) {}
+
+BatchedLoop::~BatchedLoop() { drop_all(); }
+
+void BatchedLoop::add(BatchedJob* job) {
+  auto j = std::make_unique<JobState>();
+  j->job = job;
+  const BatchedJob& b = *job;
+  const TranscribeOptions& o = b.options;
+  j->prompt_tokens = initial_prompt_tokens(o, model_.tokenizer());
+  j->d = decoding_options(o, model_.dims().n_text_ctx);
+  j->language = model_.multilingual() ? b.language : "en";
+  j->rng.seed(o.seed);
+  j->word_options = {o.prepend_punctuations, o.append_punctuations};
+  for (const auto& c : b.chunks) j->total_speech += static_cast<double>(c.samples());
+  job->transcript = Transcript{};
+  job->transcript.duration = static_cast<double>(b.n_samples) / 16000.0;
+  job->transcript.word_timestamps = o.word_timestamps;
+  jobs_.push_back(std::move(j));
+}
+
+std::unique_ptr<BatchedLoop::Chunk> BatchedLoop::open_chunk(JobState& j) {
+  const BatchedJob& b = *j.job;
+  const vad::SpeechChunk& c = b.chunks[j.next_chunk];
+  auto s = std::make_unique<Chunk>(j, c);
+  s->index = j.next_chunk++;
+  ++j.live;
+  const auto t0 = Clock::now();
+  chunk_audio_.clear();
+  for (const vad::SpeechSpan& p : c.pieces)
+    audio::append_levelled(b.samples, p.start, p.end, b.gains, chunk_audio_);
+  // Padded by 1 s, not 30: the frames past the content are never read (audio::mel_window zero-fills
+  // them), and those up to its end see the same zeros after them.
+  s->mel = audio::log_mel_spectrogram(chunk_audio_.data(), chunk_audio_.size(), model_.dims().n_mels,
+                                      kMelPadFrames * audio::kHopLength, threads_);
+  s->content_frames = s->mel.n_frames - kMelPadFrames;
+  s->all_tokens = j.prompt_tokens;
+  if (b.timings) b.timings->mel_ms += ms_since(t0);
+  return s;
+}
+
+void BatchedLoop::encode_new_windows() {
+  const WhisperModel& m = model_;
+  const int n_mels = m.dims().n_mels, D = m.dims().n_audio_state, T = m.dims().n_audio_ctx;
+  const size_t window_floats = static_cast<size_t>(n_mels) * audio::kChunkFrames;
+  std::vector<Chunk*>& to_encode = scratch_->to_encode;
+  to_encode.clear();
+  for (auto& s : live_)
+    if (s->window < 0) to_encode.push_back(s.get());
+  for (size_t b0 = 0; b0 < to_encode.size(); b0 += kMaxEncoderBatch) {
+    const int n = static_cast<int>(std::min<size_t>(kMaxEncoderBatch, to_encode.size() - b0));
+    mels_.resize(window_floats * n);
+    features_.resize(static_cast<size_t>(n) * T * D);
+    for (int i = 0; i < n; ++i) {
+      const Chunk& s = *to_encode[b0 + i];
+      audio::mel_window(s.mel, s.seek, std::min(audio::kChunkFrames, s.content_frames - s.seek),
+                        mels_.data() + window_floats * i);
+    }
+    const auto te = Clock::now();
+    const double before = decoder_.flops();
+    encoder_.encode(mels_.data(), features_.data(), n);
+    scratch_->ids.resize(n);
+    decoder_.add_windows(features_.data(), n, scratch_->ids.data());
+    const double ms = ms_since(te), cross = decoder_.flops() - before;
+    last_encoder_windows_ = std::max(last_encoder_windows_, n);
+    for (int i = 0; i < n; ++i) {
+      Chunk& s = *to_encode[b0 + i];
+      s.window = scratch_->ids[i];
+      if (StageTimings* t = s.job->job->timings) {  // each window's share of the call
+        t->encoder_ms += ms / n;
+        t->n_windows++;
+        t->encoder_gflop += (nn::Encoder::flops_per_window(m.dims()) + cross / n) / 1e9;
+      }
+    }
+  }
+}
+
+void BatchedLoop::finish_pass(Chunk& s) {
+  JobState& j = *s.job;
+  const TranscribeOptions& o = j.job->options;
+  const decode::Tokenizer& tok = model_.tokenizer();
+  const decode::DecodingResult r = s.task->result();
+  s.fallback_steps += s.task->steps();
+  s.task.reset();
+  if (j.job->timings) j.job->timings->n_decode_passes++;
+  if (retry_at_next_temperature(o, r, s.temperature, s.fallback_steps, j.d.sample_len)) {
+    ++s.temperature;
+    return;
+  }
+  s.temperature = 0;
+  s.fallback_steps = 0;
+  const int segment_size = std::min(audio::kChunkFrames, s.content_frames - s.seek);
+  if (is_silence(o, r)) {
+    s.seek += segment_size;
+  } else {
+    const double time_offset = s.seek * kFrameSeconds;  // in the chunk
+    WindowSegments ws = window_segments(tok, r, s.seek, segment_size, time_offset);
+    if (o.word_timestamps) {  // while the decoder still holds the window's audio
+      align::add_word_timestamps(model_, decoder_, s.window, tok.sot_sequence(j.language, o.translate),
+                                 j.language, ws.segments, time_offset, segment_size, s.last_speech,
+                                 j.word_options);
+      seek_after_words(ws, s.seek, segment_size, time_offset, s.last_speech);
+    }
+    s.seek = ws.next_seek;
+    for (Segment& seg : ws.segments) {
+      if (!keeps(seg)) continue;
+      s.all_tokens.insert(s.all_tokens.end(), seg.tokens.begin(), seg.tokens.end());
+      to_recording(seg, s.to_recording_time, j.job->stretches);
+      s.segments.push_back(std::move(seg));
+    }
+    if (!o.condition_on_previous_text || r.temperature > 0.5f) s.prompt_reset_since = s.all_tokens.size();
+  }
+  decoder_.release_window(s.window);
+  s.window = -1;
+}
+
+// Segments of the chunks that are through, in order, as far as every earlier chunk is out.
+void BatchedLoop::emit(JobState& j) {
+  BatchedJob& b = *j.job;
+  Transcript& out = b.transcript;
+  for (auto it = j.finished.find(j.next_out); it != j.finished.end() && j.keep_going;
+       it = j.finished.find(j.next_out)) {
+    for (Segment& seg : it->second) {
+      seg.id = static_cast<int>(out.segments.size());
+      if (b.timings) b.timings->n_tokens += static_cast<int>(seg.tokens.size());
+      out.segments.push_back(std::move(seg));
+      if (b.on_segment && !b.on_segment(out.segments.back())) {
+        j.keep_going = false;  // told to stop: no more segments, not even the rest of this chunk's
+        break;
+      }
+    }
+    j.finished.erase(it);
+    ++j.next_out;
+  }
+  if (b.on_progress && j.total_speech > 0) b.on_progress(std::min(1.0, j.done_speech / j.total_speech));
+}
+
+// The job's chunks still in flight give their decoder windows back; the job leaves.
+void BatchedLoop::leave(JobState& j) {
+  for (auto& s : live_) {
+    if (!s || s->job != &j) continue;
+    s->task.reset();
+    if (s->window >= 0) decoder_.release_window(s->window);
+    s.reset();
+  }
+  live_.erase(std::remove(live_.begin(), live_.end(), nullptr), live_.end());
+  j.job->transcript.language = j.language.empty() ? "en" : j.language;  // no speech to detect it on: English
+}
+
+void BatchedLoop::step() {
+  last_step_rows_ = 0;
+  last_encoder_windows_ = 0;
+  // Cancelled jobs leave before any work is spent on them.
+  for (auto& j : jobs_)
+    if (j->job->cancelled && j->job->cancelled()) j->keep_going = false;
+  retire_jobs();
+
+  // Free slots to the jobs with the fewest chunks in flight (the oldest first among equals).
+  while (static_cast<int>(live_.size()) < max_in_flight_) {
+    JobState* best = nullptr;
+    for (auto& j : jobs_) {
+      const int cap = std::max(1, j->job->options.batch_size);
+      if (j->keep_going && j->next_chunk < j->job->chunks.size() && j->live < cap &&
+          (!best || j->live < best->live))
+        best = j.get();
+    }
+    if (!best) break;
+    live_.push_back(open_chunk(*best));
+  }
+
+  encode_new_windows();
+
+  const auto td = Clock::now();
+  const double flops_before = decoder_.flops();
+  for (auto& j : jobs_) {
+    j->round_tasks = 0;
+    if (!j->language.empty() || !j->keep_going) continue;
+    for (auto& s : live_)  // detected on the job's first chunk's first window
+      if (s->job == j.get()) {
+        const auto langs = decode::detect_language(model_, decoder_, s->window);
+        j->language = langs.front().code;
+        j->job->transcript.language_probability = langs.front().probability;
+        break;
+      }
+  }
+
+  // Start a pass where none runs, then one decoder step for all of them.
+  std::vector<decode::DecodingTask*>& tasks = scratch_->tasks;
+  tasks.clear();
+  for (auto& s : live_) {
+    JobState& j = *s->job;
+    if (!j.keep_going) continue;
+    if (!s->task) {
+      j.d.language = j.language;
+      j.d.temperature = j.job->options.temperatures[s->temperature];
+      j.d.prompt.assign(s->all_tokens.begin() + static_cast<std::ptrdiff_t>(s->prompt_reset_since),
+                        s->all_tokens.end());
+      s->task = std::make_unique<decode::DecodingTask>(model_, decoder_, j.d, s->window, &j.rng);
+    }
+    tasks.push_back(s->task.get());
+    ++j.round_tasks;
+  }
+  if (!tasks.empty()) scratch_->stepper.step(tasks.data(), static_cast<int>(tasks.size()));
+  last_step_rows_ = static_cast<int>(tasks.size());
+
+  // Finished passes: retry at the next temperature, or take the result and move the chunk's seek.
+  for (auto& s : live_)
+    if (s->task && s->task->done()) finish_pass(*s);
+
+  // This round's decoder time and work, shared by the jobs in proportion to their passes.
+  const double ms = ms_since(td), flops = decoder_.flops() - flops_before;
+  for (auto& j : jobs_)
+    if (StageTimings* t = j->job->timings; t && j->round_tasks > 0) {
+      const double share = static_cast<double>(j->round_tasks) / static_cast<double>(tasks.size());
+      t->decoder_ms += ms * share;
+      t->decoder_gflop += flops * share / 1e9;
+      t->n_decode_steps++;
+    }
+
+  // Chunks that are through leave; their segments go out once every earlier chunk's have.
+  for (auto& s : live_)
+    if (s->seek >= s->content_frames) {
+      JobState& j = *s->job;
+      j.done_speech += static_cast<double>(j.job->chunks[s->index].samples());
+      j.finished[s->index] = std::move(s->segments);
+      --j.live;
+      s.reset();
+    }
+  live_.erase(std::remove(live_.begin(), live_.end(), nullptr), live_.end());
+
+  for (auto& j : jobs_)
+    if (j->keep_going) emit(*j);
+  retire_jobs();
+}
+
+// Jobs that are through, stopped or cancelled leave.
+void BatchedLoop::retire_jobs() {
+  for (auto& j : jobs_) {
+    if (j->keep_going && (j->next_chunk < j->job->chunks.size() || j->live > 0 || !j->finished.empty()))
+      continue;
+    leave(*j);
+    BatchedJob* done = j->job;
+    j.reset();
+    if (done->on_done) done->on_done();
+  }
+  jobs_.erase(std::remove(jobs_.begin(), jobs_.end(), nullptr), jobs_.end());
+}
+
+std::vector<BatchedJob*> BatchedLoop::drop_all() {
+  std::vector<BatchedJob*> out;
+  for (auto& j : jobs_) {
+    leave(*j);
+    out.push_back(j->job);
+  }
+  jobs_.clear();
+  live_.clear();
+  return out;
+}
+
+Transcript BatchedLoop::run(const WhisperModel& model, nn::Encoder& encoder, nn::Decoder& decoder,
+                            int threads, const float* samples, size_t n_samples,
                             const std::vector<vad::SpeechChunk>& chunks,
                             const std::vector<audio::Gain>& gains,
                             const std::vector<vad::SpeechSpan>& stretches, const TranscribeOptions& o,
-                            const std::string& requested_language,
+                            const std::string& language,
                             const std::function<bool(const Segment&)>& on_segment,
                             const std::function<void(double)>& on_progress, StageTimings* timings) {
-  const WhisperModel& m = model_;
-  const decode::Tokenizer& tok = m.tokenizer();
-  const int n_mels = m.dims().n_mels, D = m.dims().n_audio_state, T = m.dims().n_audio_ctx;
-  const size_t window_floats = static_cast<size_t>(n_mels) * audio::kChunkFrames;
-  const int batch = std::max(1, o.batch_size);
-  Transcript out;
-  out.duration = static_cast<double>(n_samples) / 16000.0;
-  std::string language = m.multilingual() ? requested_language : "en";
-
-  const std::vector<int> prompt_tokens = initial_prompt_tokens(o, tok);
-
-  double total_speech = 0.0, done_speech = 0.0;
-  for (const auto& c : chunks) total_speech += static_cast<double>(c.samples());
-  std::vector<float> chunk_audio;
-  auto open_stream = [&](size_t index) {
-    const vad::SpeechChunk& c = chunks[index];
-    auto s = std::make_unique<Stream>(c);
-    s->index = index;
-    const auto t0 = Clock::now();
-    chunk_audio.clear();
-    for (const vad::SpeechSpan& p : c.pieces)
-      audio::append_levelled(samples, p.start, p.end, gains, chunk_audio);
-    // Padded by 1 s, not 30: the frames past the content are never read (audio::mel_window zero-fills
-    // them), and those up to its end see the same zeros after them.
-    s->mel = audio::log_mel_spectrogram(chunk_audio.data(), chunk_audio.size(), n_mels,
-                                        kMelPadFrames * audio::kHopLength, threads_);
-    s->content_frames = s->mel.n_frames - kMelPadFrames;
-    s->all_tokens = prompt_tokens;
-    if (timings) timings->mel_ms += ms_since(t0);
-    return s;
-  };
-
-  decode::DecodingOptions d = decoding_options(o, m.dims().n_text_ctx);
-
-  const align::WordOptions word_options{o.prepend_punctuations, o.append_punctuations};
-  out.word_timestamps = o.word_timestamps;
-  decode::DecodingStepper stepper(m, decoder_);
-  std::vector<std::unique_ptr<Stream>> live;
-  std::map<size_t, std::vector<Segment>> finished;  // by chunk, until every earlier chunk is out
-  std::vector<decode::DecodingTask*> tasks;
-  std::vector<Stream*> to_encode;
-  size_t next_chunk = 0, next_out = 0;
-  bool keep_going = true;
-  const double decoder_flops_start = decoder_.flops();
-
-  while (keep_going) {
-    while (static_cast<int>(live.size()) < batch && next_chunk < chunks.size())
-      live.push_back(open_stream(next_chunk++));
-    if (live.empty()) break;
-
-    // Encode the windows that are needed, several per encoder call.
-    to_encode.clear();
-    for (auto& s : live)
-      if (s->window < 0) to_encode.push_back(s.get());
-    for (size_t b0 = 0; b0 < to_encode.size(); b0 += kMaxEncoderBatch) {
-      const int n = static_cast<int>(std::min<size_t>(kMaxEncoderBatch, to_encode.size() - b0));
-      mels_.resize(window_floats * n);
-      features_.resize(static_cast<size_t>(n) * T * D);
-      for (int i = 0; i < n; ++i) {
-        const Stream& s = *to_encode[b0 + i];
-        audio::mel_window(s.mel, s.seek, std::min(audio::kChunkFrames, s.content_frames - s.seek),
-                          mels_.data() + window_floats * i);
-      }
-      const auto te = Clock::now();
-      const double before = decoder_.flops();
-      encoder_.encode(mels_.data(), features_.data(), n);
-      std::vector<int> ids(n);
-      decoder_.add_windows(features_.data(), n, ids.data());
-      for (int i = 0; i < n; ++i) to_encode[b0 + i]->window = ids[i];
-      if (timings) {
-        timings->encoder_ms += ms_since(te);
-        timings->n_windows += n;
-        const double cross = decoder_.flops() - before;
-        timings->encoder_gflop += (n * nn::Encoder::flops_per_window(m.dims()) + cross) / 1e9;
-        timings->decoder_gflop -= cross / 1e9;  // taken back out of the decoder's count below
-      }
-    }
-
-    const auto td = Clock::now();
-    if (language.empty()) {  // detected on the first chunk's first window
-      const auto langs = decode::detect_language(m, decoder_, live.front()->window);
-      language = langs.front().code;
-      out.language_probability = langs.front().probability;
-    }
-    d.language = language;
-
-    // Start a pass where none runs, then one decoder step for all of them.
-    tasks.clear();
-    for (auto& s : live) {
-      if (!s->task) {
-        d.temperature = o.temperatures[s->temperature];
-        d.prompt.assign(s->all_tokens.begin() + static_cast<std::ptrdiff_t>(s->prompt_reset_since),
-                        s->all_tokens.end());
-        s->task = std::make_unique<decode::DecodingTask>(m, decoder_, d, s->window, &rng_);
-      }
-      tasks.push_back(s->task.get());
-    }
-    stepper.step(tasks.data(), static_cast<int>(tasks.size()));
-    if (timings) timings->n_decode_steps++;
-
-    // Finished passes: retry at the next temperature, or take the result and move the chunk's seek.
-    for (auto& s : live) {
-      if (!s->task->done()) continue;
-      const decode::DecodingResult r = s->task->result();
-      s->fallback_steps += s->task->steps();
-      s->task.reset();
-      if (timings) timings->n_decode_passes++;
-      if (retry_at_next_temperature(o, r, s->temperature, s->fallback_steps, d.sample_len)) {
-        ++s->temperature;
-        continue;
-      }
-      s->temperature = 0;
-      s->fallback_steps = 0;
-      const int segment_size = std::min(audio::kChunkFrames, s->content_frames - s->seek);
-      if (is_silence(o, r)) {
-        s->seek += segment_size;
-      } else {
-        const double time_offset = s->seek * kFrameSeconds;  // in the chunk
-        WindowSegments ws = window_segments(tok, r, s->seek, segment_size, time_offset);
-        if (o.word_timestamps) {  // while the decoder still holds the window's audio
-          align::add_word_timestamps(m, decoder_, s->window, tok.sot_sequence(language, o.translate),
-                                     language, ws.segments, time_offset, segment_size, s->last_speech,
-                                     word_options);
-          seek_after_words(ws, s->seek, segment_size, time_offset, s->last_speech);
-        }
-        s->seek = ws.next_seek;
-        for (Segment& seg : ws.segments) {
-          if (!keeps(seg)) continue;
-          s->all_tokens.insert(s->all_tokens.end(), seg.tokens.begin(), seg.tokens.end());
-          to_recording(seg, *s, stretches);
-          s->segments.push_back(std::move(seg));
-        }
-        if (!o.condition_on_previous_text || r.temperature > 0.5f)
-          s->prompt_reset_since = s->all_tokens.size();
-      }
-      decoder_.release_window(s->window);
-      s->window = -1;
-    }
-    if (timings) timings->decoder_ms += ms_since(td);
-
-    // Chunks that are through leave; their segments go out once every earlier chunk's have.
-    for (auto& s : live)
-      if (s->seek >= s->content_frames) {
-        done_speech += static_cast<double>(chunks[s->index].samples());
-        finished[s->index] = std::move(s->segments);
-        s.reset();
-      }
-    live.erase(std::remove(live.begin(), live.end(), nullptr), live.end());
-    for (auto it = finished.find(next_out); it != finished.end() && keep_going;
-         it = finished.find(next_out)) {
-      for (Segment& seg : it->second) {
-        seg.id = static_cast<int>(out.segments.size());
-        if (timings) timings->n_tokens += static_cast<int>(seg.tokens.size());
-        out.segments.push_back(std::move(seg));
-        if (on_segment && !on_segment(out.segments.back())) {
-          keep_going = false;  // told to stop: no more segments, not even the rest of this chunk's
-          break;
-        }
-      }
-      finished.erase(it);
-      ++next_out;
-    }
-    if (on_progress && total_speech > 0) on_progress(std::min(1.0, done_speech / total_speech));
-  }
-  // Stopped early: whatever is still in flight gives its decoder windows back.
-  for (auto& s : live) {
-    s->task.reset();
-    if (s->window >= 0) decoder_.release_window(s->window);
-  }
-  out.language = language.empty() ? "en" : language;  // no speech to detect it on: English
-  if (timings) timings->decoder_gflop += (decoder_.flops() - decoder_flops_start) / 1e9;
-  return out;
+  BatchedJob job;
+  job.samples = samples;
+  job.n_samples = n_samples;
+  job.chunks = chunks;
+  job.gains = gains;
+  job.stretches = stretches;
+  job.options = o;
+  job.language = language;
+  job.on_segment = on_segment;
+  job.on_progress = on_progress;
+  job.timings = timings;
+  BatchedLoop loop(model, encoder, decoder, threads, std::max(1, o.batch_size));
+  loop.add(&job);
+  while (!loop.empty()) loop.step();
+  return std::move(job.transcript);
 }
 
 }  // namespace wisp

@@ -1,17 +1,20 @@
 // The batched long-form loop (`--batch N`): the audio is cut at VAD pauses into chunks of at most 30 s,
 // and every chunk runs openai/whisper's loop on its own (seek within the chunk, temperature fallback,
-// conditioning on the chunk's earlier text), while up to N of them are in flight at once: their windows go
+// conditioning on the chunk's earlier text), while many of them are in flight at once: their windows go
 // through the encoder together, and one decoder step advances every live sequence of every chunk (ragged:
 // each at its own position and temperature; finished ones leave and new chunks join between steps).
 // Segments keep their timestamps (chunk offset + timestamp tokens) and come out in time order.
+//
+// The chunks in flight may belong to many recordings ("jobs", each with its own options): the engine
+// (engine/engine.h) feeds every stream of a server through one loop, so that a short request's windows
+// share encoder calls and decoder steps with a long one's instead of waiting behind it.
 #pragma once
 
+#include <functional>
 #include <memory>
-#include <random>
 #include <string>
 #include <vector>
 
-#include <functional>
 #include "audio/loudness.h"
 #include "model/whisper_model.h"
 #include "nn/decoder.h"
@@ -22,31 +25,84 @@
 
 namespace wisp {
 
+// One recording's work: where its speech is, what to do with it, where its segments go. Filled in by the
+// caller (options validated), then handed to BatchedLoop::add; it must outlive its time in the loop.
+struct BatchedJob {
+  const float* samples = nullptr;  // the whole recording, 16 kHz mono
+  size_t n_samples = 0;
+  std::vector<vad::SpeechChunk> chunks;    // vad::speech_chunks
+  std::vector<audio::Gain> gains;          // loudness levelling as each chunk is copied (empty: none)
+  std::vector<vad::SpeechSpan> stretches;  // speech between short pauses (words are held to them)
+  TranscribeOptions options;               // batch_size: chunks of this job in flight at most
+  std::string language;                    // a code, or "" to detect it on the first chunk
+  // Called on the loop's thread: segments in time order (false stops the job), the share of speech done,
+  // and once when the job leaves the loop (finished, stopped or cancelled).
+  std::function<bool(const Segment&)> on_segment;
+  std::function<void(double)> on_progress;
+  std::function<void()> on_done;
+  // Polled between steps; true drops the job (its result ends with what came out so far).
+  std::function<bool()> cancelled;
+  StageTimings* timings = nullptr;  // this job's share of the work (encoder calls and steps it took part in)
+
+  Transcript transcript;  // the result, complete once on_done is called
+};
+
 class BatchedLoop {
  public:
-  // `threads`: for the log-mel of each chunk (the encoder and decoder have the context's).
-  BatchedLoop(const WhisperModel& model, nn::Encoder& encoder, nn::Decoder& decoder, std::mt19937& rng,
-              int threads)
-      : model_(model), encoder_(encoder), decoder_(decoder), rng_(rng), threads_(threads) {}
+  // `threads`: for the log-mel of each chunk (the encoder and decoder have their context's).
+  // `max_in_flight`: chunks in flight over all jobs.
+  BatchedLoop(const WhisperModel& model, nn::Encoder& encoder, nn::Decoder& decoder, int threads,
+              int max_in_flight);
+  ~BatchedLoop();
 
-  // samples: the whole recording (16 kHz mono); chunks: where its speech is; gains: loudness levelling,
-  // applied as each chunk's audio is copied (none: as it is)
-  // (vad::speech_chunks). `language` is a code, or "" to detect it on the first chunk. on_segment returning
-  // false stops the loop.
-  // stretches: speech between short pauses (words are held to them, vad/word_clamp.h).
-  Transcript run(const float* samples, size_t n_samples, const std::vector<vad::SpeechChunk>& chunks,
-                 const std::vector<audio::Gain>& gains, const std::vector<vad::SpeechSpan>& stretches,
-                 const TranscribeOptions& o, const std::string& language,
-                 const std::function<bool(const Segment&)>& on_segment,
-                 const std::function<void(double)>& on_progress, StageTimings* timings);
+  void add(BatchedJob* job);  // between steps
+  bool empty() const { return jobs_.empty(); }
+  size_t jobs() const { return jobs_.size(); }
+  int chunks_in_flight() const { return static_cast<int>(live_.size()); }
+
+  // One round: free slots get new chunks (the job with the fewest in flight first, so a new job joins at
+  // once), the windows that need it are encoded, every live pass advances one decoder step, finished passes
+  // move their chunk's seek, and segments go out. Jobs that are through leave (on_done). After an
+  // exception the loop's jobs can only be dropped (drop_all).
+  void step();
+
+  // Takes every job out (their decoder windows released), unfinished; returns them.
+  std::vector<BatchedJob*> drop_all();
+
+  // Rows (sequences) in the last decoder step, windows in the last encoder call (0: none this round).
+  int last_step_rows() const { return last_step_rows_; }
+  int last_encoder_windows() const { return last_encoder_windows_; }
+
+  // One recording through a loop of its own, to the end: samples, chunks, gains and stretches as in
+  // BatchedJob; up to o.batch_size chunks in flight.
+  static Transcript run(const WhisperModel& model, nn::Encoder& encoder, nn::Decoder& decoder, int threads,
+                        const float* samples, size_t n_samples, const std::vector<vad::SpeechChunk>& chunks,
+                        const std::vector<audio::Gain>& gains, const std::vector<vad::SpeechSpan>& stretches,
+                        const TranscribeOptions& o, const std::string& language,
+                        const std::function<bool(const Segment&)>& on_segment,
+                        const std::function<void(double)>& on_progress, StageTimings* timings);
 
  private:
+  struct Chunk;
+  struct JobState;
+  std::unique_ptr<Chunk> open_chunk(JobState& j);
+  void encode_new_windows();
+  void finish_pass(Chunk& c);
+  void emit(JobState& j);
+  void leave(JobState& j);
+  void retire_jobs();
+
   const WhisperModel& model_;
   nn::Encoder& encoder_;
   nn::Decoder& decoder_;
-  std::mt19937& rng_;
-  int threads_;
-  std::vector<float> mels_, features_;
+  const int threads_, max_in_flight_;
+  std::vector<std::unique_ptr<JobState>> jobs_;  // in the order they came
+  std::vector<std::unique_ptr<Chunk>> live_;
+  std::vector<float> mels_, features_, chunk_audio_;
+  uint64_t next_job_id_ = 0;
+  int last_step_rows_ = 0, last_encoder_windows_ = 0;
+  struct Scratch;
+  std::unique_ptr<Scratch> scratch_;
 };
 
 }  // namespace wisp

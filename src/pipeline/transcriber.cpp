@@ -19,6 +19,7 @@
 #include "decode/language_detection.h"
 #include "decode/languages.h"
 #include "pipeline/batched_loop.h"
+#include "pipeline/find_speech.h"
 #include "pipeline/window_result.h"
 #include "vad/speech_chunks.h"
 #include "vad/timestamp_map.h"
@@ -31,17 +32,11 @@ namespace {
 // Bounds of the VAD durations (an hour of silence or speech; a minute of padding).
 constexpr int kMaxVadMs = 3600 * 1000;
 constexpr int kMaxVadPadMs = 60 * 1000;
-// Stretches of speech: between pauses this long, with this much audio around them. Each is levelled on its
-// own, and words are held to them.
-constexpr int kStretchPauseMs = 300;
-constexpr int kStretchPadMs = 200;
-// Batched mode: a pause inside a chunk is kept up to this long (longer silences are shortened to it).
-constexpr int kChunkPauseMs = 1000;
 // Windows in flight in the batched mode, at most.
 constexpr int kMaxBatch = 64;
 
-// The language code o.language asks for: "" to detect, else a code of this model. Throws for an unknown
-// name or one this model cannot transcribe.
+}  // namespace
+
 std::string requested_language(const TranscribeOptions& o, const WhisperModel& m) {
   auto bad = [](const std::string& msg) { throw Error(ErrorKind::InvalidArgument, msg); };
   if (o.language.empty() || o.language == "auto") return "";
@@ -53,8 +48,6 @@ std::string requested_language(const TranscribeOptions& o, const WhisperModel& m
     bad("this model does not know language '" + o.language + "'");
   return code;
 }
-
-}  // namespace
 
 void validate_options(const TranscribeOptions& o, const WhisperModel& m) {
   auto bad = [](const std::string& msg) { throw Error(ErrorKind::InvalidArgument, msg); };
@@ -115,7 +108,7 @@ Transcript Transcriber::transcribe_speech(const float* samples, size_t n_samples
                                           const SegmentCallback& on_segment,
                                           const ProgressCallback& on_progress, StageTimings* timings) {
   const Speech found =
-      find_speech(samples, n_samples, o.vad, o.normalize_loudness, o.word_timestamps, timings);
+      find_speech(*vad_, exec_, samples, n_samples, o.vad, o.normalize_loudness, o.word_timestamps, timings);
   const std::vector<vad::SpeechSpan>& spans = found.spans;
   std::vector<float> speech;  // the spans end to end, levelled as they are copied
   for (const vad::SpeechSpan& span : spans)
@@ -142,47 +135,16 @@ Transcript Transcriber::transcribe_speech(const float* samples, size_t n_samples
   return out;
 }
 
-Transcriber::Speech Transcriber::find_speech(const float* samples, size_t n_samples, const vad::VadOptions& v,
-                                             bool level, bool stretches, StageTimings* timings) {
-  const auto t0 = Clock::now();
-  Speech out;
-  // With levelling, found on a copy with a slow automatic gain (speech 40 dB below its neighbours is missed
-  // otherwise).
-  const std::vector<float> probs =
-      level ? vad_->speech_probabilities(exec_, audio::levelled_for_detection(samples, n_samples).data(),
-                                         n_samples)
-            : vad_->speech_probabilities(exec_, samples, n_samples);
-  out.spans = vad::speech_spans(probs, static_cast<int64_t>(n_samples), v);
-  if (level || stretches) {
-    vad::VadOptions fine = v;  // stretches of speech between pauses of 300 ms
-    fine.min_speech_duration_ms = 0;
-    fine.min_silence_duration_ms = kStretchPauseMs;
-    fine.speech_pad_ms = kStretchPadMs;
-    fine.max_speech_duration_s = std::numeric_limits<double>::infinity();
-    out.stretches = vad::speech_spans(probs, static_cast<int64_t>(n_samples), fine);
-  }
-  if (level) {  // each stretch on its own: a change of speaker comes with a pause
-    for (const vad::SpeechSpan& s : out.stretches)
-      out.gains.push_back(
-          {s.start, s.end,
-           audio::speech_gain(samples, static_cast<size_t>(s.start), static_cast<size_t>(s.end))});
-  }
-  if (timings) timings->vad_ms += ms_since(t0);
-  return out;
-}
-
 Transcript Transcriber::transcribe_batched(const float* samples, size_t n_samples, const TranscribeOptions& o,
                                            const SegmentCallback& on_segment,
                                            const ProgressCallback& on_progress, StageTimings* timings) {
-  rng_.seed(o.seed);
-  vad::VadOptions v = o.vad;  // spans of at most 30 s (padding included), so each fits a window
-  v.max_speech_duration_s = std::min(v.max_speech_duration_s, audio::kChunkSamples / 16000.0);
-  const Speech found = find_speech(samples, n_samples, v, o.normalize_loudness, o.word_timestamps, timings);
-  const std::vector<vad::SpeechChunk> chunks =
-      vad::speech_chunks(found.spans, audio::kChunkSamples, kChunkPauseMs * 16);
-  BatchedLoop loop(*model_, encoder_, decoder_, rng_, exec_.threads);
-  return loop.run(samples, n_samples, chunks, found.gains, found.stretches, o, requested_language(o, *model_),
-                  on_segment, on_progress, timings);
+  BatchedJob job = batched_job(*vad_, exec_, samples, n_samples, o, requested_language(o, *model_), timings);
+  job.on_segment = on_segment;
+  job.on_progress = on_progress;
+  BatchedLoop loop(*model_, encoder_, decoder_, exec_.threads, o.batch_size);
+  loop.add(&job);
+  while (!loop.empty()) loop.step();
+  return std::move(job.transcript);
 }
 
 decode::DecodingResult Transcriber::decode_with_fallback(const TranscribeOptions& o,

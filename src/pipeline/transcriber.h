@@ -30,6 +30,10 @@ namespace wisp {
 // (a language it does not know, translation on an English-only model). transcribe() calls it first.
 void validate_options(const TranscribeOptions& options, const WhisperModel& model);
 
+// The language code o.language asks for: "" to detect, else a code of this model. Throws
+// Error(InvalidArgument) for an unknown name or one this model cannot transcribe.
+std::string requested_language(const TranscribeOptions& o, const WhisperModel& m);
+
 // Return false to stop transcribing (the result then ends with what was decoded so far).
 using SegmentCallback = std::function<bool(const Segment&)>;
 using ProgressCallback = std::function<void(double fraction)>;
@@ -61,14 +65,6 @@ class Transcriber {
   Transcript transcribe_batched(const float* samples, size_t n_samples, const TranscribeOptions& options,
                                 const SegmentCallback& on_segment, const ProgressCallback& on_progress,
                                 StageTimings* timings);
-  // Silero VAD's spans and, with `level`, the gain of each stretch of speech (audio/loudness.h).
-  struct Speech {
-    std::vector<vad::SpeechSpan> spans;
-    std::vector<vad::SpeechSpan> stretches;  // speech between pauses of 300 ms (levelling, word clamping)
-    std::vector<audio::Gain> gains;          // empty without `level`
-  };
-  Speech find_speech(const float* samples, size_t n_samples, const vad::VadOptions& v, bool level,
-                     bool stretches, StageTimings* timings);
   decode::DecodingResult decode_with_fallback(const TranscribeOptions& o, decode::DecodingOptions d,
                                               StageTimings* t);
 
