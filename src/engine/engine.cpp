@@ -1,0 +1,200 @@
+#include "engine/engine.h"
+
+#include "backend/buffer.h"
+#include "backend/cpu/threads.h"
+#include "backend/exec.h"
+#include "core/error.h"
+#include "nn/decoder.h"
+#include "nn/encoder.h"
+#include "pipeline/find_speech.h"
+#include "pipeline/transcriber.h"
+#include "vad/silero_vad.h"
+#include "vad/vad_model_path.h"
+
+namespace wisp {
+namespace {
+
+// A job's chunks in flight at most when its options leave it open (batch_size 0).
+constexpr int kDefaultJobBatch = 8;
+
+}  // namespace
+
+// The engine's side of the compute: its threads and scratch, encoder, decoder and loop.
+struct Engine::Compute {
+  Compute(const WhisperModel& m, int threads, int max_in_flight)
+      : exec{threads, &workspace},
+        encoder(m, exec),
+        decoder(m, exec),
+        loop(m, encoder, decoder, threads, max_in_flight) {}
+  backend::Workspace workspace;
+  backend::Exec exec;
+  nn::Encoder encoder;
+  nn::Decoder decoder;
+  BatchedLoop loop;
+};
+
+Transcript EngineJob::wait() {
+  std::unique_lock lk(mu_);
+  cv_.wait(lk, [&] { return done_; });
+  if (error_) std::rethrow_exception(error_);
+  return job_.transcript;
+}
+
+bool EngineJob::done() const {
+  std::lock_guard lk(mu_);
+  return done_;
+}
+
+Engine::Engine(std::shared_ptr<const WhisperModel> model, const EngineOptions& options)
+    : model_(std::move(model)), options_(options) {
+  if (options_.threads < 0 || options_.threads > 1024)
+    throw Error(ErrorKind::InvalidArgument, "engine thread count out of range");
+  if (options_.max_in_flight < 1 || options_.max_in_flight > 256)
+    throw Error(ErrorKind::InvalidArgument, "windows in flight must be between 1 and 256");
+  if (options_.max_jobs < 1) throw Error(ErrorKind::InvalidArgument, "the job limit must be at least 1");
+  const int threads = options_.threads == 0 ? backend::cpu::thread_budget() : options_.threads;
+  compute_ = std::make_unique<Compute>(*model_, threads, options_.max_in_flight);
+  vad();  // a missing or bad VAD model is reported now, not on the first request
+  thread_ = std::thread([this] { run(); });
+}
+
+Engine::~Engine() {
+  {
+    std::lock_guard lk(mu_);
+    accepting_ = false;
+    quit_ = true;
+  }
+  cv_.notify_all();
+  thread_.join();
+}
+
+const vad::SileroVad& Engine::vad() {
+  std::lock_guard lk(vad_mu_);
+  if (!vad_)
+    vad_ = std::make_unique<vad::SileroVad>(
+        vad::load_silero_model(vad::resolve_vad_model(options_.vad_model)), model_->isa());
+  return *vad_;
+}
+
+std::shared_ptr<EngineJob> Engine::submit(std::vector<float> samples, const TranscribeOptions& options,
+                                          std::function<bool(const Segment&)> on_segment,
+                                          std::function<void(double)> on_progress,
+                                          std::function<bool()> cancelled) {
+  TranscribeOptions o = options;
+  if (o.batch_size <= 0) o.batch_size = kDefaultJobBatch;
+  o.vad_filter = false;
+  validate_options(o, *model_);
+  auto refuse_if_full = [&] {
+    std::lock_guard lk(mu_);
+    if (!accepting_) throw EngineStopping("the engine is shutting down");
+    if (static_cast<int>(incoming_.size() + running_.size()) >= options_.max_jobs)
+      throw EngineBusy("too many transcriptions at once (" + std::to_string(options_.max_jobs) + ")");
+  };
+  refuse_if_full();  // before the VAD's work
+
+  auto job = std::make_shared<EngineJob>();
+  job->samples_ = std::move(samples);
+  // The speech, found on this thread with one core: the engine's cores are busy decoding.
+  backend::Workspace ws;
+  backend::Exec ex{1, &ws};
+  job->job_ = batched_job(vad(), ex, job->samples_.data(), job->samples_.size(), o,
+                          requested_language(o, *model_), &job->timings_);
+  job->job_.on_segment = std::move(on_segment);
+  job->job_.on_progress = std::move(on_progress);
+  EngineJob* j = job.get();
+  job->extra_cancel_ = std::move(cancelled);
+  job->job_.cancelled = [j] {
+    if (!j->cancelled_ && j->extra_cancel_ && j->extra_cancel_()) j->cancelled_ = true;
+    return j->cancelled_.load();
+  };
+  job->job_.on_done = [j] {
+    std::lock_guard lk(j->mu_);
+    j->done_ = true;
+    if (j->cancelled_)
+      j->error_ = std::make_exception_ptr(Error(ErrorKind::Cancelled, "transcription cancelled"));
+    j->cv_.notify_all();
+  };
+  {
+    std::lock_guard lk(mu_);
+    if (!accepting_) throw EngineStopping("the engine is shutting down");
+    incoming_.push_back(job);
+  }
+  cv_.notify_all();
+  return job;
+}
+
+Transcript Engine::transcribe(std::vector<float> samples, const TranscribeOptions& o,
+                              std::function<bool(const Segment&)> on_segment, StageTimings* timings) {
+  auto job = submit(std::move(samples), o, std::move(on_segment));
+  Transcript t = job->wait();
+  if (timings) *timings = job->timings();
+  return t;
+}
+
+void Engine::stop_accepting() {
+  std::lock_guard lk(mu_);
+  accepting_ = false;
+}
+
+void Engine::wait_idle() {
+  std::unique_lock lk(mu_);
+  idle_cv_.wait(lk, [&] { return incoming_.empty() && running_.empty(); });
+}
+
+EngineStats Engine::stats() const {
+  std::lock_guard lk(mu_);
+  EngineStats s = stats_;
+  s.queued_jobs = static_cast<int>(incoming_.size());
+  s.running_jobs = static_cast<int>(running_.size());
+  return s;
+}
+
+void Engine::run() {
+  BatchedLoop& loop = compute_->loop;
+  std::unique_lock lk(mu_);
+  for (;;) {
+    cv_.wait(lk, [&] { return quit_ || !incoming_.empty() || !running_.empty(); });
+    while (!incoming_.empty()) {  // new jobs join between steps
+      running_.push_back(std::move(incoming_.front()));
+      incoming_.pop_front();
+      loop.add(&running_.back()->job_);
+    }
+    if (running_.empty()) {
+      idle_cv_.notify_all();
+      if (quit_) break;
+      continue;
+    }
+    lk.unlock();
+    try {
+      loop.step();
+    } catch (...) {  // the loop's state is lost: every job in it fails with the error
+      const std::exception_ptr error = std::current_exception();
+      for (BatchedJob* b : loop.drop_all())
+        for (auto& j : running_)
+          if (&j->job_ == b) {
+            std::lock_guard jl(j->mu_);
+            j->error_ = error;
+            j->done_ = true;
+            j->cv_.notify_all();
+          }
+    }
+    lk.lock();
+    if (const int rows = loop.last_step_rows(); rows > 0) {
+      stats_.decoder_steps++;
+      stats_.decoder_rows += static_cast<uint64_t>(rows);
+      int b = 0;
+      while (b < 7 && rows > EngineStats::kRowBuckets[b]) ++b;
+      stats_.step_rows_le[b]++;
+    }
+    stats_.chunks_in_flight = loop.chunks_in_flight();
+    for (auto& j : running_)
+      if (j->done()) {
+        stats_.jobs_done++;
+        j.reset();
+      }
+    running_.erase(std::remove(running_.begin(), running_.end(), nullptr), running_.end());
+    if (running_.empty() && incoming_.empty()) idle_cv_.notify_all();
+  }
+}
+
+}  // namespace wisp

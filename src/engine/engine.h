@@ -1,0 +1,138 @@
+// Engine: one owner of the compute for every transcription that runs in the batched mode — one encoder,
+// one decoder with its pools of audio windows and KV-cache sequences, one thread that steps them, and the
+// queue of jobs. Each caller (a server request, a library context) finds its speech (VAD, on its own
+// thread), then hands the job over; the engine's loop (pipeline/batched_loop.h) takes the chunks of every
+// live job into the same encoder calls and decoder steps, and a newly arrived job gets the next free slots
+// (the job with the fewest chunks in flight first), so a 10-s request does not wait for an hour-long one.
+//
+//   Engine engine(model, {.threads = 2, .max_in_flight = 16});
+//   auto job = engine.submit(std::move(samples), options, on_segment);   // callbacks on the engine's thread
+//   Transcript t = job->wait();                                          // or engine.transcribe(...)
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "model/whisper_model.h"
+#include "pipeline/batched_loop.h"
+#include "pipeline/transcribe_options.h"
+#include "pipeline/transcript.h"
+
+namespace wisp {
+namespace vad {
+class SileroVad;
+}
+
+struct EngineOptions {
+  int threads = 0;         // compute threads of the engine's loop (0: every core)
+  int max_in_flight = 16;  // chunks (30-s windows) in flight over all jobs
+  int max_jobs = 64;       // jobs queued or running at once; submit() refuses more (Error Busy)
+  std::string vad_model;   // "" finds the bundled Silero model
+};
+
+// One transcription handed to the engine.
+class EngineJob {
+ public:
+  // Waits for the end; the transcript (what came out before a stop or cancel included), or throws what
+  // failed it (Error(Cancelled) once cancel() was called).
+  Transcript wait();
+  bool done() const;
+  // Asks the engine to drop the job at its next step (a client that went away).
+  void cancel() { cancelled_ = true; }
+  bool cancelled() const { return cancelled_; }
+  // Seconds of audio.
+  double duration() const { return static_cast<double>(samples_.size()) / 16000.0; }
+  const StageTimings& timings() const { return timings_; }  // complete once done
+
+ private:
+  friend class Engine;
+  std::vector<float> samples_;
+  BatchedJob job_;
+  StageTimings timings_;
+  std::atomic<bool> cancelled_{false};
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  bool done_ = false;
+  std::exception_ptr error_;
+  std::function<bool()> extra_cancel_;
+};
+
+struct EngineStats {
+  int queued_jobs = 0;       // handed over, not yet in the loop
+  int running_jobs = 0;      // in the loop
+  int chunks_in_flight = 0;  // windows being decoded
+  uint64_t jobs_done = 0;
+  uint64_t decoder_steps = 0, decoder_rows = 0;  // steps, and passes advanced over all of them
+  // Decoder steps by the passes they advanced: at most 1, 2, 4, 8, 16, 32, 64, more (Prometheus buckets).
+  static constexpr int kRowBuckets[] = {1, 2, 4, 8, 16, 32, 64};
+  uint64_t step_rows_le[8] = {};  // [i]: steps with rows <= kRowBuckets[i] (not cumulative); [7]: more
+};
+
+class Engine {
+ public:
+  Engine(std::shared_ptr<const WhisperModel> model, const EngineOptions& options);
+  ~Engine();  // finishes the jobs it has, then stops its thread
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  const WhisperModel& model() const { return *model_; }
+
+  // Validates `o` (Error InvalidArgument), finds the speech on the calling thread, and queues the job.
+  // The batched mode is used whatever o.batch_size says (0 counts as 8: a job's chunks in flight at most).
+  // Callbacks run on the engine's thread and must be quick; on_segment returning false stops the job.
+  // `cancelled`, if given, is polled between steps (as is EngineJob::cancel). Throws EngineBusy when
+  // max_jobs are queued or running, EngineStopping once stop_accepting() was called, Error for bad options
+  // or a VAD model that cannot be loaded.
+  std::shared_ptr<EngineJob> submit(std::vector<float> samples, const TranscribeOptions& o,
+                                    std::function<bool(const Segment&)> on_segment = {},
+                                    std::function<void(double)> on_progress = {},
+                                    std::function<bool()> cancelled = {});
+
+  // submit() and wait().
+  Transcript transcribe(std::vector<float> samples, const TranscribeOptions& o,
+                        std::function<bool(const Segment&)> on_segment = {}, StageTimings* timings = nullptr);
+
+  // Refuses new jobs from now on; those accepted still finish. wait_idle() returns once none is left.
+  void stop_accepting();
+  void wait_idle();
+
+  EngineStats stats() const;
+
+ private:
+  void run();
+  const vad::SileroVad& vad();
+
+  std::shared_ptr<const WhisperModel> model_;
+  EngineOptions options_;
+  struct Compute;
+  std::unique_ptr<Compute> compute_;
+  std::mutex vad_mu_;
+  std::unique_ptr<vad::SileroVad> vad_;
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_, idle_cv_;
+  std::deque<std::shared_ptr<EngineJob>> incoming_;
+  std::vector<std::shared_ptr<EngineJob>> running_;
+  bool accepting_ = true, quit_ = false;
+  EngineStats stats_;
+  std::thread thread_;
+};
+
+// Thrown by Engine::submit.
+struct EngineBusy : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+struct EngineStopping : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+}  // namespace wisp
