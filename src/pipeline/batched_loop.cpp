@@ -21,6 +21,12 @@ namespace {
 constexpr int kMaxEncoderBatch = 8;
 // Frames of padding after a chunk's log-mel (1 s).
 constexpr int kMelPadFrames = 100;
+// Shortest remaining work first: a job with more than this many times the speech left of the job with the
+// least waits (its chunks keep their state, and take no slot of the in-flight limit), so that a short
+// request's steps are not slowed by a long one's rows and encoder calls — but never longer than
+// kMaxPauseSeconds at a time. Chunks in flight, paused ones included, stay under twice the limit.
+constexpr double kPauseRatio = 4.0;
+constexpr double kMaxPauseSeconds = 5.0;
 
 }  // namespace
 
@@ -39,6 +45,9 @@ struct BatchedLoop::JobState {
   double total_speech = 0.0, done_speech = 0.0;
   bool keep_going = true;
   int round_tasks = 0;  // its passes in this round's decoder step
+  bool paused = false;  // this round: a much shorter job runs first
+  Clock::time_point last_run = Clock::now();
+  double remaining() const { return total_speech - done_speech; }
 };
 
 // One chunk on its way through the openai loop.
@@ -136,7 +145,7 @@ void BatchedLoop::encode_new_windows() {
   std::vector<Chunk*>& to_encode = scratch_->to_encode;
   to_encode.clear();
   for (auto& s : live_)
-    if (s->window < 0) to_encode.push_back(s.get());
+    if (s->window < 0 && !s->job->paused) to_encode.push_back(s.get());
   for (size_t b0 = 0; b0 < to_encode.size(); b0 += kMaxEncoderBatch) {
     const int n = static_cast<int>(std::min<size_t>(kMaxEncoderBatch, to_encode.size() - b0));
     mels_.resize(window_floats * n);
@@ -245,12 +254,28 @@ void BatchedLoop::step() {
     if (j->job->cancelled && j->job->cancelled()) j->keep_going = false;
   retire_jobs();
 
-  // Free slots to the jobs with the fewest chunks in flight (the oldest first among equals).
-  while (static_cast<int>(live_.size()) < max_in_flight_) {
+  // Which jobs wait this round (shortest remaining work first).
+  const auto now = Clock::now();
+  double least = -1.0;
+  for (auto& j : jobs_)
+    if (least < 0 || j->remaining() < least) least = j->remaining();
+  int paused_chunks = 0;
+  for (auto& j : jobs_) {
+    j->paused = j->remaining() > kPauseRatio * least &&
+                std::chrono::duration<double>(now - j->last_run).count() < kMaxPauseSeconds;
+    if (j->paused)
+      paused_chunks += j->live;
+    else
+      j->last_run = now;
+  }
+
+  // Free slots to the running jobs with the fewest chunks in flight (the oldest first among equals).
+  while (static_cast<int>(live_.size()) - paused_chunks < max_in_flight_ &&
+         static_cast<int>(live_.size()) < 2 * max_in_flight_) {
     JobState* best = nullptr;
     for (auto& j : jobs_) {
       const int cap = std::max(1, j->job->options.batch_size);
-      if (j->keep_going && j->next_chunk < j->job->chunks.size() && j->live < cap &&
+      if (j->keep_going && !j->paused && j->next_chunk < j->job->chunks.size() && j->live < cap &&
           (!best || j->live < best->live))
         best = j.get();
     }
@@ -264,9 +289,9 @@ void BatchedLoop::step() {
   const double flops_before = decoder_.flops();
   for (auto& j : jobs_) {
     j->round_tasks = 0;
-    if (!j->language.empty() || !j->keep_going) continue;
+    if (!j->language.empty() || !j->keep_going || j->paused) continue;
     for (auto& s : live_)  // detected on the job's first chunk's first window
-      if (s->job == j.get()) {
+      if (s->job == j.get() && s->window >= 0) {
         const auto langs = decode::detect_language(model_, decoder_, s->window);
         j->language = langs.front().code;
         j->job->transcript.language_probability = langs.front().probability;
@@ -279,7 +304,7 @@ void BatchedLoop::step() {
   tasks.clear();
   for (auto& s : live_) {
     JobState& j = *s->job;
-    if (!j.keep_going) continue;
+    if (!j.keep_going || j.paused || s->window < 0) continue;
     if (!s->task) {
       j.d.language = j.language;
       j.d.temperature = j.job->options.temperatures[s->temperature];
