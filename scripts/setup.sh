@@ -23,7 +23,7 @@ BUILD_DIR=${BUILD_DIR:-build}
 
 packages=(build-essential cmake pkg-config python3 python3-venv ffmpeg
           libavformat-dev libavcodec-dev libavutil-dev libswresample-dev
-          libkissfft-dev libpcre2-dev zlib1g-dev nlohmann-json3-dev libcli11-dev)
+          libkissfft-dev libpcre2-dev zlib1g-dev nlohmann-json3-dev libcli11-dev libcpp-httplib-dev)
 [[ $WITH_TESTS == 1 ]] && packages+=(libgtest-dev clang-format clang libclang-rt-14-dev)
 [[ $WITH_BENCH == 1 ]] && packages+=(libbenchmark-dev libdnnl-dev libopenblas-openmp-dev)
 

@@ -9,6 +9,7 @@
 #include <type_traits>
 
 #include "audio/audio_decoder.h"
+#include "backend/cpu/isa.h"
 #include "backend/cpu/peak.h"
 #include "backend/cpu/threads.h"
 #include "core/error.h"
@@ -306,18 +307,7 @@ wisp_status wisp_model_load(const char* path, const wisp_model_params* params, w
       default:
         throw wisp::Error(wisp::ErrorKind::InvalidArgument, "unknown compute type");
     }
-    if (p.isa) {
-      wisp::backend::cpu::Isa isa;
-      if (!wisp::backend::cpu::parse_isa(p.isa, &isa))
-        throw wisp::Error(
-            wisp::ErrorKind::InvalidArgument,
-            std::string("unknown ISA '") + p.isa + "' (avx2, avx512, avx512_vnni, avx512_bf16, amx)");
-      if (!wisp::backend::cpu::isa_supported(isa))
-        throw wisp::Error(wisp::ErrorKind::InvalidArgument,
-                          std::string("this CPU cannot run ") + p.isa + " kernels (it has up to " +
-                              wisp::backend::cpu::isa_name(wisp::backend::cpu::cpu_info().best) + ")");
-      options.isa = isa;
-    }
+    if (p.isa) options.isa = wisp::backend::cpu::usable_isa(p.isa);
     auto m = std::make_unique<wisp_model>();
     m->model = wisp::WhisperModel::load(path, options);
     m->n_threads = p.n_threads;

@@ -282,6 +282,40 @@ int parse_command_line(int argc, char** argv, ParsedCommand* out) {
   be->add_flag("--vad", b.vad,
                "Sequential mode on the speech Silero VAD finds (implies --batch 0 unless given)");
 
+  auto* sv = app.add_subcommand(
+      "serve",
+      "Serve OpenAI's audio API over HTTP (/v1/audio/transcriptions, /translations, a web page at /)");
+  auto& v = out->serve;
+  add_common(sv, &out->common);
+  sv->add_option("--host", v.host, "Address to listen on (0.0.0.0: every interface)")->capture_default_str();
+  sv->add_option("--port", v.port, "Port (0: any free one)")
+      ->check(CLI::Range(0, 65535))
+      ->capture_default_str();
+  sv->add_option("--api-key", v.api_key,
+                 "Requests to /v1 need 'Authorization: Bearer KEY' (or $WISP_API_KEY)");
+  sv->add_option("--beam-size", v.beam_size, "Beam size of requests that give none")
+      ->check(CLI::Range(1, 64))
+      ->capture_default_str();
+  sv->add_option("--batch", v.batch,
+                 "Windows of one request in flight at most (a request's batch_size overrides)")
+      ->check(CLI::Range(1, 64))
+      ->capture_default_str();
+  sv->add_option("--max-in-flight", v.max_in_flight, "Windows in flight over all requests")
+      ->check(CLI::Range(1, 256))
+      ->capture_default_str();
+  sv->add_option("--max-jobs", v.max_jobs, "Transcriptions at once; more are answered 429 with Retry-After")
+      ->check(CLI::Range(1, 4096))
+      ->capture_default_str();
+  sv->add_option("--max-upload-mb", v.max_upload_mb, "Largest upload (MiB); larger ones get 413")
+      ->check(CLI::Range(1, 16384))
+      ->capture_default_str();
+  sv->add_option("--max-audio-minutes", v.max_audio_minutes, "Longest audio of one request")
+      ->check(CLI::Range(0.01, 24.0 * 60))
+      ->capture_default_str();
+  sv->add_option("--http-threads", v.http_threads, "Connections served at once")
+      ->check(CLI::Range(1, 1024))
+      ->capture_default_str();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -290,7 +324,9 @@ int parse_command_line(int argc, char** argv, ParsedCommand* out) {
     std::cerr << terminal_safe(e.what()) << "\nRun with --help for more information.\n";
     return 2;
   }
-  out->kind = tr->parsed() ? ParsedCommand::Transcribe : ParsedCommand::Bench;
+  out->kind = tr->parsed()   ? ParsedCommand::Transcribe
+              : sv->parsed() ? ParsedCommand::Serve
+                             : ParsedCommand::Bench;
   if (t.vad && batch->count() == 0) t.batch = 0;  // --vad alone: faster-whisper's vad_filter, sequential
   if (b.vad && bench_batch->count() == 0) b.batch = 0;
   if (tr->parsed() && !t.vad && t.batch == 0) {

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "serve_command.h"
 #include "wisp/wisp.h"
 
 namespace wisp_cli {
@@ -74,10 +75,11 @@ struct BenchCommand {
 };
 
 struct ParsedCommand {
-  enum Kind { None, Transcribe, Bench } kind = None;
+  enum Kind { None, Transcribe, Bench, Serve } kind = None;
   CommonOptions common;
   TranscribeCommand transcribe;
   BenchCommand bench;
+  wisp_server::ServeCommand serve;
 };
 
 // Parses argv. Returns -1 to go on, or the exit status to end with (0 after --help, 2 for bad usage).

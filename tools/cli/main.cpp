@@ -18,6 +18,7 @@
 #include "cli_options.h"
 #include "messages.h"
 #include "output_files.h"
+#include "serve_command.h"
 #include "wisp/wisp.hpp"
 
 namespace fs = std::filesystem;
@@ -300,7 +301,16 @@ int run(int argc, char** argv) {
   const int code = parse_command_line(argc, argv, &cmd);
   if (code >= 0) return code;
   try {
-    return cmd.kind == ParsedCommand::Transcribe ? run_transcribe(cmd, argv[0]) : run_bench(cmd, argv[0]);
+    switch (cmd.kind) {
+      case ParsedCommand::Transcribe:
+        return run_transcribe(cmd, argv[0]);
+      case ParsedCommand::Serve:
+        return wisp_server::run_serve(cmd.serve, resolve_model_path(cmd.common.model, argv[0]),
+                                      std::filesystem::path(cmd.common.model).filename().string(),
+                                      cmd.common.threads, cmd.common.compute_type, cmd.common.isa);
+      default:
+        return run_bench(cmd, argv[0]);
+    }
   } catch (const std::exception& e) {
     say(e.what());
     return 1;

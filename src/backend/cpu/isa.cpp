@@ -10,6 +10,8 @@
 #include <fstream>
 #include <thread>
 
+#include "core/error.h"
+
 namespace wisp::backend::cpu {
 namespace {
 
@@ -135,6 +137,17 @@ std::string default_isa_error() {
   if (!env || !*env || parse_isa(env, &forced)) return "";
   return std::string("WISP_ISA='") + env + "' names no instruction-set level (avx2, avx512, avx512_vnni, " +
          "avx512_bf16, amx)";
+}
+
+Isa usable_isa(const std::string& name) {
+  Isa isa;
+  if (!parse_isa(name, &isa))
+    throw Error(ErrorKind::InvalidArgument,
+                "unknown ISA '" + name + "' (avx2, avx512, avx512_vnni, avx512_bf16, amx)");
+  if (!isa_supported(isa))
+    throw Error(ErrorKind::InvalidArgument, "this CPU cannot run " + name + " kernels (it has up to " +
+                                                std::string(isa_name(cpu_info().best)) + ")");
+  return isa;
 }
 
 }  // namespace wisp::backend::cpu

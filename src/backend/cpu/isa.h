@@ -44,5 +44,7 @@ const char* isa_name(Isa isa);  // "avx2", "avx512", "avx512_vnni", "avx512_bf16
 bool parse_isa(const std::string& name, Isa* out);
 // True when the machine can run kernels of this level.
 bool isa_supported(Isa isa);
+// The level `name` names, if this machine runs it; throws Error(InvalidArgument) saying why not.
+Isa usable_isa(const std::string& name);
 
 }  // namespace wisp::backend::cpu

@@ -1,0 +1,242 @@
+#include "http_server.h"
+
+#include <httplib.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <nlohmann/json.hpp>
+
+#include "audio/audio_decoder.h"
+#include "connection_probe.h"
+#include "core/error.h"
+#include "responses.h"
+#include "web_page.h"
+
+namespace wisp_server {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+void send_error(httplib::Response& res, int status, const std::string& message, const std::string& param = "",
+                const std::string& code = "") {
+  const char* type = status == 401   ? "authentication_error"
+                     : status == 429 ? "rate_limit_error"
+                     : status >= 500 ? "server_error"
+                                     : "invalid_request_error";
+  res.status = status;
+  res.set_content(error_json(message, type, param, code), "application/json");
+}
+
+// Events of a streamed transcription, from the engine's thread to the connection's.
+struct EventQueue {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<std::string> events;
+  void push(std::string e) {
+    {
+      std::lock_guard lk(mu);
+      events.push_back(std::move(e));
+    }
+    cv.notify_all();
+  }
+};
+
+}  // namespace
+
+Server::Server(wisp::Engine& engine, const ServerOptions& options)
+    : engine_(engine), options_(options), http_(std::make_unique<httplib::Server>()) {
+  const int threads = options_.http_threads;
+  http_->new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
+  http_->set_payload_max_length(options_.max_upload_bytes);
+  http_->set_read_timeout(60, 0);
+  http_->set_write_timeout(60, 0);
+  routes();
+}
+
+Server::~Server() = default;
+
+bool Server::authorized(const std::string& authorization) const {
+  return options_.api_key.empty() || authorization == "Bearer " + options_.api_key;
+}
+
+bool Server::bind(std::string* error) {
+  if (options_.port == 0) {
+    port_ = http_->bind_to_any_port(options_.host);
+    if (port_ > 0) return true;
+  } else if (http_->bind_to_port(options_.host, options_.port)) {
+    port_ = options_.port;
+    return true;
+  }
+  *error = "cannot listen on " + options_.host + ":" + std::to_string(options_.port) +
+           " (in use, or not an address of this machine)";
+  return false;
+}
+
+void Server::serve() { http_->listen_after_bind(); }
+
+void Server::stop() {
+  stopping_ = true;
+  http_->stop();
+}
+
+void Server::routes() {
+  httplib::Server& s = *http_;
+
+  // Statuses httplib sets itself (413 payload too large, 404 no such route, 400 malformed request) get
+  // OpenAI's error body too.
+  s.set_error_handler([this](const httplib::Request& req, httplib::Response& res) {
+    if (res.body.empty()) {
+      const std::string message = res.status == 413
+                                      ? "the upload is larger than the server takes (" +
+                                            std::to_string(options_.max_upload_bytes >> 20) + " MiB)"
+                                  : res.status == 404 ? "no such endpoint: " + req.method + " " + req.path
+                                                      : "bad request";
+      send_error(res, res.status, message);
+      metrics_.request(req.path.rfind("/v1/audio/", 0) == 0 ? req.path.substr(10) : "other", res.status);
+    }
+  });
+
+  s.Get("/health", [this](const httplib::Request&, httplib::Response& res) {
+    if (stopping_) {
+      res.status = 503;
+      res.set_content(R"({"status":"shutting down"})", "application/json");
+    } else {
+      res.set_content(R"({"status":"ok"})", "application/json");
+    }
+  });
+
+  s.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
+    res.set_content(metrics_.render(engine_.stats()), "text/plain; version=0.0.4");
+  });
+
+  s.Get("/", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content(web_page(), "text/html; charset=utf-8");
+  });
+
+  s.Get("/v1/models", [this](const httplib::Request& req, httplib::Response& res) {
+    if (!authorized(req.get_header_value("Authorization")))
+      return send_error(res, 401, "incorrect API key", "", "invalid_api_key");
+    nlohmann::json data = nlohmann::json::array();
+    for (const std::string& id : {std::string("whisper-1"), options_.model_name})
+      data.push_back({{"id", id}, {"object", "model"}, {"created", 0}, {"owned_by", "wisp"}});
+    res.set_content(nlohmann::json({{"object", "list"}, {"data", data}}).dump(), "application/json");
+  });
+
+  auto transcription = [this](bool translate) {
+    return [this, translate](const httplib::Request& req, httplib::Response& res) {
+      const char* endpoint = translate ? "translations" : "transcriptions";
+      const auto t0 = Clock::now();
+      auto fail = [&](int status, const std::string& message, const std::string& param = "",
+                      const std::string& code = "") {
+        send_error(res, status, message, param, code);
+        metrics_.request(endpoint, status);
+      };
+      if (!authorized(req.get_header_value("Authorization")))
+        return fail(401, "incorrect API key provided", "", "invalid_api_key");
+      if (stopping_) return fail(503, "the server is shutting down");
+      if (!req.is_multipart_form_data() || !req.has_file("file"))
+        return fail(400, "send the audio as multipart/form-data with a 'file' field", "file");
+      std::vector<std::pair<std::string, std::string>> fields;
+      for (const auto& [name, part] : req.files)
+        if (name != "file") fields.emplace_back(name, part.content);
+      TranscriptionRequest r;
+      try {
+        r = parse_request(fields, translate, options_.defaults);
+      } catch (const BadParameter& e) {
+        return fail(400, e.what(), e.param);
+      }
+      if (r.model != "whisper-1" && r.model != options_.model_name)
+        return fail(
+            404, "the model '" + r.model + "' is not served here (whisper-1 or " + options_.model_name + ")",
+            "model", "model_not_found");
+
+      const httplib::MultipartFormData file = req.get_file_value("file");
+      std::vector<float> samples;
+      try {
+        samples = wisp::audio::decode_memory(file.content.data(), file.content.size(), file.filename,
+                                             static_cast<size_t>(options_.max_audio_seconds * 16000.0));
+      } catch (const std::exception& e) {
+        return fail(400, std::string("the file is not audio wisp can read: ") + e.what(), "file");
+      }
+      const double audio_seconds = static_cast<double>(samples.size()) / 16000.0;
+
+      // The client that asked is polled between decoder steps: gone, its work stops.
+      auto probe = std::make_shared<ConnectionProbe>(req.remote_addr, req.remote_port, req.local_port);
+      auto events = r.stream ? std::make_shared<EventQueue>() : nullptr;
+      std::shared_ptr<wisp::EngineJob> job;
+      try {
+        std::function<bool(const wisp::Segment&)> on_segment;
+        if (events)
+          on_segment = [events](const wisp::Segment& seg) { return events->push(delta_event(seg)), true; };
+        job = engine_.submit(std::move(samples), r.options, on_segment, {},
+                             [probe] { return probe->client_gone(); });
+      } catch (const wisp::EngineBusy& e) {
+        res.set_header("Retry-After", "1");
+        return fail(429, std::string(e.what()) + "; retry later");
+      } catch (const wisp::EngineStopping& e) {
+        return fail(503, e.what());
+      } catch (const wisp::Error& e) {
+        if (e.kind() == wisp::ErrorKind::InvalidArgument)
+          return fail(400, e.what(),
+                      std::string(e.what()).find("language") != std::string::npos ? "language" : "");
+        return fail(500, e.what());
+      }
+
+      if (!events) {
+        try {
+          const wisp::Transcript t = job->wait();
+          const Body body = render(t, r);
+          res.set_content(body.text, body.content_type);
+          metrics_.request(endpoint, 200);
+          metrics_.transcribed(audio_seconds, std::chrono::duration<double>(Clock::now() - t0).count());
+        } catch (const wisp::Error& e) {
+          if (e.kind() == wisp::ErrorKind::Cancelled) return fail(499, "the client closed the connection");
+          return fail(500, e.what());
+        }
+        return;
+      }
+      metrics_.request(endpoint, 200);
+      res.set_chunked_content_provider(
+          "text/event-stream",
+          [this, job, events, t0, audio_seconds](size_t, httplib::DataSink& sink) {
+            std::unique_lock lk(events->mu);
+            for (;;) {
+              while (!events->events.empty()) {
+                const std::string e = std::move(events->events.front());
+                events->events.pop_front();
+                lk.unlock();
+                const bool written = sink.write(e.data(), e.size());
+                lk.lock();
+                if (!written) {  // the client went away
+                  job->cancel();
+                  return false;
+                }
+              }
+              if (job->done()) break;
+              events->cv.wait_for(lk, std::chrono::milliseconds(50));
+            }
+            lk.unlock();
+            std::string last;
+            try {
+              const wisp::Transcript t = job->wait();
+              last = done_event(t);
+              metrics_.transcribed(audio_seconds, std::chrono::duration<double>(Clock::now() - t0).count());
+            } catch (const std::exception& e) {
+              last = error_event(e.what());
+            }
+            sink.write(last.data(), last.size());
+            sink.done();
+            return true;
+          },
+          [job](bool success) {
+            if (!success) job->cancel();
+          });
+    };
+  };
+  s.Post("/v1/audio/transcriptions", transcription(false));
+  s.Post("/v1/audio/translations", transcription(true));
+}
+
+}  // namespace wisp_server

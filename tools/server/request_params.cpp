@@ -1,0 +1,140 @@
+#include "request_params.h"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <cmath>
+#include <cstdlib>
+
+#include "cli_options.h"
+
+namespace wisp_server {
+namespace {
+
+// Form values longer than this are refused (a prompt is at most a few hundred tokens).
+constexpr size_t kMaxFieldBytes = 64 * 1024;
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+  return s;
+}
+
+int to_int(const std::string& name, const std::string& v, int lo, int hi) {
+  int x = 0;
+  const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), x);
+  if (ec != std::errc() || end != v.data() + v.size() || x < lo || x > hi)
+    throw BadParameter(name,
+                       name + " must be an integer from " + std::to_string(lo) + " to " + std::to_string(hi));
+  return x;
+}
+
+float to_float(const std::string& name, const std::string& v, float lo, float hi) {
+  char* end = nullptr;
+  const float x = v.empty() ? NAN : std::strtof(v.c_str(), &end);
+  if (v.empty() || end != v.c_str() + v.size() || !std::isfinite(x) || x < lo || x > hi)
+    throw BadParameter(name, name + " must be a number from " + std::to_string(lo).substr(0, 4) + " to " +
+                                 std::to_string(hi).substr(0, 4));
+  return x;
+}
+
+bool to_bool(const std::string& name, const std::string& v) {
+  const std::string s = lower(v);
+  if (s == "true" || s == "1") return true;
+  if (s == "false" || s == "0") return false;
+  throw BadParameter(name, name + " must be true or false");
+}
+
+}  // namespace
+
+const char* format_name(ResponseFormat f) {
+  switch (f) {
+    case ResponseFormat::Json:
+      return "json";
+    case ResponseFormat::Text:
+      return "text";
+    case ResponseFormat::Srt:
+      return "srt";
+    case ResponseFormat::Vtt:
+      return "vtt";
+    case ResponseFormat::VerboseJson:
+      return "verbose_json";
+  }
+  return "json";
+}
+
+TranscriptionRequest parse_request(const std::vector<std::pair<std::string, std::string>>& fields,
+                                   bool translate, const RequestDefaults& defaults) {
+  TranscriptionRequest r;
+  r.model = "whisper-1";
+  wisp::TranscribeOptions& o = r.options;
+  o.translate = translate;
+  o.beam_size = defaults.beam_size;
+  o.batch_size = defaults.batch_size;
+  bool granularities = false, segment = false, word = false;
+  for (const auto& [name, value] : fields) {
+    if (value.size() > kMaxFieldBytes) throw BadParameter(name, name + " is too long");
+    if (name == "model") {
+      r.model = value;
+    } else if (name == "language") {
+      if (translate) throw BadParameter(name, "translations take no language: the output is English");
+      o.language = value;  // checked against the model by the engine (wisp::validate_options)
+    } else if (name == "prompt") {
+      o.initial_prompt = value;
+    } else if (name == "response_format") {
+      const std::string f = lower(value);
+      if (f == "json")
+        r.format = ResponseFormat::Json;
+      else if (f == "text")
+        r.format = ResponseFormat::Text;
+      else if (f == "srt")
+        r.format = ResponseFormat::Srt;
+      else if (f == "vtt")
+        r.format = ResponseFormat::Vtt;
+      else if (f == "verbose_json")
+        r.format = ResponseFormat::VerboseJson;
+      else
+        throw BadParameter(name, "response_format must be json, text, srt, vtt or verbose_json");
+    } else if (name == "temperature") {
+      // The first temperature; openai's fallback goes on from it in steps of 0.2.
+      o.temperatures = wisp_cli::fallback_temperatures(to_float(name, value, 0.0f, 1.0f), 0.2f);
+    } else if (name == "timestamp_granularities[]" || name == "timestamp_granularities") {
+      granularities = true;
+      const std::string g = lower(value);
+      if (g == "segment")
+        segment = true;
+      else if (g == "word")
+        word = true;
+      else
+        throw BadParameter(name, "timestamp_granularities[] must be segment or word");
+    } else if (name == "stream") {
+      r.stream = to_bool(name, value);
+    } else if (name == "beam_size") {
+      o.beam_size = to_int(name, value, 1, 64);
+    } else if (name == "best_of") {
+      o.best_of = to_int(name, value, 1, 64);
+    } else if (name == "batch_size") {
+      o.batch_size = to_int(name, value, 1, 64);
+    } else if (name == "condition_on_previous_text") {
+      o.condition_on_previous_text = to_bool(name, value);
+    } else if (name == "no_speech_threshold") {
+      o.no_speech_threshold = to_float(name, value, 0.0f, 1.0f);
+    } else if (name == "vad_threshold") {
+      o.vad.threshold = to_float(name, value, 0.0f, 1.0f);
+    } else if (name == "keep_levels") {
+      o.normalize_loudness = !to_bool(name, value);
+    } else if (name == "seed") {
+      o.seed = static_cast<uint32_t>(to_int(name, value, 0, 2147483647));
+    }
+  }
+  if (granularities) {
+    if (r.format != ResponseFormat::VerboseJson)
+      throw BadParameter("timestamp_granularities[]",
+                         "timestamp_granularities[] needs response_format verbose_json");
+    r.segment_timestamps = segment;
+    r.word_timestamps = word;
+  }
+  o.word_timestamps = r.word_timestamps;
+  return r;
+}
+
+}  // namespace wisp_server

@@ -1,0 +1,35 @@
+// What the server sends back: a transcript in OpenAI's response formats, the server-sent events of a
+// streamed transcription, and OpenAI's error body.
+#pragma once
+
+#include <string>
+
+#include "pipeline/transcript.h"
+#include "request_params.h"
+
+namespace wisp_server {
+
+struct Body {
+  std::string content_type;
+  std::string text;
+};
+
+// json: {"text", "usage"}; text: the text and a newline; srt, vtt: openai's writers (cues from the words
+// with word timestamps); verbose_json: task, language (its English name), duration, text, and segments
+// and/or words as the request's timestamp granularities ask.
+Body render(const wisp::Transcript& t, const TranscriptionRequest& r);
+
+// One server-sent event per segment as it is decoded ({"type": "transcript.text.delta", "delta": text,
+// "segment": {id, start, end, text}}) and the last one ({"type": "transcript.text.done", "text": ...}).
+std::string delta_event(const wisp::Segment& s);
+std::string done_event(const wisp::Transcript& t);
+std::string error_event(const std::string& message);
+
+// {"error": {"message", "type", "param", "code"}}; `param` and `code` null when empty.
+std::string error_json(const std::string& message, const std::string& type, const std::string& param = "",
+                       const std::string& code = "");
+
+// "english" for "en" (the code itself when unknown).
+std::string language_name(const std::string& code);
+
+}  // namespace wisp_server
