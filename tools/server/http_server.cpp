@@ -1,6 +1,7 @@
 #include "http_server.h"
 
 #include <httplib.h>
+#include <malloc.h>
 
 #include <chrono>
 #include <condition_variable>
@@ -187,6 +188,8 @@ void Server::routes() {
       if (!events) {
         try {
           const wisp::Transcript t = job->wait();
+          job.reset();
+          malloc_trim(0);  // the request's audio goes back to the system, not to a free list
           const Body body = render(t, r);
           res.set_content(body.text, body.content_type);
           metrics_.request(endpoint, 200);

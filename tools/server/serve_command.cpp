@@ -1,5 +1,6 @@
 #include "serve_command.h"
 
+#include <malloc.h>
 #include <pthread.h>
 
 #include <csignal>
@@ -24,6 +25,9 @@ int run_serve(const ServeCommand& c, const std::string& model_path, const std::s
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  // Each connection thread would otherwise get its own malloc arena and keep the freed audio of its last
+  // request: memory that grows with the threads that have served, not with the work under way.
+  mallopt(M_ARENA_MAX, 4);
   try {
     wisp::ModelOptions mo;
     if (!wisp::backend::parse_compute_type(compute_type, &mo.compute_type))

@@ -1,0 +1,232 @@
+"""wisp serve, as a client sees it: the official openai Python client (and plain HTTP) against a server started
+here. Every response format, word and segment granularities, streaming (server-sent events), translation (base),
+the web page; each error status (400 bad parameter and not audio, 401 wrong key, 404 unknown model, 413 upload
+too large, 429 with Retry-After when the job limit is reached); 16 concurrent clients all answered with what
+one client alone gets; a 10-s clip's latency while a long file is being transcribed within 2x of its latency
+on an idle server; a client that disconnects cancels its job; memory bounded under repeated requests; SIGTERM
+finishes the request under way and exits 0."""
+import concurrent.futures
+import json
+import os
+import re
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+import urllib.request
+
+import httpx2 as httpx  # the HTTP client the openai package uses
+import openai
+
+from common import AUDIO, MODELS, WISP, Checks, make_long_form, manifest
+
+c = Checks("e2e server")
+JFK = os.path.join(AUDIO, "jfk.wav")
+
+
+class Server:
+    def __init__(self, *args, model="tiny.en"):
+        self.proc = subprocess.Popen([WISP, "serve", "--port", "0", "-t", "2", "-m", os.path.join(MODELS, model),
+                                      *args], stderr=subprocess.PIPE, text=True)
+        line = self.proc.stderr.readline()
+        m = re.search(r"http://[^:]+:(\d+)/", line)
+        if not m:
+            raise RuntimeError("server did not start: " + line + self.proc.stderr.read())
+        self.url = f"http://127.0.0.1:{m.group(1)}"
+        self.client = openai.OpenAI(base_url=self.url + "/v1", api_key="x", max_retries=0, timeout=600)
+        threading.Thread(target=self.proc.stderr.read, daemon=True).start()  # drain
+
+    def post(self, path="/v1/audio/transcriptions", file=JFK, data=None, headers=None, timeout=600):
+        with open(file, "rb") as f:
+            return httpx.post(self.url + path, files={"file": (os.path.basename(file), f)}, data=data or {},
+                              headers=headers or {}, timeout=timeout)
+
+    def rss_mb(self):
+        with open(f"/proc/{self.proc.pid}/status") as f:
+            return int(re.search(r"VmRSS:\s+(\d+)", f.read()).group(1)) / 1024
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        return self.proc.wait(timeout=120)
+
+
+def timed(fn):
+    t0 = time.monotonic()
+    out = fn()
+    return out, time.monotonic() - t0
+
+
+refs = {a: ref for a, lang, ref in manifest() if lang == "en"}
+with tempfile.TemporaryDirectory() as tmp:
+    long_wav = os.path.join(tmp, "long.wav")  # the English clips with 2-s pauses, twice: ~170 s
+    make_long_form([(os.path.join(AUDIO, a), r) for a, r in refs.items()], long_wav)
+    longer = os.path.join(tmp, "longer.wav")  # four times that: seconds of work
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-stream_loop", "3", "-i", long_wav, longer], check=True)
+    big = os.path.join(tmp, "big.wav")  # 2 MiB of audio for the upload limit
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", long_wav, "-t", "70", big], check=True)
+
+    s = Server()
+    try:
+        # --- the openai client, every format
+        t = s.client.audio.transcriptions.create(model="whisper-1", file=open(JFK, "rb"))
+        c.check("ask not what your country can do for you" in t.text.lower().replace(",", ""),
+                f"openai client, json: {t.text!r}")
+        c.check(t.usage is not None and abs(t.usage.seconds - 11.0) < 0.1, "json usage: 11 s of audio")
+        text = s.client.audio.transcriptions.create(model="tiny.en", file=open(JFK, "rb"), response_format="text")
+        c.check(isinstance(text, str) and text.strip() == t.text, "text = json's text (model named by its name)")
+        srt = s.client.audio.transcriptions.create(model="whisper-1", file=open(JFK, "rb"), response_format="srt")
+        c.check(srt.startswith("1\n00:00:00,000 --> ") and "ask what you can do" in srt, "srt")
+        vtt = s.client.audio.transcriptions.create(model="whisper-1", file=open(JFK, "rb"), response_format="vtt")
+        c.check(vtt.startswith("WEBVTT") and "00:00.000 --> " in vtt, "vtt")
+        v = s.client.audio.transcriptions.create(model="whisper-1", file=open(JFK, "rb"),
+                                                 response_format="verbose_json",
+                                                 timestamp_granularities=["word", "segment"])
+        c.check(v.language == "english" and abs(v.duration - 11.0) < 0.1 and len(v.segments) >= 1,
+                f"verbose_json: language {v.language}, {len(v.segments)} segments")
+        c.check(len(v.words) >= 20 and all(w.start <= w.end for w in v.words) and v.words[-1].end <= 11.5,
+                f"verbose_json words: {len(v.words)}, times in order, within the audio")
+        seg_only = s.client.audio.transcriptions.create(model="whisper-1", file=open(JFK, "rb"),
+                                                        response_format="verbose_json")
+        c.check(seg_only.segments and not getattr(seg_only, "words", None), "verbose_json default: segments only")
+
+        # --- streaming
+        events = list(s.client.audio.transcriptions.create(model="whisper-1", file=open(JFK, "rb"), stream=True))
+        deltas = [e for e in events if e.type == "transcript.text.delta"]
+        done = [e for e in events if e.type == "transcript.text.done"]
+        c.check(len(deltas) >= 1 and len(done) == 1 and done[0].text == t.text
+                and "".join(d.delta for d in deltas).strip() == t.text,
+                f"stream: {len(deltas)} delta events, then done with the whole text")
+
+        # --- plain HTTP: models, health, metrics, page
+        models = httpx.get(s.url + "/v1/models").json()
+        c.check({m["id"] for m in models["data"]} == {"whisper-1", "tiny.en"}, "GET /v1/models")
+        c.check(httpx.get(s.url + "/health").json() == {"status": "ok"}, "GET /health")
+        page = httpx.get(s.url + "/")
+        c.check(page.status_code == 200 and "text/html" in page.headers["content-type"] and "<script>" in page.text,
+                "GET / serves the page")
+
+        # --- errors
+        def error_of(r):
+            try:
+                return r.json()["error"]
+            except Exception:
+                return {}
+        r = s.post(data={"response_format": "xml"})
+        c.check(r.status_code == 400 and error_of(r).get("param") == "response_format", "400 bad response_format")
+        r = s.post(data={"temperature": "2"})
+        c.check(r.status_code == 400 and error_of(r).get("param") == "temperature", "400 temperature out of range")
+        r = s.post(data={"language": "de"})
+        c.check(r.status_code == 400 and "English" in error_of(r).get("message", ""), "400 German on tiny.en")
+        r = s.post(data={"response_format": "json", "timestamp_granularities[]": "word"})
+        c.check(r.status_code == 400, "400 word granularity without verbose_json")
+        r = s.post(file="/etc/hostname")
+        c.check(r.status_code == 400 and error_of(r).get("param") == "file", "400 not audio")
+        r = httpx.post(s.url + "/v1/audio/transcriptions", data={"model": "whisper-1"})
+        c.check(r.status_code == 400 and error_of(r).get("param") == "file", "400 no file")
+        r = s.post(data={"model": "whisper-9"})
+        c.check(r.status_code == 404 and error_of(r).get("code") == "model_not_found", "404 unknown model")
+        r = s.post("/v1/audio/translations")
+        c.check(r.status_code == 400, "400 translation on an English-only model")
+        c.check(httpx.get(s.url + "/v1/nothing").status_code == 404, "404 unknown endpoint")
+
+        # --- 16 concurrent clients get what one gets
+        clips = [os.path.join(AUDIO, a) for a in sorted(refs)][:8] * 2
+        alone = {f: s.post(file=f).json()["text"] for f in set(clips)}
+        with concurrent.futures.ThreadPoolExecutor(16) as pool:
+            together = list(pool.map(lambda f: s.post(file=f), clips))
+        c.check(all(r.status_code == 200 and r.json()["text"] == alone[f] for f, r in zip(clips, together)),
+                "16 concurrent clients: every answer as when alone")
+
+        # --- a short request beside a long one
+        idle = sorted(timed(lambda: s.post())[1] for _ in range(5))[2]
+        long_result = {}
+        th = threading.Thread(target=lambda: long_result.update(r=s.post(file=long_wav)))
+        th.start()
+        time.sleep(0.5)
+        loaded = sorted(timed(lambda: s.post())[1] for _ in range(5))[2]
+        th.join()
+        c.check(long_result["r"].status_code == 200, "the long file is answered too")
+        c.check(loaded <= 2 * idle + 0.05,
+                f"10-s clip beside a long file: {loaded:.3f} s against {idle:.3f} s idle (medians; at most 2x)")
+        metrics = httpx.get(s.url + "/metrics").text
+        c.check('wisp_requests_total{endpoint="transcriptions",status="200"}' in metrics
+                and "wisp_decoder_step_rows_bucket" in metrics and "wisp_request_duration_seconds_bucket" in metrics,
+                "GET /metrics: requests, step sizes, latency histograms")
+
+        # --- a client that goes away cancels its work
+        try:
+            s.post(file=longer, timeout=0.5)
+        except httpx.TimeoutException:
+            pass
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < 10:
+            m = re.search(r"^wisp_running_jobs (\d+)", httpx.get(s.url + "/metrics").text, re.M)
+            if m and m.group(1) == "0":
+                break
+            time.sleep(0.05)
+        gone = time.monotonic() - t0
+        c.check(gone < 1.0, f"disconnected client's job (680 s of audio) dropped {gone:.2f} s after it left")
+
+        # --- memory under repeated load
+        for _ in range(6):
+            s.post(file=long_wav)
+        before = s.rss_mb()
+        for _ in range(6):
+            s.post(file=long_wav)
+        after = s.rss_mb()
+        c.check(after - before < 50, f"memory after 6 and 12 long requests: {before:.0f} / {after:.0f} MB")
+
+        # --- SIGTERM: the request under way is answered, then exit 0
+        res = {}
+        th = threading.Thread(target=lambda: res.update(r=s.post(file=long_wav)))
+        th.start()
+        time.sleep(0.3)
+        code = s.stop()
+        th.join()
+        c.check(res["r"].status_code == 200 and len(res["r"].json()["text"]) > 500 and code == 0,
+                f"SIGTERM: the request under way answered ({res['r'].status_code}), exit {code}")
+    finally:
+        if s.proc.poll() is None:
+            s.proc.kill()
+
+    # --- limits: API key, upload size, job limit
+    s = Server("--api-key", "sesame", "--max-upload-mb", "1", "--max-jobs", "1")
+    try:
+        r = s.post()
+        c.check(r.status_code == 401 and r.json()["error"]["code"] == "invalid_api_key", "401 without the key")
+        bad = openai.OpenAI(base_url=s.url + "/v1", api_key="wrong", max_retries=0)
+        try:
+            bad.audio.transcriptions.create(model="whisper-1", file=open(JFK, "rb"))
+            c.check(False, "401 through the openai client")
+        except openai.AuthenticationError:
+            c.check(True, "401 through the openai client (AuthenticationError)")
+        key = {"Authorization": "Bearer sesame"}
+        c.check(s.post(headers=key).status_code == 200, "200 with the key")
+        r = s.post(file=big, headers=key)
+        c.check(r.status_code == 413 and "error" in r.json(), f"413 for a {os.path.getsize(big) >> 20}-MiB upload")
+        first = {}  # a 30-s file stays under the 1-MiB limit
+        short30 = os.path.join(tmp, "s30.wav")
+        subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", long_wav, "-t", "30", short30], check=True)
+        th = threading.Thread(target=lambda: first.update(r=s.post(file=short30, headers=key)))
+        th.start()
+        time.sleep(0.15)
+        r = s.post(headers=key)
+        th.join()
+        c.check(r.status_code == 429 and r.headers.get("retry-after") == "1" and first["r"].status_code == 200,
+                f"429 with Retry-After while the one allowed job runs ({r.status_code})")
+    finally:
+        s.stop()
+
+    # --- translation and language, on base
+    s = Server(model="base")
+    try:
+        de = os.path.join(AUDIO, "fleurs-de-000.ogg")
+        tr = s.client.audio.translations.create(model="whisper-1", file=open(de, "rb"))
+        tx = s.client.audio.transcriptions.create(model="whisper-1", file=open(de, "rb"), language="de",
+                                                  response_format="verbose_json")
+        c.check(tx.language == "german" and tr.text and tr.text != tx.text,
+                f"base: German transcribed ({tx.text[:40]!r}...) and translated ({tr.text[:40]!r}...)")
+    finally:
+        s.stop()
+c.finish()

@@ -1,0 +1,38 @@
+// Fuzzes the server's request parameters: arbitrary form fields (name=value lines, the first byte choosing
+// transcription or translation) must either parse or be refused with BadParameter, and a parsed request's
+// response must render (an empty transcript in the format asked).
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "request_params.h"
+#include "responses.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  if (size == 0) return 0;
+  const bool translate = data[0] & 1;
+  const std::string text(reinterpret_cast<const char*>(data + 1), size - 1);
+  std::vector<std::pair<std::string, std::string>> fields;
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    const std::string line = text.substr(start, end - start);
+    const size_t eq = line.find('=');
+    fields.emplace_back(line.substr(0, eq), eq == std::string::npos ? "" : line.substr(eq + 1));
+    start = end + 1;
+  }
+  try {
+    const wisp_server::TranscriptionRequest r = wisp_server::parse_request(fields, translate, {});
+    wisp::Transcript t;
+    wisp::Segment s;
+    s.text = r.options.initial_prompt;  // arbitrary bytes through every writer
+    t.segments.push_back(s);
+    (void)wisp_server::render(t, r);
+    (void)wisp_server::error_json(r.options.language, "invalid_request_error", r.model);
+  } catch (const wisp_server::BadParameter&) {
+  }
+  return 0;
+}
