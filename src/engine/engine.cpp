@@ -190,6 +190,15 @@ void Engine::run() {
     for (auto& j : running_)
       if (j->done()) {
         stats_.jobs_done++;
+        const StageTimings& t = j->timings_;
+        StageTimings& w = stats_.work;
+        w.vad_ms += t.vad_ms;
+        w.mel_ms += t.mel_ms;
+        w.encoder_ms += t.encoder_ms;
+        w.decoder_ms += t.decoder_ms;
+        w.n_windows += t.n_windows;
+        w.n_tokens += t.n_tokens;
+        w.n_decode_passes += t.n_decode_passes;
         j.reset();
       }
     running_.erase(std::remove(running_.begin(), running_.end(), nullptr), running_.end());

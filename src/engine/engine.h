@@ -71,6 +71,7 @@ struct EngineStats {
   int running_jobs = 0;      // in the loop
   int chunks_in_flight = 0;  // windows being decoded
   uint64_t jobs_done = 0;
+  StageTimings work;  // summed over the finished jobs (each job's share of shared encoder calls and steps)
   uint64_t decoder_steps = 0, decoder_rows = 0;  // steps, and passes advanced over all of them
   // Decoder steps by the passes they advanced: at most 1, 2, 4, 8, 16, 32, 64, more (Prometheus buckets).
   static constexpr int kRowBuckets[] = {1, 2, 4, 8, 16, 32, 64};

@@ -82,6 +82,21 @@ std::string Metrics::render(const wisp::EngineStats& e) const {
       "# HELP wisp_jobs_done_total Transcriptions the engine finished.\n# TYPE wisp_jobs_done_total "
       "counter\n";
   out += "wisp_jobs_done_total " + std::to_string(e.jobs_done) + "\n";
+  out += "# HELP wisp_stage_seconds_total Compute time of the finished transcriptions by stage.\n";
+  out += "# TYPE wisp_stage_seconds_total counter\n";
+  const std::pair<const char*, double> stages[] = {{"vad", e.work.vad_ms},
+                                                   {"mel", e.work.mel_ms},
+                                                   {"encoder", e.work.encoder_ms},
+                                                   {"decoder", e.work.decoder_ms}};
+  for (const auto& [stage, ms] : stages)
+    out += std::string("wisp_stage_seconds_total{stage=\"") + stage + "\"} " + number(ms / 1000.0) + "\n";
+  out +=
+      "# HELP wisp_windows_encoded_total 30-s windows through the encoder.\n# TYPE "
+      "wisp_windows_encoded_total counter\n";
+  out += "wisp_windows_encoded_total " + std::to_string(e.work.n_windows) + "\n";
+  out += "# HELP wisp_decoding_passes_total Window decodings, fallbacks included.\n";
+  out += "# TYPE wisp_decoding_passes_total counter\n";
+  out += "wisp_decoding_passes_total " + std::to_string(e.work.n_decode_passes) + "\n";
   return out;
 }
 
