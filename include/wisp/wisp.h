@@ -29,12 +29,14 @@ typedef enum wisp_status {
   WISP_ERR_AUDIO = 4,            /* the audio could not be decoded */
   WISP_ERR_DECODE = 5,           /* decoding failed */
   WISP_ERR_CANCELLED = 6,        /* a callback asked to stop */
-  WISP_ERR_INTERNAL = 7          /* a bug in wisp: please report it */
+  WISP_ERR_INTERNAL = 7,         /* a bug in wisp: please report it */
+  WISP_ERR_BUSY = 8              /* the engine has max_jobs calls under way, or is shutting down: retry */
 } wisp_status;
 
 typedef struct wisp_model wisp_model;
 typedef struct wisp_context wisp_context;
 typedef struct wisp_result wisp_result;
+typedef struct wisp_engine wisp_engine;
 
 /* The message of the last failed call on this thread ("" if none). Valid until the next call. */
 const char* wisp_last_error(void);
@@ -87,6 +89,27 @@ wisp_status wisp_context_create(const wisp_model* model, wisp_context** out);
  * compute at the same time share the cores (no oversubscription beyond one thread per caller). */
 wisp_status wisp_context_set_threads(wisp_context* ctx, int n_threads);
 void wisp_context_free(wisp_context* ctx);
+
+/* ---- engine: one compute loop for the batched transcriptions of many contexts ---- */
+/* Contexts attached to an engine hand their batched-mode transcriptions (batch_size > 0) to it: its one
+ * thread puts the 30-s windows of every such call into the same encoder calls and decoder steps, and a call
+ * that arrives while a long one runs gets the next free slots (shortest remaining work first), so a short
+ * request does not wait for a long one. The calling thread still blocks until its result is ready (it finds
+ * the speech, with one thread, meanwhile); callbacks then run on the engine's thread. The sequential and
+ * vad-only modes stay on the context. */
+typedef struct wisp_engine_params {
+  size_t struct_size;    /* sizeof(wisp_engine_params) */
+  int n_threads;         /* compute threads of the engine (0: every core) */
+  int max_in_flight;     /* 30-s windows in flight over all calls, 1 to 256 (default 16) */
+  int max_jobs;          /* calls at once; more fail with WISP_ERR_BUSY (default 64) */
+  const char* vad_model; /* Silero ggml file; NULL: the bundled one (or $WISP_VAD_MODEL) */
+} wisp_engine_params;
+wisp_engine_params wisp_engine_params_default(void);
+wisp_status wisp_engine_create(const wisp_model* model, const wisp_engine_params* params, wisp_engine** out);
+/* Contexts still attached keep the engine running until they are freed or detached. */
+void wisp_engine_free(wisp_engine* engine);
+/* Attaches ctx to engine (of the same model), or detaches it (engine NULL). */
+wisp_status wisp_context_set_engine(wisp_context* ctx, wisp_engine* engine);
 
 /* ---- transcription ---- */
 typedef enum wisp_task { WISP_TASK_TRANSCRIBE = 0, WISP_TASK_TRANSLATE = 1 } wisp_task;

@@ -81,6 +81,21 @@ class Model {
   friend class Context;
 };
 
+// One compute loop for the batched-mode calls of many contexts (wisp_engine_create).
+class Engine {
+ public:
+  explicit Engine(const Model& model, const wisp_engine_params& p = wisp_engine_params_default())
+      : e_(nullptr, &wisp_engine_free) {
+    wisp_engine* e = nullptr;
+    check(wisp_engine_create(model.get(), &p, &e));
+    e_.reset(e);
+  }
+  wisp_engine* get() const { return e_.get(); }
+
+ private:
+  std::unique_ptr<wisp_engine, void (*)(wisp_engine*)> e_;
+};
+
 class Context {
  public:
   explicit Context(const Model& model) : model_(model.m_), c_(nullptr, &wisp_context_free) {
@@ -89,6 +104,10 @@ class Context {
     c_.reset(c);
   }
   void set_threads(int n_threads) { check(wisp_context_set_threads(c_.get(), n_threads)); }
+  // Batched-mode calls then run on the engine (nullptr: on this context again).
+  void set_engine(const Engine* engine) {
+    check(wisp_context_set_engine(c_.get(), engine ? engine->get() : nullptr));
+  }
   Result transcribe_file(const std::string& path, const wisp_transcribe_params& p) {
     wisp_result* r = nullptr;
     check(wisp_transcribe_file(c_.get(), path.c_str(), &p, &r));

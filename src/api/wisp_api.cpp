@@ -14,6 +14,7 @@
 #include "backend/cpu/threads.h"
 #include "core/error.h"
 #include "decode/languages.h"
+#include "engine/engine.h"
 #include "model/whisper_model.h"
 #include "output/writers.h"
 #include "pipeline/transcriber.h"
@@ -25,9 +26,14 @@ struct wisp_model {
   std::string backend;  // description, for wisp_model_backend
 };
 
+struct wisp_engine {
+  std::shared_ptr<wisp::Engine> engine;  // shared with the contexts attached to it
+};
+
 struct wisp_context {
   std::shared_ptr<const wisp::WhisperModel> model;
   wisp::Transcriber transcriber;
+  std::shared_ptr<wisp::Engine> engine;  // batched-mode calls go there when set
   wisp_context(std::shared_ptr<const wisp::WhisperModel> m, int threads)
       : model(m), transcriber(std::move(m), threads) {}
 };
@@ -75,6 +81,12 @@ wisp_status guarded(F&& f) {
   } catch (const wisp::Error& e) {
     g_last_error = e.what();
     return status_of(e.kind());
+  } catch (const wisp::EngineBusy& e) {
+    g_last_error = e.what();
+    return WISP_ERR_BUSY;
+  } catch (const wisp::EngineStopping& e) {
+    g_last_error = e.what();
+    return WISP_ERR_BUSY;
   } catch (const std::bad_alloc&) {
     g_last_error = "out of memory";
     return WISP_ERR_INTERNAL;
@@ -201,7 +213,7 @@ wisp_status run_transcription(wisp_context* ctx, const wisp_transcribe_params* p
     ctx->transcriber.prepare(options);             // and a missing VAD model file no decoding either
     auto result = std::make_unique<wisp_result>();
     const auto t0 = Clock::now();
-    const std::vector<float> samples = load_audio();
+    std::vector<float> samples = load_audio();
     const auto t1 = Clock::now();
     wisp::SegmentCallback on_segment;
     bool cancelled = false;
@@ -218,8 +230,14 @@ wisp_status run_transcription(wisp_context* ctx, const wisp_transcribe_params* p
     if (params && params->on_progress)
       on_progress = [&](double f) { params->on_progress(f, params->user_data); };
     wisp::StageTimings st;
-    result->transcript =
-        ctx->transcriber.transcribe(samples.data(), samples.size(), options, on_segment, on_progress, &st);
+    if (ctx->engine && options.batch_size > 0) {  // with the other calls of the engine, on its thread
+      auto job = ctx->engine->submit(std::move(samples), options, on_segment, on_progress);
+      result->transcript = job->wait();
+      st = job->timings();
+    } else {
+      result->transcript =
+          ctx->transcriber.transcribe(samples.data(), samples.size(), options, on_segment, on_progress, &st);
+    }
     if (cancelled)
       throw wisp::Error(wisp::ErrorKind::Cancelled, "transcription stopped by the segment callback");
     const auto t2 = Clock::now();
@@ -268,6 +286,8 @@ const char* wisp_status_name(wisp_status s) {
       return "cancelled";
     case WISP_ERR_INTERNAL:
       return "internal error";
+    case WISP_ERR_BUSY:
+      return "busy";
   }
   return "unknown status";
 }
@@ -370,6 +390,46 @@ wisp_status wisp_context_set_threads(wisp_context* ctx, int n_threads) {
 }
 
 void wisp_context_free(wisp_context* ctx) { delete ctx; }
+
+wisp_engine_params wisp_engine_params_default(void) {
+  wisp_engine_params p{};
+  p.struct_size = sizeof(p);
+  const wisp::EngineOptions d;
+  p.n_threads = d.threads;
+  p.max_in_flight = d.max_in_flight;
+  p.max_jobs = d.max_jobs;
+  p.vad_model = nullptr;
+  return p;
+}
+
+wisp_status wisp_engine_create(const wisp_model* model, const wisp_engine_params* params, wisp_engine** out) {
+  if (!model || !out) return invalid("model and output pointer must not be NULL");
+  *out = nullptr;
+  if (params && params->struct_size != sizeof(wisp_engine_params))
+    return invalid("wisp_engine_params.struct_size mismatch: initialise with wisp_engine_params_default()");
+  return guarded([&] {
+    const wisp_engine_params p = params ? *params : wisp_engine_params_default();
+    wisp::EngineOptions o;
+    o.threads = p.n_threads;
+    o.max_in_flight = p.max_in_flight;
+    o.max_jobs = p.max_jobs;
+    if (p.vad_model) o.vad_model = p.vad_model;
+    auto e = std::make_unique<wisp_engine>();
+    e->engine = std::make_shared<wisp::Engine>(model->model, o);
+    *out = e.release();
+  });
+}
+
+void wisp_engine_free(wisp_engine* engine) { delete engine; }
+
+wisp_status wisp_context_set_engine(wisp_context* ctx, wisp_engine* engine) {
+  if (!ctx) return invalid("context must not be NULL");
+  if (engine && &engine->engine->model() != ctx->model.get())
+    return invalid("the engine runs another model than the context's");
+  ctx->engine = engine ? engine->engine : nullptr;
+  g_last_error.clear();
+  return WISP_OK;
+}
 
 wisp_transcribe_params wisp_transcribe_params_default(void) {
   wisp_transcribe_params p{};
