@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Sets wisp up on a fresh Debian 12 machine: system packages, the default models, a Release build.
 #   scripts/setup.sh            packages + models + build (build/wisp)
-#   scripts/setup.sh --tests    also the test tools: GoogleTest, clang (libFuzzer), and in the project's Python
-#                               venv the reference implementations (numpy, CTranslate2, faster-whisper)
+#   scripts/setup.sh --tests    also the test tools: GoogleTest, clang (libFuzzer), Chromium (the server's page,
+#                               headless), and in the project's Python venv the reference implementations
+#                               (numpy, CTranslate2, faster-whisper) and the openai client
 #   scripts/setup.sh --bench    also the benchmark tools: Google Benchmark and the peers of the kernel benchmark
 #                               (oneDNN, OpenBLAS); faster-whisper in the venv for bench/compare_faster_whisper.py
 # Python work always runs in the project venv (.venv): Debian's python3 has no pip, its venv does (ensurepip).
@@ -24,7 +25,7 @@ BUILD_DIR=${BUILD_DIR:-build}
 packages=(build-essential cmake pkg-config python3 python3-venv ffmpeg
           libavformat-dev libavcodec-dev libavutil-dev libswresample-dev
           libkissfft-dev libpcre2-dev zlib1g-dev nlohmann-json3-dev libcli11-dev libcpp-httplib-dev)
-[[ $WITH_TESTS == 1 ]] && packages+=(libgtest-dev clang-format clang libclang-rt-14-dev)
+[[ $WITH_TESTS == 1 ]] && packages+=(libgtest-dev clang-format clang libclang-rt-14-dev chromium)
 [[ $WITH_BENCH == 1 ]] && packages+=(libbenchmark-dev libdnnl-dev libopenblas-openmp-dev)
 
 missing=()
