@@ -30,7 +30,7 @@ typedef enum wisp_status {
   WISP_ERR_DECODE = 5,           /* decoding failed */
   WISP_ERR_CANCELLED = 6,        /* a callback asked to stop */
   WISP_ERR_INTERNAL = 7,         /* a bug in wisp: please report it */
-  WISP_ERR_BUSY = 8              /* the engine has max_jobs calls under way, or is shutting down: retry */
+  WISP_ERR_BUSY = 8 /* the engine has max_jobs calls or max_audio_seconds under way, or is stopping: retry */
 } wisp_status;
 
 typedef struct wisp_model wisp_model;
@@ -98,11 +98,13 @@ void wisp_context_free(wisp_context* ctx);
  * the speech, with one thread, meanwhile); callbacks then run on the engine's thread. The sequential and
  * vad-only modes stay on the context. */
 typedef struct wisp_engine_params {
-  size_t struct_size;    /* sizeof(wisp_engine_params) */
-  int n_threads;         /* compute threads of the engine (0: every core) */
-  int max_in_flight;     /* 30-s windows in flight over all calls, 1 to 256 (default 16) */
-  int max_jobs;          /* calls at once; more fail with WISP_ERR_BUSY (default 64) */
-  const char* vad_model; /* Silero ggml file; NULL: the bundled one (or $WISP_VAD_MODEL) */
+  size_t struct_size;       /* sizeof(wisp_engine_params) */
+  int n_threads;            /* compute threads of the engine (0: every core) */
+  int max_in_flight;        /* 30-s windows in flight over all calls, 1 to 256 (default 16) */
+  int max_jobs;             /* calls at once; more fail with WISP_ERR_BUSY (default 64) */
+  double max_audio_seconds; /* audio of the calls under way at most, a call past it fails with
+                               WISP_ERR_BUSY; default 6 h (~1.4 GB of samples); 0: no limit */
+  const char* vad_model;    /* Silero ggml file; NULL: the bundled one (or $WISP_VAD_MODEL) */
 } wisp_engine_params;
 wisp_engine_params wisp_engine_params_default(void);
 wisp_status wisp_engine_create(const wisp_model* model, const wisp_engine_params* params, wisp_engine** out);

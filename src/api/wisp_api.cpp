@@ -398,6 +398,7 @@ wisp_engine_params wisp_engine_params_default(void) {
   p.n_threads = d.threads;
   p.max_in_flight = d.max_in_flight;
   p.max_jobs = d.max_jobs;
+  p.max_audio_seconds = d.max_audio_seconds;
   p.vad_model = nullptr;
   return p;
 }
@@ -413,6 +414,7 @@ wisp_status wisp_engine_create(const wisp_model* model, const wisp_engine_params
     o.threads = p.n_threads;
     o.max_in_flight = p.max_in_flight;
     o.max_jobs = p.max_jobs;
+    o.max_audio_seconds = p.max_audio_seconds;
     if (p.vad_model) o.vad_model = p.vad_model;
     auto e = std::make_unique<wisp_engine>();
     e->engine = std::make_shared<wisp::Engine>(model->model, o);

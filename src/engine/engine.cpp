@@ -52,6 +52,8 @@ Engine::Engine(std::shared_ptr<const WhisperModel> model, const EngineOptions& o
   if (options_.max_in_flight < 1 || options_.max_in_flight > 256)
     throw Error(ErrorKind::InvalidArgument, "windows in flight must be between 1 and 256");
   if (options_.max_jobs < 1) throw Error(ErrorKind::InvalidArgument, "the job limit must be at least 1");
+  if (!(options_.max_audio_seconds >= 0.0))
+    throw Error(ErrorKind::InvalidArgument, "the audio limit must be 0 (none) or more seconds");
   const int threads = options_.threads == 0 ? backend::cpu::thread_budget() : options_.threads;
   compute_ = std::make_unique<Compute>(*model_, threads, options_.max_in_flight);
   vad();  // a missing or bad VAD model is reported now, not on the first request
@@ -84,16 +86,32 @@ std::shared_ptr<EngineJob> Engine::submit(std::vector<float> samples, const Tran
   if (o.batch_size <= 0) o.batch_size = kDefaultJobBatch;
   o.vad_filter = false;
   validate_options(o, *model_);
-  auto refuse_if_full = [&] {
+  const size_t n = samples.size();
+  {  // before the VAD's work: the job's place and its audio in the budget, taken now
     std::lock_guard lk(mu_);
     if (!accepting_) throw EngineStopping("the engine is shutting down");
     if (static_cast<int>(incoming_.size() + running_.size()) >= options_.max_jobs)
       throw EngineBusy("too many transcriptions at once (" + std::to_string(options_.max_jobs) + ")");
-  };
-  refuse_if_full();  // before the VAD's work
+    const double budget = options_.max_audio_seconds * 16000.0;
+    if (budget > 0 && static_cast<double>(held_samples_ + n) > budget)
+      throw EngineBusy("too much audio under way (the engine holds at most " +
+                       std::to_string(static_cast<int>(options_.max_audio_seconds / 60)) +
+                       " minutes at once)");
+    held_samples_ += n;
+  }
+  struct Release {  // gives the budget back if the job never gets queued
+    Engine* e;
+    size_t n;
+    ~Release() {
+      if (!e) return;
+      std::lock_guard lk(e->mu_);
+      e->held_samples_ -= n;
+    }
+  } release{this, n};
 
   auto job = std::make_shared<EngineJob>();
   job->samples_ = std::move(samples);
+  job->n_samples_ = n;
   // The speech, found on this thread with one core: the engine's cores are busy decoding.
   backend::Workspace ws;
   backend::Exec ex{1, &ws};
@@ -108,6 +126,7 @@ std::shared_ptr<EngineJob> Engine::submit(std::vector<float> samples, const Tran
     return j->cancelled_.load();
   };
   job->job_.on_done = [j] {
+    std::vector<float>().swap(j->samples_);  // the loop is done with them
     std::lock_guard lk(j->mu_);
     j->done_ = true;
     if (j->cancelled_)
@@ -118,6 +137,7 @@ std::shared_ptr<EngineJob> Engine::submit(std::vector<float> samples, const Tran
     std::lock_guard lk(mu_);
     if (!accepting_) throw EngineStopping("the engine is shutting down");
     incoming_.push_back(job);
+    release.e = nullptr;  // the engine gives it back when the job is done
   }
   cv_.notify_all();
   return job;
@@ -146,6 +166,7 @@ EngineStats Engine::stats() const {
   EngineStats s = stats_;
   s.queued_jobs = static_cast<int>(incoming_.size());
   s.running_jobs = static_cast<int>(running_.size());
+  s.held_audio_seconds = static_cast<double>(held_samples_) / 16000.0;
   return s;
 }
 
@@ -190,6 +211,7 @@ void Engine::run() {
     for (auto& j : running_)
       if (j->done()) {
         stats_.jobs_done++;
+        held_samples_ -= j->n_samples_;
         const StageTimings& t = j->timings_;
         StageTimings& w = stats_.work;
         w.vad_ms += t.vad_ms;

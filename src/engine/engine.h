@@ -35,8 +35,11 @@ class SileroVad;
 struct EngineOptions {
   int threads = 0;         // compute threads of the engine's loop (0: every core)
   int max_in_flight = 16;  // chunks (30-s windows) in flight over all jobs
-  int max_jobs = 64;       // jobs queued or running at once; submit() refuses more (Error Busy)
-  std::string vad_model;   // "" finds the bundled Silero model
+  int max_jobs = 64;       // jobs queued or running at once; submit() refuses more (EngineBusy)
+  // Audio the engine holds at once, queued and running jobs together (their samples: 230 MB per hour);
+  // submit() refuses a job that would go past it (EngineBusy). 0: no limit.
+  double max_audio_seconds = 6 * 3600.0;
+  std::string vad_model;  // "" finds the bundled Silero model
 };
 
 // One transcription handed to the engine.
@@ -50,12 +53,13 @@ class EngineJob {
   void cancel() { cancelled_ = true; }
   bool cancelled() const { return cancelled_; }
   // Seconds of audio.
-  double duration() const { return static_cast<double>(samples_.size()) / 16000.0; }
+  double duration() const { return static_cast<double>(n_samples_) / 16000.0; }
   const StageTimings& timings() const { return timings_; }  // complete once done
 
  private:
   friend class Engine;
-  std::vector<float> samples_;
+  std::vector<float> samples_;  // released once done
+  size_t n_samples_ = 0;
   BatchedJob job_;
   StageTimings timings_;
   std::atomic<bool> cancelled_{false};
@@ -67,9 +71,10 @@ class EngineJob {
 };
 
 struct EngineStats {
-  int queued_jobs = 0;       // handed over, not yet in the loop
-  int running_jobs = 0;      // in the loop
-  int chunks_in_flight = 0;  // windows being decoded
+  int queued_jobs = 0;            // handed over, not yet in the loop
+  int running_jobs = 0;           // in the loop
+  int chunks_in_flight = 0;       // windows being decoded
+  double held_audio_seconds = 0;  // audio of the jobs queued or running
   uint64_t jobs_done = 0;
   StageTimings work;  // summed over the finished jobs (each job's share of shared encoder calls and steps)
   uint64_t decoder_steps = 0, decoder_rows = 0;  // steps, and passes advanced over all of them
@@ -91,8 +96,8 @@ class Engine {
   // The batched mode is used whatever o.batch_size says (0 counts as 8: a job's chunks in flight at most).
   // Callbacks run on the engine's thread and must be quick; on_segment returning false stops the job.
   // `cancelled`, if given, is polled between steps (as is EngineJob::cancel). Throws EngineBusy when
-  // max_jobs are queued or running, EngineStopping once stop_accepting() was called, Error for bad options
-  // or a VAD model that cannot be loaded.
+  // max_jobs are queued or running or the audio would go past max_audio_seconds, EngineStopping once
+  // stop_accepting() was called, Error for bad options or a VAD model that cannot be loaded.
   std::shared_ptr<EngineJob> submit(std::vector<float> samples, const TranscribeOptions& o,
                                     std::function<bool(const Segment&)> on_segment = {},
                                     std::function<void(double)> on_progress = {},
@@ -124,6 +129,7 @@ class Engine {
   std::deque<std::shared_ptr<EngineJob>> incoming_;
   std::vector<std::shared_ptr<EngineJob>> running_;
   bool accepting_ = true, quit_ = false;
+  size_t held_samples_ = 0;  // of the jobs queued or running (the budget of max_audio_seconds)
   EngineStats stats_;
   std::thread thread_;
 };

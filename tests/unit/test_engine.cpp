@@ -73,6 +73,7 @@ TEST(Engine, JobsTogetherGiveWhatEachGivesAlone) {
   for (size_t i = 0; i < ea.segments.size(); ++i)
     EXPECT_DOUBLE_EQ(ea.segments[i].start, ta.segments[i].start);
   EXPECT_GT(ja->timings().n_windows, 0);
+  engine.wait_idle();  // the engine counts a job after waking its waiter
   EXPECT_EQ(engine.stats().jobs_done, 2u);
 }
 
@@ -113,6 +114,21 @@ TEST(Engine, RefusesJobsOverItsLimitAndAfterStop) {
   engine.stop_accepting();
   EXPECT_THROW(engine.submit(clip("jfk.wav"), greedy()), EngineStopping);
   EXPECT_FALSE(second->wait().segments.empty());  // accepted before the stop: finished
+}
+
+TEST(Engine, RefusesAudioOverItsBudget) {
+  EngineOptions eo = engine_options(2, 4);
+  eo.max_audio_seconds = 35;
+  Engine engine(tiny_en(), eo);
+  std::atomic<bool> release{false};
+  auto first = engine.submit(long_recording(), greedy(), {}, {}, [&] { return release.load(); });  // 30 s
+  EXPECT_THROW(engine.submit(clip("jfk.wav"), greedy()), EngineBusy);  // 11 s more: over 35
+  EXPECT_NEAR(engine.stats().held_audio_seconds, first->duration(), 0.01);
+  release = true;
+  EXPECT_THROW(first->wait(), Error);
+  engine.wait_idle();
+  EXPECT_EQ(engine.stats().held_audio_seconds, 0.0);
+  EXPECT_FALSE(engine.submit(clip("jfk.wav"), greedy())->wait().segments.empty());
 }
 
 TEST(Engine, BadOptionsAreRefusedBeforeAnyWork) {

@@ -309,6 +309,10 @@ int parse_command_line(int argc, char** argv, ParsedCommand* out) {
   sv->add_option("--max-upload-mb", v.max_upload_mb, "Largest upload (MiB); larger ones get 413")
       ->check(CLI::Range(1, 16384))
       ->capture_default_str();
+  sv->add_option("--max-held-audio-minutes", v.max_held_audio_minutes,
+                 "Audio of all requests under way at most (memory: ~230 MB per hour); more are answered 429")
+      ->check(CLI::Range(1.0, 100.0 * 24 * 60))
+      ->capture_default_str();
   sv->add_option("--max-audio-minutes", v.max_audio_minutes, "Longest audio of one request")
       ->check(CLI::Range(0.01, 24.0 * 60))
       ->capture_default_str();

@@ -63,6 +63,9 @@ std::string Metrics::render(const wisp::EngineStats& e) const {
   }
   out += "# HELP wisp_queue_depth Transcriptions waiting for the engine.\n# TYPE wisp_queue_depth gauge\n";
   out += "wisp_queue_depth " + std::to_string(e.queued_jobs) + "\n";
+  out += "# HELP wisp_held_audio_seconds Audio of the transcriptions queued or running.\n";
+  out += "# TYPE wisp_held_audio_seconds gauge\n";
+  out += "wisp_held_audio_seconds " + number(e.held_audio_seconds) + "\n";
   out += "# HELP wisp_running_jobs Transcriptions in the engine's loop.\n# TYPE wisp_running_jobs gauge\n";
   out += "wisp_running_jobs " + std::to_string(e.running_jobs) + "\n";
   out += "# HELP wisp_windows_in_flight 30-s windows being decoded.\n# TYPE wisp_windows_in_flight gauge\n";

@@ -38,6 +38,7 @@ int run_serve(const ServeCommand& c, const std::string& model_path, const std::s
     eo.threads = threads;
     eo.max_in_flight = c.max_in_flight;
     eo.max_jobs = c.max_jobs;
+    eo.max_audio_seconds = c.max_held_audio_minutes * 60.0;
     wisp::Engine engine(model, eo);
 
     ServerOptions so;

@@ -15,6 +15,7 @@ struct ServeCommand {
   int max_in_flight = 16;  // windows in flight over all requests
   int max_jobs = 64;       // transcriptions at once; more get 429
   int max_upload_mb = 512;
+  double max_held_audio_minutes = 360;  // audio of all requests under way; more get 429
   double max_audio_minutes = 180;
   int http_threads = 64;
 };
