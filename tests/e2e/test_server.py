@@ -100,7 +100,13 @@ with tempfile.TemporaryDirectory() as tmp:
 
         # --- plain HTTP: models, health, metrics, page
         models = httpx.get(s.url + "/v1/models").json()
-        c.check({m["id"] for m in models["data"]} == {"whisper-1", "tiny.en"}, "GET /v1/models")
+        c.check({"whisper-1", "tiny.en", "base"} <= {m["id"] for m in models["data"]}, "GET /v1/models")
+        # another installed model, named by a request: loaded on first use, with an engine of its own
+        b = s.client.audio.transcriptions.create(model="base", file=open(os.path.join(AUDIO, "fleurs-de-000.ogg"), "rb"),
+                                                 response_format="verbose_json")
+        c.check(b.language == "german" and "Hongkong" in b.text, f"model=base on the same server: {b.text[:50]!r}...")
+        r = s.post(data={"model": "../models/base"})
+        c.check(r.status_code == 404, "a path as model: 404 (only installed names load)")
         c.check(httpx.get(s.url + "/health").json() == {"status": "ok"}, "GET /health")
         page = httpx.get(s.url + "/")
         c.check(page.status_code == 200 and "text/html" in page.headers["content-type"] and "<script>" in page.text,

@@ -110,8 +110,7 @@ std::vector<float> fallback_temperatures(float start, float increment) {
   return t;
 }
 
-std::string resolve_model_path(const std::string& name, const char* argv0) {
-  if (fs::is_directory(name) || name.find('/') != std::string::npos) return name;
+std::vector<fs::path> model_roots(const char* argv0) {
   std::vector<fs::path> roots;
   if (const char* env = std::getenv("WISP_MODELS_DIR")) roots.emplace_back(env);
   std::error_code ec;
@@ -120,7 +119,29 @@ std::string resolve_model_path(const std::string& name, const char* argv0) {
   for (fs::path p = exe.parent_path(); !p.empty() && p != p.root_path(); p = p.parent_path())
     roots.push_back(p / "models");
   if (const char* home = std::getenv("HOME")) roots.push_back(fs::path(home) / ".cache/wisp/models");
-  for (const auto& r : roots)
+  return roots;
+}
+
+std::vector<std::string> installed_models(const char* argv0) {
+  std::vector<std::string> names;
+  for (const fs::path& root : model_roots(argv0)) {
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(root, ec)) {
+      const std::string name = entry.path().filename().string();
+      const bool unfinished =
+          name.size() > 8 && name.ends_with(".partial");  // an install under way or cut off
+      if (!unfinished && fs::is_regular_file(entry.path() / "model.bin", ec) &&
+          std::find(names.begin(), names.end(), name) == names.end())
+        names.push_back(name);
+    }
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+std::string resolve_model_path(const std::string& name, const char* argv0) {
+  if (fs::is_directory(name) || name.find('/') != std::string::npos) return name;
+  for (const auto& r : model_roots(argv0))
     if (fs::is_directory(r / name)) return (r / name).string();
   return name;  // let the loader report it as missing
 }

@@ -1,6 +1,7 @@
 // Command-line options of the wisp CLI and their parsing (CLI11).
 #pragma once
 
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -88,6 +89,11 @@ int parse_command_line(int argc, char** argv, ParsedCommand* out);
 // Resolves a model name ("tiny.en", "base") or directory to a directory, searching $WISP_MODELS_DIR,
 // the models folder next to the executable's project, and ~/.cache/wisp/models.
 std::string resolve_model_path(const std::string& name_or_path, const char* argv0);
+
+// The folders searched for models by name, in that order.
+std::vector<std::filesystem::path> model_roots(const char* argv0);
+// The names of the models installed there (folders with a model.bin), sorted.
+std::vector<std::string> installed_models(const char* argv0);
 
 // The smallest fallback increment (0.01: 101 temperatures from 0 to 1); 0 disables fallback.
 constexpr double kMinTemperatureIncrement = 0.01;

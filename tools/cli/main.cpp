@@ -305,9 +305,12 @@ int run(int argc, char** argv) {
       case ParsedCommand::Transcribe:
         return run_transcribe(cmd, argv[0]);
       case ParsedCommand::Serve:
-        return wisp_server::run_serve(cmd.serve, resolve_model_path(cmd.common.model, argv[0]),
-                                      std::filesystem::path(cmd.common.model).filename().string(),
-                                      cmd.common.threads, cmd.common.compute_type, cmd.common.isa);
+        return wisp_server::run_serve(
+            cmd.serve, resolve_model_path(cmd.common.model, argv[0]),
+            std::filesystem::path(cmd.common.model).filename().string(), cmd.common.threads,
+            cmd.common.compute_type, cmd.common.isa,
+            {[argv] { return installed_models(argv[0]); },
+             [argv](const std::string& name) { return resolve_model_path(name, argv[0]); }});
       default:
         return run_bench(cmd, argv[0]);
     }

@@ -46,8 +46,8 @@ struct EventQueue {
 
 }  // namespace
 
-Server::Server(wisp::Engine& engine, const ServerOptions& options)
-    : engine_(engine), options_(options), http_(std::make_unique<httplib::Server>()) {
+Server::Server(ModelRegistry& models, const ServerOptions& options)
+    : models_(models), options_(options), http_(std::make_unique<httplib::Server>()) {
   const int threads = options_.http_threads;
   http_->new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
   http_->set_payload_max_length(options_.max_upload_bytes);
@@ -109,7 +109,7 @@ void Server::routes() {
   });
 
   s.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
-    res.set_content(metrics_.render(engine_.stats()), "text/plain; version=0.0.4");
+    res.set_content(metrics_.render(models_.stats()), "text/plain; version=0.0.4");
   });
 
   s.Get("/", [](const httplib::Request&, httplib::Response& res) {
@@ -120,7 +120,7 @@ void Server::routes() {
     if (!authorized(req.get_header_value("Authorization")))
       return send_error(res, 401, "incorrect API key", "", "invalid_api_key");
     nlohmann::json data = nlohmann::json::array();
-    for (const std::string& id : {std::string("whisper-1"), options_.model_name})
+    for (const std::string& id : models_.names())
       data.push_back({{"id", id}, {"object", "model"}, {"created", 0}, {"owned_by", "wisp"}});
     res.set_content(nlohmann::json({{"object", "list"}, {"data", data}}).dump(), "application/json");
   });
@@ -148,10 +148,15 @@ void Server::routes() {
       } catch (const BadParameter& e) {
         return fail(400, e.what(), e.param);
       }
-      if (r.model != "whisper-1" && r.model != options_.model_name)
-        return fail(
-            404, "the model '" + r.model + "' is not served here (whisper-1 or " + options_.model_name + ")",
-            "model", "model_not_found");
+      wisp::Engine* engine = nullptr;
+      try {
+        engine = models_.engine(r.model);
+      } catch (const std::exception& e) {
+        return fail(500, "the model '" + r.model + "' cannot be loaded: " + e.what(), "model");
+      }
+      if (!engine)
+        return fail(404, "the model '" + r.model + "' is not installed here (GET /v1/models lists them)",
+                    "model", "model_not_found");
 
       const httplib::MultipartFormData file = req.get_file_value("file");
       std::vector<float> samples;
@@ -171,7 +176,7 @@ void Server::routes() {
         std::function<bool(const wisp::Segment&)> on_segment;
         if (events)
           on_segment = [events](const wisp::Segment& seg) { return events->push(delta_event(seg)), true; };
-        job = engine_.submit(std::move(samples), r.options, on_segment, {},
+        job = engine->submit(std::move(samples), r.options, on_segment, {},
                              [probe] { return probe->client_gone(); });
       } catch (const wisp::EngineBusy& e) {
         res.set_header("Retry-After", "1");

@@ -1,5 +1,5 @@
-// `wisp serve`: OpenAI's audio API over HTTP (cpp-httplib), every transcription going through one Engine
-// so that the windows of all requests share encoder calls and decoder steps.
+// `wisp serve`: OpenAI's audio API over HTTP (cpp-httplib), every transcription of a model going through
+// that model's one Engine, so that the windows of all requests share encoder calls and decoder steps.
 //   POST /v1/audio/transcriptions, /v1/audio/translations   multipart: file, model, language, prompt,
 //        response_format, temperature, timestamp_granularities[], stream (+ wisp's: request_params.h)
 //   GET  /v1/models, /health, /metrics, and / (a page to try it in a browser)
@@ -12,8 +12,8 @@
 #include <memory>
 #include <string>
 
-#include "engine/engine.h"
 #include "metrics.h"
+#include "model_registry.h"
 #include "request_params.h"
 
 namespace httplib {
@@ -24,9 +24,8 @@ namespace wisp_server {
 
 struct ServerOptions {
   std::string host = "127.0.0.1";
-  int port = 8080;         // 0: any free port (port() says which)
-  std::string model_name;  // served as itself and as "whisper-1"
-  std::string api_key;     // non-empty: requests to /v1 need "Authorization: Bearer <key>"
+  int port = 8080;      // 0: any free port (port() says which)
+  std::string api_key;  // non-empty: requests to /v1 need "Authorization: Bearer <key>"
   size_t max_upload_bytes = size_t{512} << 20;
   double max_audio_seconds = 3 * 3600.0;
   int http_threads = 64;  // connections served at once
@@ -35,7 +34,7 @@ struct ServerOptions {
 
 class Server {
  public:
-  Server(wisp::Engine& engine, const ServerOptions& options);
+  Server(ModelRegistry& models, const ServerOptions& options);
   ~Server();
 
   // Binds; false (with a message) when the address cannot be used.
@@ -50,7 +49,7 @@ class Server {
   void routes();
   bool authorized(const std::string& authorization) const;
 
-  wisp::Engine& engine_;
+  ModelRegistry& models_;
   ServerOptions options_;
   Metrics metrics_;
   std::unique_ptr<httplib::Server> http_;

@@ -14,11 +14,12 @@
 #include "engine/engine.h"
 #include "http_server.h"
 #include "model/whisper_model.h"
+#include "model_registry.h"
 
 namespace wisp_server {
 
 int run_serve(const ServeCommand& c, const std::string& model_path, const std::string& model_name,
-              int threads, const std::string& compute_type, const std::string& isa) {
+              int threads, const std::string& compute_type, const std::string& isa, ModelCatalog catalog) {
   // SIGTERM and SIGINT go to one thread that stops the server (every thread made from here on blocks them).
   sigset_t signals;
   sigemptyset(&signals);
@@ -39,12 +40,11 @@ int run_serve(const ServeCommand& c, const std::string& model_path, const std::s
     eo.max_in_flight = c.max_in_flight;
     eo.max_jobs = c.max_jobs;
     eo.max_audio_seconds = c.max_held_audio_minutes * 60.0;
-    wisp::Engine engine(model, eo);
+    ModelRegistry models(model_name, model, mo, eo, std::move(catalog));
 
     ServerOptions so;
     so.host = c.host;
     so.port = c.port;
-    so.model_name = model_name;
     so.api_key = c.api_key;
     if (so.api_key.empty())
       if (const char* key = std::getenv("WISP_API_KEY")) so.api_key = key;
@@ -53,7 +53,7 @@ int run_serve(const ServeCommand& c, const std::string& model_path, const std::s
     so.http_threads = c.http_threads;
     so.defaults.beam_size = c.beam_size;
     so.defaults.batch_size = c.batch;
-    Server server(engine, so);
+    Server server(models, so);
     std::string error;
     if (!server.bind(&error)) {
       std::fprintf(stderr, "wisp serve: %s\n", error.c_str());
@@ -70,8 +70,8 @@ int run_serve(const ServeCommand& c, const std::string& model_path, const std::s
       server.stop();
     }).detach();
     server.serve();
-    engine.stop_accepting();
-    engine.wait_idle();
+    models.stop_accepting();
+    models.wait_idle();
     std::fprintf(stderr, "wisp serve: stopped\n");
     return 0;
   } catch (const std::exception& e) {

@@ -4,6 +4,8 @@
 
 #include <string>
 
+#include "model_catalog.h"
+
 namespace wisp_server {
 
 struct ServeCommand {
@@ -20,8 +22,9 @@ struct ServeCommand {
   int http_threads = 64;
 };
 
-// model_path: a model directory; model_name: how /v1/models names it. Returns the exit status.
+// model_path: a model directory; model_name: how /v1/models names it; catalog: the other installed models,
+// which requests may name (loaded on first use). Returns the exit status.
 int run_serve(const ServeCommand& c, const std::string& model_path, const std::string& model_name,
-              int threads, const std::string& compute_type, const std::string& isa);
+              int threads, const std::string& compute_type, const std::string& isa, ModelCatalog catalog);
 
 }  // namespace wisp_server
