@@ -238,13 +238,16 @@ int wisp_format_from_name(const char* name, wisp_format* out);
 /* The transcript rendered in `format`; the string belongs to the result (valid until wisp_result_free). */
 wisp_status wisp_result_format(wisp_result* result, wisp_format format, const char** out);
 
-/* Subtitle layout for srt and vtt, as openai/whisper's --max_line_width, --max_line_count and
- * --highlight_words; each needs a result with word timestamps (else WISP_ERR_INVALID_ARGUMENT). */
+/* Subtitle layout for srt and vtt, as openai/whisper's --max_line_width, --max_line_count,
+ * --max_words_per_line and --highlight_words; each needs a result with word timestamps (else
+ * WISP_ERR_INVALID_ARGUMENT). */
 typedef struct wisp_format_params {
   size_t struct_size;  /* sizeof(wisp_format_params) */
   int max_line_width;  /* characters per line before a break, 1 to 100000; 0: none (default) */
   int max_line_count;  /* lines per subtitle, 1 to 100000, with max_line_width; 0: a subtitle per segment */
   int highlight_words; /* 1: a cue per word, the word underlined (<u>) in its line (default 0) */
+  int max_words_per_line; /* a segment's words in cues of at most this many, 1 to 100000; 0: none (default);
+                             no effect with both max_line_width and max_line_count (as openai) */
 } wisp_format_params;
 
 wisp_format_params wisp_format_params_default(void);

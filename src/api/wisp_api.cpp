@@ -550,11 +550,17 @@ wisp_status wisp_result_format_with(wisp_result* r, wisp_format format, const wi
       return invalid("wisp_format_params.struct_size mismatch: initialise with wisp_format_params_default()");
     constexpr int kMaxLine = 100000;
     if (params->max_line_width < 0 || params->max_line_width > kMaxLine || params->max_line_count < 0 ||
-        params->max_line_count > kMaxLine)
-      return invalid("max_line_width and max_line_count must be between 0 (none) and 100000");
-    if ((params->max_line_width || params->max_line_count || params->highlight_words) &&
+        params->max_line_count > kMaxLine || params->max_words_per_line < 0 ||
+        params->max_words_per_line > kMaxLine)
+      return invalid(
+          "max_line_width, max_line_count and max_words_per_line must be between 0 (none) and 100000");
+    if ((params->max_line_width || params->max_line_count || params->highlight_words ||
+         params->max_words_per_line) &&
         !r->transcript.word_timestamps)
-      return invalid("max_line_width, max_line_count and highlight_words need a result with word timestamps");
+      return invalid(
+          "max_line_width, max_line_count, max_words_per_line and highlight_words need a result with word "
+          "timestamps");
+    if (params->max_words_per_line) subtitles.max_words_per_line = params->max_words_per_line;
     if (params->max_line_width) subtitles.max_line_width = params->max_line_width;
     if (params->max_line_count) subtitles.max_line_count = params->max_line_count;
     subtitles.highlight_words = params->highlight_words != 0;

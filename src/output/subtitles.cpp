@@ -21,6 +21,7 @@ struct Timed {
 std::vector<std::vector<Timed>> group_words(const Transcript& t, const SubtitleOptions& o) {
   const bool preserve_segments = !o.max_line_count || !o.max_line_width;
   const size_t max_width = o.max_line_width ? static_cast<size_t>(*o.max_line_width) : 1000;
+  const size_t max_words = o.max_words_per_line ? static_cast<size_t>(*o.max_words_per_line) : 1000;
   std::vector<std::vector<Timed>> cues;
   std::vector<Timed> cue;
   size_t line_len = 0;
@@ -40,7 +41,8 @@ std::vector<std::vector<Timed>> group_words(const Transcript& t, const SubtitleO
       Timed timing{s.words[i].text, s.words[i].start, s.words[i].end};
       const bool long_pause = !preserve_segments && timing.start - last > 3.0;
       const bool has_room = line_len + char_count(timing.word) <= max_width;
-      const bool seg_break = i == 0 && !cue.empty() && preserve_segments;
+      // openai walks each segment's words in groups of max_words: each group starts as a segment does.
+      const bool seg_break = i % max_words == 0 && !cue.empty() && preserve_segments;
       if (line_len > 0 && has_room && !long_pause && !seg_break) {
         line_len += char_count(timing.word);  // the line goes on
       } else {

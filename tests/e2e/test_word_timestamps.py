@@ -132,7 +132,8 @@ c.check(len(starts) > 10 and starts == sorted(starts) and starts[-1] <= r["durat
         f"--vad --word-timestamps: {len(starts)} words in time order")
 
 # The layout options need --word-timestamps; bad values are usage errors.
-for bad in (["--max-line-width", "42"], ["--max-line-count", "2"], ["--highlight-words"],
+for bad in (["--max-line-width", "42"], ["--max-line-count", "2"], ["--highlight-words"], ["--max-words-per-line", "3"],
+            ["--word-timestamps", "--max-words-per-line", "0"],
             ["--word-timestamps", "--max-line-width", "0"], ["--prepend-punctuations", "("]):
     p = run_wisp("transcribe", "-q", "-m", TINY, "-f", "srt", *bad, clip)
     c.check(p.returncode == 2 and p.stderr.strip() != "" and "Traceback" not in p.stderr,

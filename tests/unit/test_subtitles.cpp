@@ -1,6 +1,7 @@
 // Writers with word timestamps: json words, and srt/vtt cues laid out from the words with openai's
-// --max_line_width, --max_line_count and --highlight_words. The expected strings are what openai/whisper's
-// SubtitlesWriter.iterate_result (whisper/utils.py) writes for the same hand-made result.
+// --max_line_width, --max_line_count, --max_words_per_line and --highlight_words. The expected strings are
+// what openai/whisper's SubtitlesWriter.iterate_result (whisper/utils.py) writes for the same hand-made
+// result.
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -67,6 +68,23 @@ TEST(Subtitles, OneCuePerSegmentFromItsWords) {
   EXPECT_EQ(format_transcript(sample(), Format::Srt),
             "1\n00:00:00,000 --> 00:00:02,500\nAnd so, my fellow Americans.\n\n"
             "2\n00:00:06,000 --> 00:00:08,000\nAsk not -->\n\n");
+}
+
+TEST(Subtitles, MaxWordsPerLine) {
+  // openai walks each segment's words two at a time, each group starting a cue as a segment does.
+  SubtitleOptions o;
+  o.max_words_per_line = 2;
+  EXPECT_EQ(format_transcript(sample(), Format::Srt, o),
+            "1\n00:00:00,000 --> 00:00:00,900\nAnd so,\n\n"
+            "2\n00:00:01,000 --> 00:00:01,600\nmy fellow\n\n"
+            "3\n00:00:01,600 --> 00:00:02,500\nAmericans.\n\n"
+            "4\n00:00:06,000 --> 00:00:07,000\nAsk not\n\n"
+            "5\n00:00:07,200 --> 00:00:08,000\n-->\n\n");
+  // With both a width and a count cues do not follow segments: no effect.
+  o.max_line_width = 12;
+  o.max_line_count = 2;
+  EXPECT_EQ(format_transcript(sample(), Format::Srt, o),
+            format_transcript(sample(), Format::Srt, layout(12, 2, false)));
 }
 
 TEST(Subtitles, MaxLineWidthAndCount) {

@@ -274,6 +274,10 @@ int parse_command_line(int argc, char** argv, ParsedCommand* out) {
                  "srt/vtt: at most this many lines per cue, with --max-line-width")
       ->check(CLI::Range(1, 100000))
       ->needs(words);
+  tr->add_option("--max-words-per-line", t.max_words_per_line,
+                 "srt/vtt: at most this many words of a segment per cue (no effect with both of the above)")
+      ->check(CLI::Range(1, 100000))
+      ->needs(words);
   tr->add_flag("--highlight-words", t.highlight_words, "srt/vtt: one cue per word, the word underlined")
       ->needs(words);
   tr->add_flag("-q,--quiet", t.quiet, "No progress line and no per-file messages on stderr");

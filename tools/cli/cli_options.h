@@ -59,6 +59,7 @@ struct TranscribeCommand {
   std::string append_punctuations = "\"'.。,，!！?？:：”)]}、";
   int max_line_width = 0;        // srt/vtt: characters per line (0: none); needs word_timestamps
   int max_line_count = 0;        // srt/vtt: lines per cue (0: none); needs word_timestamps
+  int max_words_per_line = 0;    // srt/vtt: words of a segment per cue (0: none); needs word_timestamps
   bool highlight_words = false;  // srt/vtt: a cue per word, underlined; needs word_timestamps
   bool quiet = false;
   bool verbose = false;

@@ -130,6 +130,7 @@ int run_transcribe(const ParsedCommand& cmd, const char* argv0) {
   wisp_format_params layout = wisp_format_params_default();
   layout.max_line_width = t.max_line_width;
   layout.max_line_count = t.max_line_count;
+  layout.max_words_per_line = t.max_words_per_line;
   layout.highlight_words = t.highlight_words ? 1 : 0;
   ProgressState progress;
   progress.enabled = !t.quiet && !t.verbose && isatty(STDERR_FILENO);
