@@ -35,9 +35,12 @@ class Server:
             raise RuntimeError("server did not start: " + line + self.proc.stderr.read())
         self.url = f"http://127.0.0.1:{m.group(1)}"
         self.client = openai.OpenAI(base_url=self.url + "/v1", api_key="x", max_retries=0, timeout=600)
-        threading.Thread(target=self.proc.stderr.read, daemon=True).start()  # drain
+        self.log = []  # the server's stderr, shown if it dies
+        threading.Thread(target=lambda: self.log.extend(self.proc.stderr), daemon=True).start()
 
     def post(self, path="/v1/audio/transcriptions", file=JFK, data=None, headers=None, timeout=600):
+        if self.proc.poll() is not None:
+            raise RuntimeError(f"the server exited ({self.proc.returncode}): " + "".join(self.log[-20:]))
         with open(file, "rb") as f:
             return httpx.post(self.url + path, files={"file": (os.path.basename(file), f)}, data=data or {},
                               headers=headers or {}, timeout=timeout)

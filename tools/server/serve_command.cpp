@@ -26,6 +26,9 @@ int run_serve(const ServeCommand& c, const std::string& model_path, const std::s
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  // A client that goes away while its answer is written must not end the server: cpp-httplib 0.11 sends
+  // without MSG_NOSIGNAL, so the write would raise SIGPIPE; ignored, it fails with EPIPE instead.
+  std::signal(SIGPIPE, SIG_IGN);
   // Each connection thread would otherwise get its own malloc arena and keep the freed audio of its last
   // request: memory that grows with the threads that have served, not with the work under way.
   mallopt(M_ARENA_MAX, 4);
