@@ -90,7 +90,7 @@ std::shared_ptr<EngineJob> Engine::submit(std::vector<float> samples, const Tran
   {  // before the VAD's work: the job's place and its audio in the budget, taken now
     std::lock_guard lk(mu_);
     if (!accepting_) throw EngineStopping("the engine is shutting down");
-    if (static_cast<int>(incoming_.size() + running_.size()) >= options_.max_jobs)
+    if (static_cast<int>(incoming_.size() + running_.size()) + preparing_ >= options_.max_jobs)
       throw EngineBusy("too many transcriptions at once (" + std::to_string(options_.max_jobs) + ")");
     const double budget = options_.max_audio_seconds * 16000.0;
     if (budget > 0 && static_cast<double>(held_samples_ + n) > budget)
@@ -98,15 +98,17 @@ std::shared_ptr<EngineJob> Engine::submit(std::vector<float> samples, const Tran
                        std::to_string(static_cast<int>(options_.max_audio_seconds / 60)) +
                        " minutes at once)");
     held_samples_ += n;
+    ++preparing_;  // finding its speech: counted as a job from now on
   }
-  struct Release {  // gives the budget back if the job never gets queued
+  struct Release {  // the job leaves "preparing"; its audio leaves the budget unless it was queued
     Engine* e;
     size_t n;
     ~Release() {
-      if (!e) return;
       std::lock_guard lk(e->mu_);
-      e->held_samples_ -= n;
+      --e->preparing_;
+      if (!queued) e->held_samples_ -= n;
     }
+    bool queued = false;
   } release{this, n};
 
   auto job = std::make_shared<EngineJob>();
@@ -137,7 +139,7 @@ std::shared_ptr<EngineJob> Engine::submit(std::vector<float> samples, const Tran
     std::lock_guard lk(mu_);
     if (!accepting_) throw EngineStopping("the engine is shutting down");
     incoming_.push_back(job);
-    release.e = nullptr;  // the engine gives it back when the job is done
+    release.queued = true;  // the engine gives its audio back when the job is done
   }
   cv_.notify_all();
   return job;

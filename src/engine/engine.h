@@ -130,6 +130,7 @@ class Engine {
   std::vector<std::shared_ptr<EngineJob>> running_;
   bool accepting_ = true, quit_ = false;
   size_t held_samples_ = 0;  // of the jobs queued or running (the budget of max_audio_seconds)
+  int preparing_ = 0;        // jobs between the checks of submit() and the queue (their speech being found)
   EngineStats stats_;
   std::thread thread_;
 };
