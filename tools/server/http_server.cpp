@@ -3,11 +3,15 @@
 #include <httplib.h>
 #include <malloc.h>
 
+#include <cerrno>
 #include <chrono>
 #include <condition_variable>
+#include <cstdio>
+#include <cstring>
 #include <deque>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "audio/audio_decoder.h"
 #include "connection_probe.h"
@@ -75,7 +79,23 @@ bool Server::bind(std::string* error) {
   return false;
 }
 
-void Server::serve() { http_->listen_after_bind(); }
+bool Server::serve(std::string* error) {
+  for (;;) {
+    http_->listen_after_bind();
+    if (stopping_) return true;
+    const int accept_errno = errno;
+    int tries = 0;
+    while (!stopping_ && !http_->bind_to_port(options_.host, port_)) {
+      if (++tries == 50) {
+        *error = "stopped listening (accept: " + std::string(std::strerror(accept_errno)) +
+                 ") and cannot listen again on " + options_.host + ":" + std::to_string(port_);
+        return false;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    std::fprintf(stderr, "wisp serve: accept failed (%s); listening again\n", std::strerror(accept_errno));
+  }
+}
 
 void Server::stop() {
   stopping_ = true;

@@ -40,8 +40,10 @@ class Server {
   // Binds; false (with a message) when the address cannot be used.
   bool bind(std::string* error);
   int port() const { return port_; }
-  // Serves until stop(); returns once the requests that were accepted are answered.
-  void serve();
+  // Serves until stop(); returns once the requests that were accepted are answered. cpp-httplib stops
+  // listening when accept() fails with anything but EMFILE (Linux passes a connection's network errors
+  // to accept); the server then listens again on its address. False (with a message) if it cannot.
+  bool serve(std::string* error);
   // Stops accepting connections; requests under way are answered (safe from another thread).
   void stop();
 

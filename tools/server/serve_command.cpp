@@ -72,7 +72,12 @@ int run_serve(const ServeCommand& c, const std::string& model_path, const std::s
                    sig == SIGTERM ? "SIGTERM" : "SIGINT");
       server.stop();
     }).detach();
-    server.serve();
+    if (!server.serve(&error)) {
+      std::fprintf(stderr, "wisp serve: %s\n", error.c_str());
+      models.stop_accepting();
+      models.wait_idle();
+      return 1;
+    }
     models.stop_accepting();
     models.wait_idle();
     std::fprintf(stderr, "wisp serve: stopped\n");
