@@ -33,6 +33,19 @@ struct Engine::Compute {
   BatchedLoop loop;
 };
 
+EngineStats& EngineStats::operator+=(const EngineStats& o) {
+  queued_jobs += o.queued_jobs;
+  running_jobs += o.running_jobs;
+  chunks_in_flight += o.chunks_in_flight;
+  held_audio_seconds += o.held_audio_seconds;
+  jobs_done += o.jobs_done;
+  decoder_steps += o.decoder_steps;
+  decoder_rows += o.decoder_rows;
+  for (size_t b = 0; b < std::size(step_rows_le); ++b) step_rows_le[b] += o.step_rows_le[b];
+  work += o.work;
+  return *this;
+}
+
 Transcript EngineJob::wait() {
   std::unique_lock lk(mu_);
   cv_.wait(lk, [&] { return done_; });
@@ -214,15 +227,7 @@ void Engine::run() {
       if (j->done()) {
         stats_.jobs_done++;
         held_samples_ -= j->n_samples_;
-        const StageTimings& t = j->timings_;
-        StageTimings& w = stats_.work;
-        w.vad_ms += t.vad_ms;
-        w.mel_ms += t.mel_ms;
-        w.encoder_ms += t.encoder_ms;
-        w.decoder_ms += t.decoder_ms;
-        w.n_windows += t.n_windows;
-        w.n_tokens += t.n_tokens;
-        w.n_decode_passes += t.n_decode_passes;
+        stats_.work += j->timings_;
         j.reset();
       }
     running_.erase(std::remove(running_.begin(), running_.end(), nullptr), running_.end());

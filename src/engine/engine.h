@@ -81,6 +81,8 @@ struct EngineStats {
   // Decoder steps by the passes they advanced: at most 1, 2, 4, 8, 16, 32, 64, more (Prometheus buckets).
   static constexpr int kRowBuckets[] = {1, 2, 4, 8, 16, 32, 64};
   uint64_t step_rows_le[8] = {};  // [i]: steps with rows <= kRowBuckets[i] (not cumulative); [7]: more
+
+  EngineStats& operator+=(const EngineStats& o);  // of two engines
 };
 
 class Engine {

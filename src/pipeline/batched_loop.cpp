@@ -372,29 +372,4 @@ std::vector<BatchedJob*> BatchedLoop::drop_all() {
   return out;
 }
 
-Transcript BatchedLoop::run(const WhisperModel& model, nn::Encoder& encoder, nn::Decoder& decoder,
-                            int threads, const float* samples, size_t n_samples,
-                            const std::vector<vad::SpeechChunk>& chunks,
-                            const std::vector<audio::Gain>& gains,
-                            const std::vector<vad::SpeechSpan>& stretches, const TranscribeOptions& o,
-                            const std::string& language,
-                            const std::function<bool(const Segment&)>& on_segment,
-                            const std::function<void(double)>& on_progress, StageTimings* timings) {
-  BatchedJob job;
-  job.samples = samples;
-  job.n_samples = n_samples;
-  job.chunks = chunks;
-  job.gains = gains;
-  job.stretches = stretches;
-  job.options = o;
-  job.language = language;
-  job.on_segment = on_segment;
-  job.on_progress = on_progress;
-  job.timings = timings;
-  BatchedLoop loop(model, encoder, decoder, threads, std::max(1, o.batch_size));
-  loop.add(&job);
-  while (!loop.empty()) loop.step();
-  return std::move(job.transcript);
-}
-
 }  // namespace wisp

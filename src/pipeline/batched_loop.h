@@ -73,15 +73,6 @@ class BatchedLoop {
   int last_step_rows() const { return last_step_rows_; }
   int last_encoder_windows() const { return last_encoder_windows_; }
 
-  // One recording through a loop of its own, to the end: samples, chunks, gains and stretches as in
-  // BatchedJob; up to o.batch_size chunks in flight.
-  static Transcript run(const WhisperModel& model, nn::Encoder& encoder, nn::Decoder& decoder, int threads,
-                        const float* samples, size_t n_samples, const std::vector<vad::SpeechChunk>& chunks,
-                        const std::vector<audio::Gain>& gains, const std::vector<vad::SpeechSpan>& stretches,
-                        const TranscribeOptions& o, const std::string& language,
-                        const std::function<bool(const Segment&)>& on_segment,
-                        const std::function<void(double)>& on_progress, StageTimings* timings);
-
  private:
   struct Chunk;
   struct JobState;

@@ -61,6 +61,20 @@ struct StageTimings {
   int n_decode_steps = 0;                       // decoder forward passes (all fallbacks included)
   int n_decode_passes = 0;                      // window decodings, temperature fallbacks included
   double encoder_gflop = 0, decoder_gflop = 0;  // arithmetic done (a multiply-add counted as 2)
+
+  StageTimings& operator+=(const StageTimings& o) {
+    vad_ms += o.vad_ms;
+    mel_ms += o.mel_ms;
+    encoder_ms += o.encoder_ms;
+    decoder_ms += o.decoder_ms;
+    n_windows += o.n_windows;
+    n_tokens += o.n_tokens;
+    n_decode_steps += o.n_decode_steps;
+    n_decode_passes += o.n_decode_passes;
+    encoder_gflop += o.encoder_gflop;
+    decoder_gflop += o.decoder_gflop;
+    return *this;
+  }
 };
 
 }  // namespace wisp

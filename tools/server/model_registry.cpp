@@ -40,21 +40,7 @@ wisp::EngineStats ModelRegistry::stats() const {
   std::lock_guard lk(mu_);
   wisp::EngineStats sum;
   for (const auto& [name, e] : engines_) {
-    const wisp::EngineStats s = e->stats();
-    sum.queued_jobs += s.queued_jobs;
-    sum.running_jobs += s.running_jobs;
-    sum.chunks_in_flight += s.chunks_in_flight;
-    sum.held_audio_seconds += s.held_audio_seconds;
-    sum.jobs_done += s.jobs_done;
-    sum.decoder_steps += s.decoder_steps;
-    sum.decoder_rows += s.decoder_rows;
-    for (size_t b = 0; b < std::size(sum.step_rows_le); ++b) sum.step_rows_le[b] += s.step_rows_le[b];
-    sum.work.vad_ms += s.work.vad_ms;
-    sum.work.mel_ms += s.work.mel_ms;
-    sum.work.encoder_ms += s.work.encoder_ms;
-    sum.work.decoder_ms += s.work.decoder_ms;
-    sum.work.n_windows += s.work.n_windows;
-    sum.work.n_decode_passes += s.work.n_decode_passes;
+    sum += e->stats();
   }
   return sum;
 }
