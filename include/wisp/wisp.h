@@ -189,6 +189,10 @@ typedef struct wisp_transcribe_params {
   const char* prepend_punctuations; /* marks joined to the word after them; NULL: openai's  " ' “ ¿ ( [ { - */
   const char* append_punctuations; /* marks joined to the word before; NULL: openai's  " ' . 。 , ， ! ！ ? ？
                                       : ： ” ) ] } 、 */
+  /* openai's hallucination_silence_threshold, with word_timestamps: a segment that looks hallucinated
+   * between silences longer than this many seconds is dropped and decoded again from its start; <= 0: off
+   * (default). At most 3600. */
+  float hallucination_silence_threshold;
 } wisp_transcribe_params;
 
 wisp_transcribe_params wisp_transcribe_params_default(void);

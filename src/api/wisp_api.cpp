@@ -128,6 +128,7 @@ wisp::TranscribeOptions to_options(const wisp_transcribe_params* p) {
       {"length_penalty", p->length_penalty},
       {"compression_ratio_threshold", p->compression_ratio_threshold},
       {"logprob_threshold", p->logprob_threshold},
+      {"hallucination_silence_threshold", p->hallucination_silence_threshold},
       {"no_speech_threshold", p->no_speech_threshold},
       {"max_initial_timestamp", p->max_initial_timestamp},
       {"vad_threshold", p->vad_threshold},
@@ -171,6 +172,8 @@ wisp::TranscribeOptions to_options(const wisp_transcribe_params* p) {
   o.batch_size = p->batch_size;
   o.normalize_loudness = p->level_loudness != 0;
   o.word_timestamps = p->word_timestamps != 0;
+  if (p->hallucination_silence_threshold > 0.0f)
+    o.hallucination_silence_threshold = p->hallucination_silence_threshold;
   if (p->prepend_punctuations) o.prepend_punctuations = p->prepend_punctuations;
   if (p->append_punctuations) o.append_punctuations = p->append_punctuations;
   return o;
@@ -466,6 +469,7 @@ wisp_transcribe_params wisp_transcribe_params_default(void) {
   p.batch_size = 0;
   p.level_loudness = 1;
   p.word_timestamps = 0;
+  p.hallucination_silence_threshold = 0.0f;
   p.prepend_punctuations = nullptr;
   p.append_punctuations = nullptr;
   return p;

@@ -198,7 +198,13 @@ void BatchedLoop::finish_pass(Chunk& s) {
       align::add_word_timestamps(model_, decoder_, s.window, tok.sot_sequence(j.language, o.translate),
                                  j.language, ws.segments, time_offset, segment_size, s.last_speech,
                                  j.word_options);
-      seek_after_words(ws, s.seek, segment_size, time_offset, s.last_speech);
+      if (seek_after_words(ws, s.seek, segment_size, time_offset, s.last_speech,
+                           o.hallucination_silence_threshold, s.content_frames, kOpenaiPunctuation)) {
+        s.seek = ws.next_seek;  // skipped up to a hallucination after a silence: nothing kept
+        decoder_.release_window(s.window);
+        s.window = -1;
+        return;
+      }
     }
     s.seek = ws.next_seek;
     for (Segment& seg : ws.segments) {

@@ -42,6 +42,10 @@ struct TranscribeOptions {
   // each window's text, see align/word_timestamps.h); punctuation in these sets joins the word after
   // (prepend) or before (append) it. As openai, the next window then starts after the last word.
   bool word_timestamps = false;
+  // openai's hallucination_silence_threshold (seconds; with word timestamps): a segment that looks
+  // hallucinated between silences longer than this is dropped and decoded again from its start
+  // (pipeline/window_result.h, seek_after_words).
+  std::optional<float> hallucination_silence_threshold;
   std::string prepend_punctuations = align::kPrependPunctuations;
   std::string append_punctuations = align::kAppendPunctuations;
   // Batched long-form mode (faster-whisper's BatchedInferencePipeline, with timestamps kept): > 0 cuts the

@@ -79,6 +79,11 @@ void validate_options(const TranscribeOptions& o, const WhisperModel& m) {
   if (!(v.max_speech_duration_s > 0.0)) bad("VAD maximum speech duration must be above 0 s (or infinite)");
   if (o.batch_size < 0 || o.batch_size > kMaxBatch)
     bad("batch size must be between 0 (sequential) and " + std::to_string(kMaxBatch));
+  if (o.hallucination_silence_threshold &&
+      !(*o.hallucination_silence_threshold > 0.0f && *o.hallucination_silence_threshold <= 3600.0f))
+    bad("hallucination silence threshold must be above 0 and at most 3600 s");
+  if (o.hallucination_silence_threshold && !o.word_timestamps)
+    bad("the hallucination silence threshold needs word timestamps");
   if (o.word_timestamps && m.metadata().alignment_heads.empty())
     bad("word timestamps need the model's alignment_heads (config.json), which this model lacks");
   if (o.translate && !m.multilingual())
@@ -254,7 +259,14 @@ Transcript Transcriber::transcribe(const float* samples, size_t n_samples, const
       align::add_word_timestamps(m, decoder_, 0, tok.sot_sequence(language, o.translate), language, current,
                                  time_offset, segment_size, last_speech_timestamp, word_options);
       if (timings) timings->decoder_ms += ms_since(t_words);
-      seek_after_words(window, seek, segment_size, time_offset, last_speech_timestamp);
+      const bool skipped =
+          seek_after_words(window, seek, segment_size, time_offset, last_speech_timestamp,
+                           o.hallucination_silence_threshold, content_frames, kOpenaiPunctuation);
+      if (skipped) {  // up to a hallucination after a silence: nothing of this window is kept
+        seek = window.next_seek;
+        if (on_progress) on_progress(std::min(1.0, static_cast<double>(seek) / std::max(content_frames, 1)));
+        continue;
+      }
     }
     seek = window.next_seek;
 

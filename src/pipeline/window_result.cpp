@@ -1,10 +1,13 @@
 #include "pipeline/window_result.h"
 
+#include <algorithm>
 #include <cmath>
 #include <optional>
 #include <string>
 
+#include "align/punctuation.h"
 #include "align/word_timestamps.h"
+#include "audio/mel.h"
 
 namespace wisp {
 
@@ -115,13 +118,89 @@ WindowSegments window_segments(const decode::Tokenizer& tok, const decode::Decod
   return out;
 }
 
-void seek_after_words(WindowSegments& w, int seek, int segment_size, double time_offset,
-                      double& last_speech) {
+namespace {
+
+int frames(double seconds) { return static_cast<int>(std::nearbyint(seconds * 100.0)); }
+
+// openai's word_anomaly_score: improbable, very short or very long words.
+double anomaly_score(const Word& w) {
+  const double duration = w.end - w.start;
+  double score = w.probability < 0.15f ? 1.0 : 0.0;
+  if (duration < 0.133) score += (0.133 - duration) * 15;
+  if (duration > 2.0) score += duration - 2.0;
+  return score;
+}
+
+// openai's is_segment_anomaly: over its first 8 words (punctuation aside — openai's `word not in
+// punctuation`, a substring test), a score of 3, or nearly 1 per word.
+bool is_anomaly(const Segment* s, const std::string& punctuation) {
+  if (!s || s->words.empty()) return false;
+  double score = 0.0;
+  int n = 0;
+  for (const Word& w : s->words) {
+    if (punctuation.find(w.text) != std::string::npos) continue;
+    score += anomaly_score(w);
+    if (++n == 8) break;
+  }
+  return score >= 3.0 || score + 0.01 >= n;
+}
+
+// The first segment from `from` on that has words.
+const Segment* next_with_words(const std::vector<Segment>& segments, size_t from) {
+  for (size_t i = from; i < segments.size(); ++i)
+    if (!segments[i].words.empty()) return &segments[i];
+  return nullptr;
+}
+
+}  // namespace
+
+bool seek_after_words(WindowSegments& w, int seek, int segment_size, double time_offset, double& last_speech,
+                      std::optional<float> silence_threshold, int content_frames,
+                      const std::string& punctuation) {
   const std::optional<double> last_end = align::last_word_end(w.segments);
-  if (!w.single_timestamp_ending && last_end && *last_end > time_offset)
-    w.next_seek = static_cast<int>(std::nearbyint(*last_end * 100.0));  // frames per second
-  if (last_end) last_speech = *last_end;
+  const bool moved_by_words = !w.single_timestamp_ending && last_end && *last_end > time_offset;
+  if (moved_by_words) w.next_seek = frames(*last_end);
+  if (silence_threshold) {  // openai's transcribe(), "skip silence before possible hallucinations"
+    const double threshold = *silence_threshold;
+    const double window_end = (seek + audio::kChunkFrames) * kFrameSeconds;
+    if (moved_by_words)  // the rest of the window is decoded again only after a long enough silence
+      w.next_seek = window_end - *last_end > threshold ? frames(*last_end) : seek + segment_size;
+    // A first segment that looks hallucinated, after a long silence: skip to it.
+    if (const Segment* first = next_with_words(w.segments, 0); first && is_anomaly(first, punctuation)) {
+      const double gap = first->start - time_offset;
+      if (gap > threshold) {
+        w.next_seek = std::max(seek + frames(gap), seek + 1);
+        w.segments.clear();
+        return true;
+      }
+    }
+    // A hallucination between silences (or more hallucinations): it and what follows go, decoded again
+    // from it.
+    double hal_last_end = last_speech;
+    for (size_t i = 0; i < w.segments.size(); ++i) {
+      const Segment& s = w.segments[i];
+      if (s.words.empty()) continue;
+      if (is_anomaly(&s, punctuation)) {
+        const Segment* next = next_with_words(w.segments, i + 1);
+        const double next_start =
+            next ? next->words.front().start : time_offset + segment_size * kFrameSeconds;
+        const bool silence_before =
+            s.start - hal_last_end > threshold || s.start < threshold || s.start - time_offset < 2.0;
+        const bool silence_after =
+            next_start - s.end > threshold || is_anomaly(next, punctuation) || window_end - s.end < 2.0;
+        if (silence_before && silence_after) {
+          w.next_seek = frames(std::max(time_offset + 1.0, s.start));
+          if (content_frames * kFrameSeconds - s.end < threshold) w.next_seek = content_frames;
+          w.segments.erase(w.segments.begin() + static_cast<std::ptrdiff_t>(i), w.segments.end());
+          break;
+        }
+      }
+      hal_last_end = s.end;
+    }
+  }
+  if (const std::optional<double> end = align::last_word_end(w.segments)) last_speech = *end;
   if (w.next_seek <= seek) w.next_seek = seek + segment_size;  // never decode the same window twice
+  return false;
 }
 
 bool keeps(const Segment& s) {

@@ -3,8 +3,11 @@
 // segments with the seek where the next window starts. The sequential and the batched loops both use it.
 #pragma once
 
+#include <optional>
+#include <string>
 #include <vector>
 
+#include "align/punctuation.h"
 #include "decode/decoding_options.h"
 #include "decode/tokenizer.h"
 #include "pipeline/transcribe_options.h"
@@ -55,7 +58,20 @@ WindowSegments window_segments(const decode::Tokenizer& tok, const decode::Decod
 // With word timestamps, as openai: the next window starts where the last word ended (unless the window
 // ended in silence, or that is not past the window's start; never at or before `seek`), and last_speech
 // (where the speech so far ended) moves to it. The words are in w.segments already.
-void seek_after_words(WindowSegments& w, int seek, int segment_size, double time_offset, double& last_speech);
+//
+// With a hallucination silence threshold (openai's hallucination_silence_threshold, seconds), segments that
+// look hallucinated (their first words improbable, too short or too long: openai's is_segment_anomaly)
+// and stand between silences longer than it are dropped with what follows them, the next window starting
+// at them; a window whose first words look so after such a silence is skipped up to them (returns true:
+// nothing of it is kept, as openai's `continue`). `content_frames`: of the audio being decoded;
+// `punctuation`: marks that do not count as words (openai's prepend + append punctuation).
+// openai's `punctuation` (its default prepend + append marks), for the anomaly test.
+inline const std::string kOpenaiPunctuation =
+    std::string(align::kPrependPunctuations) + align::kAppendPunctuations;
+
+bool seek_after_words(WindowSegments& w, int seek, int segment_size, double time_offset, double& last_speech,
+                      std::optional<float> silence_threshold = std::nullopt, int content_frames = 0,
+                      const std::string& punctuation = "");
 
 // A segment that is kept in the result: it lasts and has text (openai keeps instantaneous or text-less
 // segments with empty text; they condition the next window the same way, with no tokens).

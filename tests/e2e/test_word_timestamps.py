@@ -133,7 +133,8 @@ c.check(len(starts) > 10 and starts == sorted(starts) and starts[-1] <= r["durat
 
 # The layout options need --word-timestamps; bad values are usage errors.
 for bad in (["--max-line-width", "42"], ["--max-line-count", "2"], ["--highlight-words"], ["--max-words-per-line", "3"],
-            ["--word-timestamps", "--max-words-per-line", "0"],
+            ["--word-timestamps", "--max-words-per-line", "0"], ["--hallucination-silence-threshold", "2"],
+            ["--word-timestamps", "--hallucination-silence-threshold", "nan"],
             ["--word-timestamps", "--max-line-width", "0"], ["--prepend-punctuations", "("]):
     p = run_wisp("transcribe", "-q", "-m", TINY, "-f", "srt", *bad, clip)
     c.check(p.returncode == 2 and p.stderr.strip() != "" and "Traceback" not in p.stderr,

@@ -261,6 +261,12 @@ int parse_command_line(int argc, char** argv, ParsedCommand* out) {
       "--word-timestamps", t.word_timestamps,
       "Time every word (as openai/whisper's --word_timestamps): json gets each segment's words, srt and vtt "
       "cues are built from the words");
+  tr->add_option(
+        "--hallucination-silence-threshold", t.hallucination_silence_threshold,
+        "Seconds: a segment that looks hallucinated between silences this long is dropped and decoded "
+        "again from its start (openai's --hallucination_silence_threshold)")
+      ->check(finite_in(0.01, 3600))
+      ->needs(words);
   tr->add_option("--prepend-punctuations", t.prepend_punctuations, "These marks join the word after them")
       ->capture_default_str()
       ->needs(words);

@@ -55,6 +55,7 @@ struct TranscribeCommand {
   int batch = kDefaultBatch;    // > 0: batched long-form mode with this many windows in flight; 0: sequential
   bool keep_levels = false;     // no loudness levelling of the speech spans (with --vad or --batch)
   bool word_timestamps = false;  // words with their times (json words; srt/vtt cues built from words)
+  float hallucination_silence_threshold = 0;  // seconds; 0: off; needs word_timestamps
   std::string prepend_punctuations = "\"'“¿([{-";
   std::string append_punctuations = "\"'.。,，!！?？:：”)]}、";
   int max_line_width = 0;        // srt/vtt: characters per line (0: none); needs word_timestamps

@@ -125,6 +125,7 @@ int run_transcribe(const ParsedCommand& cmd, const char* argv0) {
   p.batch_size = t.batch;
   p.level_loudness = t.keep_levels ? 0 : 1;
   p.word_timestamps = t.word_timestamps ? 1 : 0;
+  p.hallucination_silence_threshold = t.hallucination_silence_threshold;
   p.prepend_punctuations = t.prepend_punctuations.c_str();
   p.append_punctuations = t.append_punctuations.c_str();
   wisp_format_params layout = wisp_format_params_default();
