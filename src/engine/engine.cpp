@@ -91,6 +91,54 @@ const vad::SileroVad& Engine::vad() {
   return *vad_;
 }
 
+Engine::Admission::Admission(Engine& e, size_t samples) : engine(e), n(samples) {
+  std::lock_guard lk(e.mu_);
+  if (!e.accepting_) throw EngineStopping("the engine is shutting down");
+  if (static_cast<int>(e.incoming_.size() + e.running_.size()) + e.preparing_ >= e.options_.max_jobs)
+    throw EngineBusy("too many transcriptions at once (" + std::to_string(e.options_.max_jobs) + ")");
+  const double budget = e.options_.max_audio_seconds * 16000.0;
+  if (budget > 0 && static_cast<double>(e.held_samples_ + n) > budget)
+    throw EngineBusy("too much audio under way (the engine holds at most " +
+                     std::to_string(static_cast<int>(e.options_.max_audio_seconds / 60)) +
+                     " minutes at once)");
+  e.held_samples_ += n;
+  ++e.preparing_;
+}
+
+Engine::Admission::~Admission() {
+  std::lock_guard lk(engine.mu_);
+  --engine.preparing_;
+  if (!queued) engine.held_samples_ -= n;
+}
+
+Transcript Engine::transcribe_here(std::vector<float> samples, const TranscribeOptions& o,
+                                   const std::function<bool(const Segment&)>& on_segment,
+                                   const std::function<bool()>& cancelled) {
+  if (o.batch_size > 0) throw Error(ErrorKind::InvalidArgument, "transcribe_here runs the sequential modes");
+  validate_options(o, *model_);
+  Admission admission(*this, samples.size());
+  std::unique_ptr<Transcriber> context;
+  {
+    std::lock_guard lk(contexts_mu_);
+    if (!idle_contexts_.empty()) {
+      context = std::move(idle_contexts_.back());
+      idle_contexts_.pop_back();
+    }
+  }
+  if (!context) context = std::make_unique<Transcriber>(model_, options_.threads);
+  bool stopped = false;
+  const Transcript t = context->transcribe(samples.data(), samples.size(), o, [&](const Segment& s) {
+    stopped = (cancelled && cancelled()) || (on_segment && !on_segment(s));
+    return !stopped;
+  });
+  {
+    std::lock_guard lk(contexts_mu_);
+    idle_contexts_.push_back(std::move(context));
+  }
+  if (stopped && cancelled && cancelled()) throw Error(ErrorKind::Cancelled, "transcription cancelled");
+  return t;
+}
+
 std::shared_ptr<EngineJob> Engine::submit(std::vector<float> samples, const TranscribeOptions& options,
                                           std::function<bool(const Segment&)> on_segment,
                                           std::function<void(double)> on_progress,
@@ -100,29 +148,7 @@ std::shared_ptr<EngineJob> Engine::submit(std::vector<float> samples, const Tran
   o.vad_filter = false;
   validate_options(o, *model_);
   const size_t n = samples.size();
-  {  // before the VAD's work: the job's place and its audio in the budget, taken now
-    std::lock_guard lk(mu_);
-    if (!accepting_) throw EngineStopping("the engine is shutting down");
-    if (static_cast<int>(incoming_.size() + running_.size()) + preparing_ >= options_.max_jobs)
-      throw EngineBusy("too many transcriptions at once (" + std::to_string(options_.max_jobs) + ")");
-    const double budget = options_.max_audio_seconds * 16000.0;
-    if (budget > 0 && static_cast<double>(held_samples_ + n) > budget)
-      throw EngineBusy("too much audio under way (the engine holds at most " +
-                       std::to_string(static_cast<int>(options_.max_audio_seconds / 60)) +
-                       " minutes at once)");
-    held_samples_ += n;
-    ++preparing_;  // finding its speech: counted as a job from now on
-  }
-  struct Release {  // the job leaves "preparing"; its audio leaves the budget unless it was queued
-    Engine* e;
-    size_t n;
-    ~Release() {
-      std::lock_guard lk(e->mu_);
-      --e->preparing_;
-      if (!queued) e->held_samples_ -= n;
-    }
-    bool queued = false;
-  } release{this, n};
+  Admission admission(*this, n);  // before the VAD's work: the job's place and its audio, taken now
 
   auto job = std::make_shared<EngineJob>();
   job->samples_ = std::move(samples);
@@ -152,7 +178,7 @@ std::shared_ptr<EngineJob> Engine::submit(std::vector<float> samples, const Tran
     std::lock_guard lk(mu_);
     if (!accepting_) throw EngineStopping("the engine is shutting down");
     incoming_.push_back(job);
-    release.queued = true;  // the engine gives its audio back when the job is done
+    admission.queued = true;  // the engine gives its audio back when the job is done
   }
   cv_.notify_all();
   return job;

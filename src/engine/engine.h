@@ -25,6 +25,7 @@
 #include "model/whisper_model.h"
 #include "pipeline/batched_loop.h"
 #include "pipeline/transcribe_options.h"
+#include "pipeline/transcriber.h"
 #include "pipeline/transcript.h"
 
 namespace wisp {
@@ -105,6 +106,14 @@ class Engine {
                                     std::function<void(double)> on_progress = {},
                                     std::function<bool()> cancelled = {});
 
+  // The sequential modes (o.batch_size 0: openai's loop; with o.vad_filter faster-whisper's) on the calling
+  // thread, with a context of the engine's (kept for the next such call); counted against max_jobs and the
+  // audio budget like a batched job. on_segment returning false stops it; `cancelled` is polled at each
+  // segment (throws Error(Cancelled) then). Throws as submit() does.
+  Transcript transcribe_here(std::vector<float> samples, const TranscribeOptions& o,
+                             const std::function<bool(const Segment&)>& on_segment = {},
+                             const std::function<bool()>& cancelled = {});
+
   // submit() and wait().
   Transcript transcribe(std::vector<float> samples, const TranscribeOptions& o,
                         std::function<bool(const Segment&)> on_segment = {}, StageTimings* timings = nullptr);
@@ -116,6 +125,15 @@ class Engine {
   EngineStats stats() const;
 
  private:
+  // A job's place in max_jobs and its audio in the budget while it is prepared (or runs here); refuses
+  // with EngineBusy / EngineStopping. `queued`: the engine's loop gives the audio back when it is done.
+  struct Admission {
+    Admission(Engine& e, size_t samples);
+    ~Admission();
+    Engine& engine;
+    size_t n;
+    bool queued = false;
+  };
   void run();
   const vad::SileroVad& vad();
 
@@ -123,7 +141,8 @@ class Engine {
   EngineOptions options_;
   struct Compute;
   std::unique_ptr<Compute> compute_;
-  std::mutex vad_mu_;
+  std::mutex vad_mu_, contexts_mu_;
+  std::vector<std::unique_ptr<Transcriber>> idle_contexts_;  // for transcribe_here
   std::unique_ptr<vad::SileroVad> vad_;
 
   mutable std::mutex mu_;
@@ -132,7 +151,7 @@ class Engine {
   std::vector<std::shared_ptr<EngineJob>> running_;
   bool accepting_ = true, quit_ = false;
   size_t held_samples_ = 0;  // of the jobs queued or running (the budget of max_audio_seconds)
-  int preparing_ = 0;        // jobs between the checks of submit() and the queue (their speech being found)
+  int preparing_ = 0;  // jobs admitted but not queued: their speech being found, or running on a caller
   EngineStats stats_;
   std::thread thread_;
 };

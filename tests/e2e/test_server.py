@@ -19,7 +19,7 @@ import urllib.request
 import httpx2 as httpx  # the HTTP client the openai package uses
 import openai
 
-from common import AUDIO, MODELS, WISP, Checks, make_long_form, manifest
+from common import AUDIO, MODELS, WISP, Checks, make_long_form, manifest, run_wisp
 
 c = Checks("e2e server")
 JFK = os.path.join(AUDIO, "jfk.wav")
@@ -101,6 +101,18 @@ with tempfile.TemporaryDirectory() as tmp:
                 and "".join(d.delta for d in deltas).strip() == t.text,
                 f"stream: {len(deltas)} delta events, then done with the whole text")
 
+        # --- wisp's modes: batch_size=0 is openai's sequential loop (as `wisp transcribe --batch 0`), vad=true
+        # with it faster-whisper's vad_filter; streamed too
+        seq = s.post(data={"batch_size": "0"}).json()["text"]
+        cli = run_wisp("transcribe", "-q", "--batch", "0", "-m", os.path.join(MODELS, "tiny.en"), JFK).stdout
+        c.check(seq == " ".join(cli.split()), f"batch_size=0 = wisp transcribe --batch 0: {seq[:40]!r}...")
+        r = s.post(data={"batch_size": "0", "vad": "true"})
+        c.check(r.status_code == 200 and "ask not" in r.json()["text"], "batch_size=0 with vad=true")
+        events = list(s.client.audio.transcriptions.create(model="whisper-1", file=open(JFK, "rb"), stream=True,
+                                                           extra_body={"batch_size": 0}))
+        c.check(events and events[-1].type == "transcript.text.done" and events[-1].text == seq,
+                f"batch_size=0 streamed: {len(events) - 1} deltas, then the same text")
+
         # --- plain HTTP: models, health, metrics, page
         models = httpx.get(s.url + "/v1/models").json()
         c.check({"whisper-1", "tiny.en", "base"} <= {m["id"] for m in models["data"]}, "GET /v1/models")
@@ -123,6 +135,8 @@ with tempfile.TemporaryDirectory() as tmp:
                 return {}
         r = s.post(data={"response_format": "xml"})
         c.check(r.status_code == 400 and error_of(r).get("param") == "response_format", "400 bad response_format")
+        r = s.post(data={"vad": "false"})
+        c.check(r.status_code == 400 and error_of(r).get("param") == "vad", "400 vad=false in the batched mode")
         r = s.post(data={"temperature": "2"})
         c.check(r.status_code == 400 and error_of(r).get("param") == "temperature", "400 temperature out of range")
         r = s.post(data={"language": "de"})

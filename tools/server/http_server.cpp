@@ -190,25 +190,76 @@ void Server::routes() {
 
       // The client that asked is polled between decoder steps: gone, its work stops.
       auto probe = std::make_shared<ConnectionProbe>(req.remote_addr, req.remote_port, req.local_port);
+      // Admission and option errors of the engine, as statuses; false when the request was answered so.
+      auto accepted = [&](auto&& start) {
+        try {
+          start();
+          return true;
+        } catch (const wisp::EngineBusy& e) {
+          res.set_header("Retry-After", "1");
+          fail(429, std::string(e.what()) + "; retry later");
+        } catch (const wisp::EngineStopping& e) {
+          fail(503, e.what());
+        } catch (const wisp::Error& e) {
+          if (e.kind() == wisp::ErrorKind::Cancelled) {
+            fail(499, "the client closed the connection");
+          } else if (e.kind() == wisp::ErrorKind::InvalidArgument) {
+            fail(400, e.what(),
+                 std::string(e.what()).find("language") != std::string::npos ? "language" : "");
+          } else {
+            fail(500, e.what());
+          }
+        }
+        return false;
+      };
+      auto client_gone = [probe] { return probe->client_gone(); };
+
+      if (r.options.batch_size == 0 && !r.stream) {  // openai's sequential loop, on this thread
+        wisp::Transcript t;
+        if (!accepted([&] { t = engine->transcribe_here(std::move(samples), r.options, {}, client_gone); }))
+          return;
+        malloc_trim(0);
+        const Body body = render(t, r);
+        res.set_content(body.text, body.content_type);
+        metrics_.request(endpoint, 200);
+        metrics_.transcribed(audio_seconds, std::chrono::duration<double>(Clock::now() - t0).count());
+        return;
+      }
+      if (r.options.batch_size == 0) {  // the same, its segments streamed as they are decoded
+        metrics_.request(endpoint, 200);
+        auto audio = std::make_shared<std::vector<float>>(std::move(samples));
+        res.set_chunked_content_provider("text/event-stream", [this, engine, audio, r, t0, audio_seconds](
+                                                                  size_t, httplib::DataSink& sink) {
+          bool gone = false;
+          std::string last;
+          try {
+            const wisp::Transcript t =
+                engine->transcribe_here(std::move(*audio), r.options, [&](const wisp::Segment& seg) {
+                  const std::string e = delta_event(seg);
+                  gone = !sink.write(e.data(), e.size());
+                  return !gone;
+                });
+            last = done_event(t);
+            metrics_.transcribed(audio_seconds, std::chrono::duration<double>(Clock::now() - t0).count());
+          } catch (const std::exception& e) {
+            last = error_event(e.what());
+          }
+          if (gone) return false;
+          sink.write(last.data(), last.size());
+          sink.done();
+          return true;
+        });
+        return;
+      }
+
       auto events = r.stream ? std::make_shared<EventQueue>() : nullptr;
       std::shared_ptr<wisp::EngineJob> job;
-      try {
-        std::function<bool(const wisp::Segment&)> on_segment;
-        if (events)
-          on_segment = [events](const wisp::Segment& seg) { return events->push(delta_event(seg)), true; };
-        job = engine->submit(std::move(samples), r.options, on_segment, {},
-                             [probe] { return probe->client_gone(); });
-      } catch (const wisp::EngineBusy& e) {
-        res.set_header("Retry-After", "1");
-        return fail(429, std::string(e.what()) + "; retry later");
-      } catch (const wisp::EngineStopping& e) {
-        return fail(503, e.what());
-      } catch (const wisp::Error& e) {
-        if (e.kind() == wisp::ErrorKind::InvalidArgument)
-          return fail(400, e.what(),
-                      std::string(e.what()).find("language") != std::string::npos ? "language" : "");
-        return fail(500, e.what());
-      }
+      std::function<bool(const wisp::Segment&)> on_segment;
+      if (events)
+        on_segment = [events](const wisp::Segment& seg) { return events->push(delta_event(seg)), true; };
+      if (!accepted(
+              [&] { job = engine->submit(std::move(samples), r.options, on_segment, {}, client_gone); }))
+        return;
 
       if (!events) {
         try {

@@ -5,6 +5,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
+#include <optional>
 
 #include "cli_options.h"
 
@@ -71,6 +72,7 @@ TranscriptionRequest parse_request(const std::vector<std::pair<std::string, std:
   o.beam_size = defaults.beam_size;
   o.batch_size = defaults.batch_size;
   bool granularities = false, segment = false, word = false;
+  std::optional<bool> vad;
   for (const auto& [name, value] : fields) {
     if (value.size() > kMaxFieldBytes) throw BadParameter(name, name + " is too long");
     if (name == "model") {
@@ -112,8 +114,11 @@ TranscriptionRequest parse_request(const std::vector<std::pair<std::string, std:
       o.beam_size = to_int(name, value, 1, 64);
     } else if (name == "best_of") {
       o.best_of = to_int(name, value, 1, 64);
-    } else if (name == "batch_size") {
-      o.batch_size = to_int(name, value, 1, 64);
+    } else if (name == "batch_size") {  // 0: openai's sequential loop
+      o.batch_size = to_int(name, value, 0, 64);
+    } else if (name ==
+               "vad") {  // with batch_size 0: faster-whisper's vad_filter (the batched mode always has it)
+      vad = to_bool(name, value);
     } else if (name == "condition_on_previous_text") {
       o.condition_on_previous_text = to_bool(name, value);
     } else if (name == "no_speech_threshold") {
@@ -134,6 +139,12 @@ TranscriptionRequest parse_request(const std::vector<std::pair<std::string, std:
     r.word_timestamps = word;
   }
   o.word_timestamps = r.word_timestamps;
+  if (vad) {
+    if (o.batch_size > 0 && !*vad)
+      throw BadParameter("vad",
+                         "the batched mode always finds the speech first; batch_size=0 runs without VAD");
+    o.vad_filter = o.batch_size == 0 && *vad;
+  }
   return r;
 }
 
