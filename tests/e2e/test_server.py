@@ -214,7 +214,7 @@ with tempfile.TemporaryDirectory() as tmp:
             s.proc.kill()
 
     # --- limits: API key, upload size, job limit
-    s = Server("--api-key", "sesame", "--max-upload-mb", "1", "--max-jobs", "1")
+    s = Server("--api-key", "sesame", "--max-upload-mb", "1", "--max-jobs", "1", "--max-audio-minutes", "12")
     try:
         r = s.post()
         c.check(r.status_code == 401 and r.json()["error"]["code"] == "invalid_api_key", "401 without the key")
@@ -228,11 +228,17 @@ with tempfile.TemporaryDirectory() as tmp:
         c.check(s.post(headers=key).status_code == 200, "200 with the key")
         r = s.post(file=big, headers=key)
         c.check(r.status_code == 413 and "error" in r.json(), f"413 for a {os.path.getsize(big) >> 20}-MiB upload")
+        opus = os.path.join(tmp, "longer.ogg")  # 680 s in 0.6 MB
+        subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", longer, "-c:a", "libopus", "-b:a", "8k", opus], check=True)
+        s13 = os.path.join(tmp, "thirteen.ogg")  # 13 minutes: past --max-audio-minutes 12
+        subprocess.run(["ffmpeg", "-v", "error", "-y", "-stream_loop", "1", "-i", opus, "-t", "780", "-c:a", "libopus",
+                        "-b:a", "8k", s13], check=True)
+        r = s.post(file=s13, headers=key)
+        c.check(r.status_code == 413 and "12 minutes" in r.json()["error"]["message"],
+                "413 for 13 minutes of audio past --max-audio-minutes 12")
         # The one allowed job: the 680-s file as 8-kbit/s Opus (under the 1-MiB limit, seconds of work); once the
         # engine holds it, another request is refused.
         first = {}
-        opus = os.path.join(tmp, "longer.ogg")
-        subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", longer, "-c:a", "libopus", "-b:a", "8k", opus], check=True)
         th = threading.Thread(target=lambda: first.update(r=s.post(file=opus, headers=key)))
         th.start()
         t0 = time.monotonic()

@@ -178,12 +178,19 @@ void Server::routes() {
         return fail(404, "the model '" + r.model + "' is not installed here (GET /v1/models lists them)",
                     "model", "model_not_found");
 
-      const httplib::MultipartFormData file = req.get_file_value("file");
+      const httplib::MultipartFormData& file = req.files.find("file")->second;  // not copied
       std::vector<float> samples;
       try {
         samples = wisp::audio::decode_memory(file.content.data(), file.content.size(), file.filename,
                                              static_cast<size_t>(options_.max_audio_seconds * 16000.0));
       } catch (const std::exception& e) {
+        // The decoder's cap on audio kept in memory ("... holds more than N min of audio ..."): too long
+        // here.
+        if (std::string(e.what()).find("holds more than") != std::string::npos)
+          return fail(413,
+                      "the audio is longer than the server takes (" +
+                          std::to_string(static_cast<int>(options_.max_audio_seconds / 60)) + " minutes)",
+                      "file");
         return fail(400, std::string("the file is not audio wisp can read: ") + e.what(), "file");
       }
       const double audio_seconds = static_cast<double>(samples.size()) / 16000.0;
