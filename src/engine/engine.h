@@ -151,7 +151,7 @@ class Engine {
   std::vector<std::shared_ptr<EngineJob>> running_;
   bool accepting_ = true, quit_ = false;
   size_t held_samples_ = 0;  // of the jobs queued or running (the budget of max_audio_seconds)
-  int preparing_ = 0;  // jobs admitted but not queued: their speech being found, or running on a caller
+  int preparing_ = 0;        // jobs admitted but not queued: their speech being found, or running on a caller
   EngineStats stats_;
   std::thread thread_;
 };
