@@ -16,6 +16,8 @@ namespace {
 
 // A job's chunks in flight at most when its options leave it open (batch_size 0).
 constexpr int kDefaultJobBatch = 8;
+// Contexts transcribe_here keeps between calls.
+constexpr size_t kIdleContexts = 2;
 
 }  // namespace
 
@@ -131,9 +133,9 @@ Transcript Engine::transcribe_here(std::vector<float> samples, const TranscribeO
     stopped = (cancelled && cancelled()) || (on_segment && !on_segment(s));
     return !stopped;
   });
-  {
+  {  // kept for the next call, a few at most (each holds its encoder's and decoder's buffers)
     std::lock_guard lk(contexts_mu_);
-    idle_contexts_.push_back(std::move(context));
+    if (idle_contexts_.size() < kIdleContexts) idle_contexts_.push_back(std::move(context));
   }
   if (stopped && cancelled && cancelled()) throw Error(ErrorKind::Cancelled, "transcription cancelled");
   return t;

@@ -142,7 +142,7 @@ class Engine {
   struct Compute;
   std::unique_ptr<Compute> compute_;
   std::mutex vad_mu_, contexts_mu_;
-  std::vector<std::unique_ptr<Transcriber>> idle_contexts_;  // for transcribe_here
+  std::vector<std::unique_ptr<Transcriber>> idle_contexts_;  // for transcribe_here, a few kept
   std::unique_ptr<vad::SileroVad> vad_;
 
   mutable std::mutex mu_;
