@@ -186,14 +186,6 @@ std::shared_ptr<EngineJob> Engine::submit(std::vector<float> samples, const Tran
   return job;
 }
 
-Transcript Engine::transcribe(std::vector<float> samples, const TranscribeOptions& o,
-                              std::function<bool(const Segment&)> on_segment, StageTimings* timings) {
-  auto job = submit(std::move(samples), o, std::move(on_segment));
-  Transcript t = job->wait();
-  if (timings) *timings = job->timings();
-  return t;
-}
-
 void Engine::stop_accepting() {
   std::lock_guard lk(mu_);
   accepting_ = false;

@@ -7,7 +7,7 @@
 //
 //   Engine engine(model, {.threads = 2, .max_in_flight = 16});
 //   auto job = engine.submit(std::move(samples), options, on_segment);   // callbacks on the engine's thread
-//   Transcript t = job->wait();                                          // or engine.transcribe(...)
+//   Transcript t = job->wait();
 #pragma once
 
 #include <atomic>
@@ -113,10 +113,6 @@ class Engine {
   Transcript transcribe_here(std::vector<float> samples, const TranscribeOptions& o,
                              const std::function<bool(const Segment&)>& on_segment = {},
                              const std::function<bool()>& cancelled = {});
-
-  // submit() and wait().
-  Transcript transcribe(std::vector<float> samples, const TranscribeOptions& o,
-                        std::function<bool(const Segment&)> on_segment = {}, StageTimings* timings = nullptr);
 
   // Refuses new jobs from now on; those accepted still finish. wait_idle() returns once none is left.
   void stop_accepting();

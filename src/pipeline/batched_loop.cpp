@@ -161,7 +161,6 @@ void BatchedLoop::encode_new_windows() {
     scratch_->ids.resize(n);
     decoder_.add_windows(features_.data(), n, scratch_->ids.data());
     const double ms = ms_since(te), cross = decoder_.flops() - before;
-    last_encoder_windows_ = std::max(last_encoder_windows_, n);
     for (int i = 0; i < n; ++i) {
       Chunk& s = *to_encode[b0 + i];
       s.window = scratch_->ids[i];
@@ -254,7 +253,6 @@ void BatchedLoop::leave(JobState& j) {
 
 void BatchedLoop::step() {
   last_step_rows_ = 0;
-  last_encoder_windows_ = 0;
   // Cancelled jobs leave before any work is spent on them.
   for (auto& j : jobs_)
     if (j->job->cancelled && j->job->cancelled()) j->keep_going = false;

@@ -57,7 +57,6 @@ class BatchedLoop {
 
   void add(BatchedJob* job);  // between steps
   bool empty() const { return jobs_.empty(); }
-  size_t jobs() const { return jobs_.size(); }
   int chunks_in_flight() const { return static_cast<int>(live_.size()); }
 
   // One round: free slots get new chunks (the job with the fewest in flight first, so a new job joins at
@@ -69,9 +68,8 @@ class BatchedLoop {
   // Takes every job out (their decoder windows released), unfinished; returns them.
   std::vector<BatchedJob*> drop_all();
 
-  // Rows (sequences) in the last decoder step, windows in the last encoder call (0: none this round).
+  // Rows (sequences) in the last decoder step (0: none this round).
   int last_step_rows() const { return last_step_rows_; }
-  int last_encoder_windows() const { return last_encoder_windows_; }
 
  private:
   struct Chunk;
@@ -91,7 +89,7 @@ class BatchedLoop {
   std::vector<std::unique_ptr<Chunk>> live_;
   std::vector<float> mels_, features_, chunk_audio_;
   uint64_t next_job_id_ = 0;
-  int last_step_rows_ = 0, last_encoder_windows_ = 0;
+  int last_step_rows_ = 0;
   struct Scratch;
   std::unique_ptr<Scratch> scratch_;
 };

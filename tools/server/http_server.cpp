@@ -16,13 +16,14 @@
 #include "audio/audio_decoder.h"
 #include "connection_probe.h"
 #include "core/error.h"
+#include "core/stopwatch.h"
 #include "responses.h"
 #include "web_page.h"
 
 namespace wisp_server {
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using wisp::Clock;
 
 void send_error(httplib::Response& res, int status, const std::string& message, const std::string& param = "",
                 const std::string& code = "") {
@@ -220,17 +221,20 @@ void Server::routes() {
         return false;
       };
       auto client_gone = [probe] { return probe->client_gone(); };
+      // A whole transcript as the answer.
+      auto answer = [&](const wisp::Transcript& t) {
+        malloc_trim(0);  // the request's audio goes back to the system, not to a free list
+        const Body body = render(t, r);
+        res.set_content(body.text, body.content_type);
+        metrics_.request(endpoint, 200);
+        metrics_.transcribed(audio_seconds, wisp::ms_since(t0) / 1000.0);
+      };
 
       if (r.options.batch_size == 0 && !r.stream) {  // openai's sequential loop, on this thread
         wisp::Transcript t;
         if (!accepted([&] { t = engine->transcribe_here(std::move(samples), r.options, {}, client_gone); }))
           return;
-        malloc_trim(0);
-        const Body body = render(t, r);
-        res.set_content(body.text, body.content_type);
-        metrics_.request(endpoint, 200);
-        metrics_.transcribed(audio_seconds, std::chrono::duration<double>(Clock::now() - t0).count());
-        return;
+        return answer(t);
       }
       if (r.options.batch_size == 0) {  // the same, its segments streamed as they are decoded
         metrics_.request(endpoint, 200);
@@ -247,7 +251,7 @@ void Server::routes() {
                   return !gone;
                 });
             last = done_event(t);
-            metrics_.transcribed(audio_seconds, std::chrono::duration<double>(Clock::now() - t0).count());
+            metrics_.transcribed(audio_seconds, wisp::ms_since(t0) / 1000.0);
           } catch (const std::exception& e) {
             last = error_event(e.what());
           }
@@ -269,19 +273,13 @@ void Server::routes() {
         return;
 
       if (!events) {
-        try {
-          const wisp::Transcript t = job->wait();
-          job.reset();
-          malloc_trim(0);  // the request's audio goes back to the system, not to a free list
-          const Body body = render(t, r);
-          res.set_content(body.text, body.content_type);
-          metrics_.request(endpoint, 200);
-          metrics_.transcribed(audio_seconds, std::chrono::duration<double>(Clock::now() - t0).count());
-        } catch (const wisp::Error& e) {
-          if (e.kind() == wisp::ErrorKind::Cancelled) return fail(499, "the client closed the connection");
-          return fail(500, e.what());
-        }
-        return;
+        wisp::Transcript t;
+        if (!accepted([&] {
+              t = job->wait();
+              job.reset();
+            }))
+          return;
+        return answer(t);
       }
       metrics_.request(endpoint, 200);
       res.set_chunked_content_provider(
@@ -308,7 +306,7 @@ void Server::routes() {
             try {
               const wisp::Transcript t = job->wait();
               last = done_event(t);
-              metrics_.transcribed(audio_seconds, std::chrono::duration<double>(Clock::now() - t0).count());
+              metrics_.transcribed(audio_seconds, wisp::ms_since(t0) / 1000.0);
             } catch (const std::exception& e) {
               last = error_event(e.what());
             }

@@ -47,22 +47,6 @@ bool to_bool(const std::string& name, const std::string& v) {
 
 }  // namespace
 
-const char* format_name(ResponseFormat f) {
-  switch (f) {
-    case ResponseFormat::Json:
-      return "json";
-    case ResponseFormat::Text:
-      return "text";
-    case ResponseFormat::Srt:
-      return "srt";
-    case ResponseFormat::Vtt:
-      return "vtt";
-    case ResponseFormat::VerboseJson:
-      return "verbose_json";
-  }
-  return "json";
-}
-
 TranscriptionRequest parse_request(const std::vector<std::pair<std::string, std::string>>& fields,
                                    bool translate, const RequestDefaults& defaults) {
   TranscriptionRequest r;

@@ -42,6 +42,4 @@ struct BadParameter : std::runtime_error {
 TranscriptionRequest parse_request(const std::vector<std::pair<std::string, std::string>>& fields,
                                    bool translate, const RequestDefaults& defaults);
 
-const char* format_name(ResponseFormat f);
-
 }  // namespace wisp_server
