@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "backend/cpu/amx_tiles.h"
 #include "backend/cpu/gemm.h"
 #include "backend/cpu/isa.h"
 
@@ -144,6 +145,25 @@ TEST_P(GemmVariants, CloseToFloat) {
   EXPECT_LT(rel_err(), 0.02) << "int8 " << isa_name(isa);
   gemm_bf16(Exec{2, &ws}, isa, x.data(), M, K, pack_bf16(N, K, W.data()).view(), Epilogue{}, y.data(), N);
   EXPECT_LT(rel_err(), 0.01) << "bf16 " << isa_name(isa);
+}
+
+// Another library on the same thread (oneDNN does this) releases the AMX tiles after its own products:
+// the next AMX kernel must configure them again rather than die on an illegal instruction.
+TEST(GemmAmx, SurvivesTilesReleasedByAnotherLibrary) {
+  if (!isa_supported(Isa::Amx)) GTEST_SKIP() << "no AMX on this CPU";
+  std::mt19937 rng(15);
+  Workspace ws;
+  const int M = 40, K = 96, N = 48;
+  const auto W = random_vec(static_cast<size_t>(N) * K, rng, 0.1f);
+  const auto x = random_vec(static_cast<size_t>(M) * K, rng);
+  const PackedI8 p = pack_i8(N, K, W.data());
+  std::vector<float> y(static_cast<size_t>(M) * N), y_ref(y.size());
+  gemm_i8_reference(x.data(), M, K, p.view(), Epilogue{}, y_ref.data(), N);
+  for (int round = 0; round < 2; ++round) {
+    gemm_i8(Exec{1, &ws}, Isa::Amx, x.data(), M, K, p.view(), Epilogue{}, y.data(), N);
+    for (size_t i = 0; i < y.size(); ++i) ASSERT_NEAR(y[i], y_ref[i], tolerance(y_ref, 2e-6f)) << i;
+    amx_release_tiles();
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Isa, GemmVariants, ::testing::ValuesIn(supported_isas()),

@@ -1,6 +1,7 @@
 #include <immintrin.h>
 
 #include <cstdint>
+#include <cstring>
 
 #include "backend/cpu/amx_tiles.h"
 
@@ -18,14 +19,17 @@ struct alignas(64) TileConfig {
 };
 constexpr TileConfig kConfig = {1, 0, {}, {64, 64, 64, 64, 64, 64, 64, 64}, {16, 16, 16, 16, 16, 16, 16, 16}};
 
-thread_local bool configured = false;
-
 }  // namespace
 
 void amx_use_tiles() {
-  if (configured) return;
-  _tile_loadconfig(&kConfig);
-  configured = true;
+  // Another library on this thread (oneDNN, for one) may have released the tiles or configured them
+  // otherwise since our last call; a tile instruction on unconfigured tiles raises #UD (SIGILL). Reading
+  // the configuration back is much cheaper than loading it, so check every time.
+  alignas(64) TileConfig now;
+  _tile_storeconfig(&now);
+  if (std::memcmp(&now, &kConfig, sizeof now) != 0) _tile_loadconfig(&kConfig);
 }
+
+void amx_release_tiles() { _tile_release(); }
 
 }  // namespace wisp::backend::cpu
