@@ -212,6 +212,31 @@ TEST_P(BackendVsReference, AttentionJobsCausalOffsetsSinkAndCopies) {
   }
 }
 
+// The encoder's case: many query rows, every key visible, no probabilities kept — on AMX the one-pass
+// (flash) kernel. Key counts around its 128-key blocks and the 30-s window's 1500, query rows that are no
+// multiple of its 32-row passes, large scores (a peaked softmax whose maximum moves from block to block).
+TEST_P(BackendVsReference, AttentionManyRowsLongKeys) {
+  std::mt19937 rng(25);
+  const int H = 2, dh = 64, D = H * dh, cap = 1500;
+  for (int kv_len : {16, 127, 129, 333, 1500})
+    for (int q_rows : {16, 45, 100}) {
+      auto kc = cpu_->make_kv_cache(cap, D, H), kr = ref_->make_kv_cache(cap, D, H);
+      const auto k = random_vec(static_cast<size_t>(kv_len) * D, rng),
+                 v = random_vec(static_cast<size_t>(kv_len) * D, rng);
+      cpu_->kv_write(ex_, *kc, 0, f32_view(k.data(), kv_len, D), f32_view(v.data(), kv_len, D));
+      ref_->kv_write(ref_ex_, *kr, 0, f32_view(k.data(), kv_len, D), f32_view(v.data(), kv_len, D));
+      const auto q = random_vec(static_cast<size_t>(q_rows) * D, rng, 3.0f);
+      std::vector<float> out(q.size()), out_ref(q.size());
+      const AttentionJob jc{f32_view(q.data(), q_rows, D), kc.get(), kv_len, 0, f32_view(out.data(), q_rows, D),
+                            nullptr};
+      const AttentionJob jr{f32_view(q.data(), q_rows, D), kr.get(), kv_len, 0,
+                            f32_view(out_ref.data(), q_rows, D), nullptr};
+      cpu_->attention(ex_, &jc, 1, AttentionShape{H, dh, false});
+      ref_->attention(ref_ex_, &jr, 1, AttentionShape{H, dh, false});
+      ASSERT_LT(rel_diff(out, out_ref), tol()) << "q_rows " << q_rows << " kv " << kv_len;
+    }
+}
+
 INSTANTIATE_TEST_SUITE_P(Cpu, BackendVsReference, ::testing::ValuesIn(params()),
                          [](const ::testing::TestParamInfo<Param>& i) {
                            return std::string(cpu::isa_name(std::get<0>(i.param))) + "_" +
