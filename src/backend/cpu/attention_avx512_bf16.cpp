@@ -14,27 +14,48 @@ void softmax_rows_to_bf16(float* S, int ld_s, int rows, int L, const int* visibl
   // exp(scale · (s − max)) = 2^(s · a − max · a), a = scale · log2(e): one FMA before the power of two.
   const float a = scale * 1.44269504088896341f;
   const __m512 va = _mm512_set1_ps(a);
+  const __m512 minus_inf = _mm512_set1_ps(-INFINITY);
   for (int i = 0; i < rows; ++i) {
     float* s = S + static_cast<size_t>(i) * ld_s;
     uint16_t* p = P + static_cast<size_t>(i) * ld_p;
-    const int vis = visible[i];
-    __m512 vmax = _mm512_set1_ps(-INFINITY);
+    const int vis = visible[i], full = vis / 16 * 16;
+    // Four running maxima and sums: one accumulator would make every step wait for the previous one.
+    __m512 m0 = minus_inf, m1 = minus_inf, m2 = minus_inf, m3 = minus_inf;
     int j = 0;
-    for (; j + 16 <= vis; j += 16) vmax = _mm512_max_ps(vmax, _mm512_loadu_ps(s + j));
-    if (j < vis)
-      vmax = _mm512_max_ps(
-          vmax, _mm512_mask_loadu_ps(_mm512_set1_ps(-INFINITY), avx512::first_lanes(vis - j), s + j));
+    for (; j + 64 <= full; j += 64) {
+      m0 = _mm512_max_ps(m0, _mm512_loadu_ps(s + j));
+      m1 = _mm512_max_ps(m1, _mm512_loadu_ps(s + j + 16));
+      m2 = _mm512_max_ps(m2, _mm512_loadu_ps(s + j + 32));
+      m3 = _mm512_max_ps(m3, _mm512_loadu_ps(s + j + 48));
+    }
+    for (; j < full; j += 16) m0 = _mm512_max_ps(m0, _mm512_loadu_ps(s + j));
+    if (j < vis) m1 = _mm512_max_ps(m1, _mm512_mask_loadu_ps(minus_inf, avx512::first_lanes(vis - j), s + j));
+    const __m512 vmax = _mm512_max_ps(_mm512_max_ps(m0, m1), _mm512_max_ps(m2, m3));
     const __m512 mxa = _mm512_set1_ps(_mm512_reduce_max_ps(vmax) * a);
-    __m512 vsum = _mm512_setzero_ps();
-    for (j = 0; j < ld_p; j += 16) {
+    auto exp_at = [&](int k) {
+      const __m512 e = avx512::exp2_nonpos_fast(_mm512_fmsub_ps(_mm512_loadu_ps(s + k), va, mxa));
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(p + k), (__m256i)_mm512_cvtneps_pbh(e));
+      if (probs) _mm512_storeu_ps(s + k, e);
+      return e;
+    };
+    __m512 s0 = _mm512_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
+    for (j = 0; j + 64 <= full; j += 64) {
+      s0 = _mm512_add_ps(s0, exp_at(j));
+      s1 = _mm512_add_ps(s1, exp_at(j + 16));
+      s2 = _mm512_add_ps(s2, exp_at(j + 32));
+      s3 = _mm512_add_ps(s3, exp_at(j + 48));
+    }
+    for (; j < full; j += 16) s0 = _mm512_add_ps(s0, exp_at(j));
+    // The partial vector, then zeros up to ld_p (the value product reads whole blocks of keys).
+    for (; j < ld_p; j += 16) {
       const __mmask16 live = avx512::first_lanes(vis - j);
       const __m512 x = _mm512_maskz_loadu_ps(live, s + j);
       const __m512 e = _mm512_maskz_mov_ps(live, avx512::exp2_nonpos_fast(_mm512_fmsub_ps(x, va, mxa)));
-      vsum = _mm512_add_ps(vsum, e);
+      s1 = _mm512_add_ps(s1, e);
       _mm256_storeu_si256(reinterpret_cast<__m256i*>(p + j), (__m256i)_mm512_cvtneps_pbh(e));
       if (probs) _mm512_mask_storeu_ps(s + j, avx512::first_lanes(L - j), e);
     }
-    const float sum = _mm512_reduce_add_ps(vsum);
+    const float sum = _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(s0, s1), _mm512_add_ps(s2, s3)));
     inv_sum[i] = sum > 0.0f ? 1.0f / sum : 0.0f;
     if (probs) {
       float* out = probs + i * probs_ld;
