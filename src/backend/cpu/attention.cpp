@@ -43,8 +43,8 @@ CpuKvCache::CpuKvCache(int cap, int dim_, int heads, bool use_bf16) : bf16(use_b
   value_head_elems = static_cast<size_t>(dims_p) * value_depth;
   const size_t elem = bf16 ? 2 : 4;
   // Zeroed: positions past the written length are read (times a zero weight) and must be finite.
-  keys.resize(key_head_elems * n_head * elem);
-  values.resize(value_head_elems * n_head * elem);
+  values_offset = key_head_elems * n_head * elem;  // a multiple of 1 KB: whole 16-key panels
+  storage.resize(values_offset + value_head_elems * n_head * elem);
 }
 
 void kv_write(Exec& ex, CpuKvCache& kv, int position, TensorView k, TensorView v) {
@@ -57,12 +57,12 @@ void kv_write(Exec& ex, CpuKvCache& kv, int position, TensorView k, TensorView v
     const float* vh = v.as<float>() + h * dh;
     if (kv.bf16) {
       kv_write_head_bf16(kh, k.row_stride, vh, v.row_stride, L, position, dh, kv.key_depth, kv.value_depth,
-                         kv.keys.as<uint16_t>() + h * kv.key_head_elems,
-                         kv.values.as<uint16_t>() + h * kv.value_head_elems);
+                         kv.keys<uint16_t>() + h * kv.key_head_elems,
+                         kv.values<uint16_t>() + h * kv.value_head_elems);
       return;
     }
-    float* K = kv.keys.as<float>() + h * kv.key_head_elems;
-    float* V = kv.values.as<float>() + h * kv.value_head_elems;
+    float* K = kv.keys<float>() + h * kv.key_head_elems;
+    float* V = kv.values<float>() + h * kv.value_head_elems;
     for (int t = 0; t < L; ++t) {
       const float* kr = kh + static_cast<int64_t>(t) * k.row_stride;
       const float* vr = vh + static_cast<int64_t>(t) * v.row_stride;
@@ -87,11 +87,11 @@ void kv_copy(const CpuKvCache& src, CpuKvCache& dst, int length) {
   const size_t value_panel_bytes = static_cast<size_t>(src.value_depth) * 16 * elem;
   const int panels = (src.head_dim + 15) / 16;
   for (int h = 0; h < src.n_head; ++h) {
-    std::memcpy(dst.keys.as<char>() + h * src.key_head_elems * elem,
-                src.keys.as<char>() + h * src.key_head_elems * elem, key_bytes);
+    std::memcpy(dst.keys<char>() + h * src.key_head_elems * elem,
+                src.keys<char>() + h * src.key_head_elems * elem, key_bytes);
     for (int p = 0; p < panels; ++p) {
       const size_t off = h * src.value_head_elems * elem + p * value_panel_bytes;
-      std::memcpy(dst.values.as<char>() + off, src.values.as<char>() + off, value_bytes);
+      std::memcpy(dst.values<char>() + off, src.values<char>() + off, value_bytes);
     }
   }
 }
@@ -157,7 +157,7 @@ void attention(Exec& ex, Isa isa, const AttentionJob* jobs, int n_jobs, const At
       float* o = reinterpret_cast<float*>(p16 + scores_elems);
       float* inv_sum = o + o_elems;
       const int qk = kv.key_depth;
-      const uint16_t* keys = kv.keys.as<uint16_t>() + h * kv.key_head_elems;
+      const uint16_t* keys = kv.keys<uint16_t>() + h * kv.key_head_elems;
       convert_rows_bf16(q, rows, dh, static_cast<int>(job.q.row_stride), q16, qk);
       // AMX reads whole 16-row tiles: the rows past `rows` up to the next 16 must hold zeros.
       const int rows16 = round_up(rows, 16);
@@ -183,7 +183,7 @@ void attention(Exec& ex, Isa isa, const AttentionJob* jobs, int n_jobs, const At
       Bf16Block b;
       b.a = p16;
       b.lda = ld_s;
-      b.w = {kv.values.as<uint16_t>() + h * kv.value_head_elems, dh, L, round_up(dh, 16), ld_s};
+      b.w = {kv.values<uint16_t>() + h * kv.value_head_elems, dh, L, round_up(dh, 16), ld_s};
       b.w.panel_depth = kv.value_depth;
       b.y = o;
       b.ldy = dh;
@@ -200,7 +200,7 @@ void attention(Exec& ex, Isa isa, const AttentionJob* jobs, int n_jobs, const At
     F32Block b;
     b.a = q;
     b.lda = static_cast<int>(job.q.row_stride);
-    b.w = {kv.keys.as<float>() + h * kv.key_head_elems, L, dh, Lp16, dh};
+    b.w = {kv.keys<float>() + h * kv.key_head_elems, L, dh, Lp16, dh};
     b.y = S;
     b.ldy = ld_s;
     b.M = rows;
@@ -215,7 +215,7 @@ void attention(Exec& ex, Isa isa, const AttentionJob* jobs, int n_jobs, const At
     F32Block pv;
     pv.a = S;
     pv.lda = ld_s;
-    pv.w = {kv.values.as<float>() + h * kv.value_head_elems, dh, L, round_up(dh, 16), L};
+    pv.w = {kv.values<float>() + h * kv.value_head_elems, dh, L, round_up(dh, 16), L};
     pv.w.panel_depth = kv.value_depth;
     pv.y = out;
     pv.ldy = static_cast<int>(job.out.row_stride);

@@ -25,7 +25,26 @@ class CpuKvCache final : public KvCache {
   int value_depth =
       0;  // panel depth of the value matrix: capacity (fp32) or capacity rounded up to 32 (bf16)
   size_t key_head_elems = 0, value_head_elems = 0;
-  Buffer keys, values;
+  // Keys, then values, in one allocation: a window's cache of one layer (1-5 MB) then mostly lies in 2 MB
+  // pages (buffer.cpp), which a decoder step reads from end to end for every window in flight.
+  Buffer storage;
+  size_t values_offset = 0;  // bytes
+  template <typename T>
+  T* keys() {
+    return storage.as<T>();
+  }
+  template <typename T>
+  const T* keys() const {
+    return storage.as<T>();
+  }
+  template <typename T>
+  T* values() {
+    return reinterpret_cast<T*>(storage.as<char>() + values_offset);
+  }
+  template <typename T>
+  const T* values() const {
+    return reinterpret_cast<const T*>(storage.as<char>() + values_offset);
+  }
 };
 
 void kv_write(Exec& ex, CpuKvCache& kv, int position, TensorView k, TensorView v);
