@@ -18,9 +18,11 @@
 #include <map>
 #include <memory>
 #include <random>
+#include <span>
 #include <string>
 #include <vector>
 
+#include "backend/buffer.h"
 #include "backend/compute_type.h"
 #include "backend/cpu/gemm.h"
 #include "backend/cpu/isa.h"
@@ -95,9 +97,15 @@ void report(benchmark::State& state, const Shape& s, double peak_gops) {
 }
 
 void ours(benchmark::State& state, Shape s, ComputeType type, Isa isa) {
-  const auto W = random(static_cast<size_t>(s.N) * s.K, 0.05f, 1),
-             x = random(static_cast<size_t>(s.M) * s.K, 1.0f, 2);
-  std::vector<float> y(static_cast<size_t>(s.M) * s.N);
+  const auto W = random(static_cast<size_t>(s.N) * s.K, 0.05f, 1);
+  // Activations in the library's own buffers (2 MB pages when large), as the encoder keeps them.
+  wisp::backend::Buffer xb(sizeof(float) * s.M * s.K), yb(sizeof(float) * s.M * s.N);
+  {
+    const auto x0 = random(static_cast<size_t>(s.M) * s.K, 1.0f, 2);
+    std::copy(x0.begin(), x0.end(), xb.as<float>());
+  }
+  const std::span<const float> x(xb.as<float>(), static_cast<size_t>(s.M) * s.K);
+  const std::span<float> y(yb.as<float>(), static_cast<size_t>(s.M) * s.N);
   wisp::backend::Workspace ws;
   const wisp::backend::Exec ex{bench_threads(), &ws};
   cpu::PackedF32 f32;
