@@ -9,6 +9,7 @@
 
 #include "backend/cpu/amx_tiles.h"
 #include "backend/cpu/gemm.h"
+#include "backend/cpu/gemm_kernels.h"
 #include "backend/cpu/isa.h"
 
 namespace wisp::backend::cpu {
@@ -145,6 +146,30 @@ TEST_P(GemmVariants, CloseToFloat) {
   EXPECT_LT(rel_err(), 0.02) << "int8 " << isa_name(isa);
   gemm_bf16(Exec{2, &ws}, isa, x.data(), M, K, pack_bf16(N, K, W.data()).view(), Epilogue{}, y.data(), N);
   EXPECT_LT(rel_err(), 0.01) << "bf16 " << isa_name(isa);
+}
+
+// The AVX-512 activation routines write exactly the bytes of the AVX2 ones (the oracle's): every K tail,
+// both signednesses, rows with a stride, an all-zero row.
+TEST(GemmActivations, Avx512MatchesAvx2) {
+  if (!isa_supported(Isa::Avx512)) GTEST_SKIP() << "no AVX-512 on this CPU";
+  std::mt19937 rng(16);
+  for (int K : {1, 7, 15, 16, 17, 63, 64, 65, 384, 385, 1536}) {
+    const int M = 5, ldx = K + 3, ldq = (K + 63) / 64 * 64;
+    auto x = random_vec(static_cast<size_t>(M) * ldx, rng, 2.0f);
+    std::fill(x.begin() + 2 * ldx, x.begin() + 3 * ldx, 0.0f);
+    for (bool shift : {false, true}) {
+      std::vector<int8_t> q(static_cast<size_t>(M) * ldq, 1), q_ref(q.size(), 2);
+      std::vector<float> s(M), s_ref(M);
+      quantize_rows_i8_avx512(x.data(), M, K, ldx, q.data(), ldq, s.data(), shift);
+      quantize_rows_i8(x.data(), M, K, ldx, q_ref.data(), ldq, s_ref.data(), shift);
+      ASSERT_EQ(q, q_ref) << "K=" << K << " shift " << shift;
+      ASSERT_EQ(s, s_ref) << "K=" << K;
+    }
+    std::vector<uint16_t> b(static_cast<size_t>(M) * ldq, 1), b_ref(b.size(), 2);
+    convert_rows_bf16_avx512(x.data(), M, K, ldx, b.data(), ldq);
+    convert_rows_bf16(x.data(), M, K, ldx, b_ref.data(), ldq);
+    ASSERT_EQ(b, b_ref) << "K=" << K;
+  }
 }
 
 // Another library on the same thread (oneDNN does this) releases the AMX tiles after its own products:

@@ -158,7 +158,7 @@ void attention(Exec& ex, Isa isa, const AttentionJob* jobs, int n_jobs, const At
       float* inv_sum = o + o_elems;
       const int qk = kv.key_depth;
       const uint16_t* keys = kv.keys<uint16_t>() + h * kv.key_head_elems;
-      convert_rows_bf16(q, rows, dh, static_cast<int>(job.q.row_stride), q16, qk);
+      convert_rows_bf16_avx512(q, rows, dh, static_cast<int>(job.q.row_stride), q16, qk);  // bf16: AVX-512
       // AMX reads whole 16-row tiles: the rows past `rows` up to the next 16 must hold zeros.
       const int rows16 = round_up(rows, 16);
       std::memset(q16 + static_cast<size_t>(rows) * qk, 0, sizeof(uint16_t) * (rows16 - rows) * qk);

@@ -82,6 +82,7 @@ void gemm_i8(const Exec& ex, Isa isa, const float* x, int M, int ldx, const Pack
              float* y, int ldy) {
   if (M <= 0 || w.N <= 0) return;
   isa = runnable(isa);
+  const bool avx512 = static_cast<int>(isa) >= static_cast<int>(Isa::Avx512);
   // A 16-row AMX tile wasted on a few rows loses to vpdpbusd on decoder steps (tiny.en's projection,
   // 1 row: 0.72 vs 0.81 ms; kernel bench dec_proj_M1/M5).
   if (isa == Isa::Amx && M < 8) isa = Isa::Avx512Bf16;
@@ -93,8 +94,9 @@ void gemm_i8(const Exec& ex, Isa isa, const float* x, int M, int ldx, const Pack
   const bool amx = isa == Isa::Amx;
   parallel_for(ex.threads, (M + kQuantRows - 1) / kQuantRows, [&](int t) {
     const int m0 = t * kQuantRows, rows = std::min(kQuantRows, M - m0);
-    quantize_rows_i8(x + static_cast<size_t>(m0) * ldx, rows, w.K, ldx, q + static_cast<size_t>(m0) * w.Kp,
-                     w.Kp, scale + m0, shift);
+    (avx512 ? quantize_rows_i8_avx512 : quantize_rows_i8)(x + static_cast<size_t>(m0) * ldx, rows, w.K, ldx,
+                                                          q + static_cast<size_t>(m0) * w.Kp, w.Kp,
+                                                          scale + m0, shift);
   });
   if (amx) std::fill(q + static_cast<size_t>(M) * w.Kp, q + static_cast<size_t>(Mp) * w.Kp, int8_t{0});
 
@@ -114,12 +116,13 @@ void gemm_bf16(const Exec& ex, Isa isa, const float* x, int M, int ldx, const Pa
                const Epilogue& ep, float* y, int ldy) {
   if (M <= 0 || w.N <= 0) return;
   isa = runnable(isa);
+  const bool avx512 = static_cast<int>(isa) >= static_cast<int>(Isa::Avx512);
   const int Mp = round_up(M, 32);
   uint16_t* q = ex.ws->get<uint16_t>(Workspace::kActQuant, static_cast<size_t>(Mp) * w.Kp);
   parallel_for(ex.threads, (M + kQuantRows - 1) / kQuantRows, [&](int t) {
     const int m0 = t * kQuantRows, rows = std::min(kQuantRows, M - m0);
-    convert_rows_bf16(x + static_cast<size_t>(m0) * ldx, rows, w.K, ldx, q + static_cast<size_t>(m0) * w.Kp,
-                      w.Kp);
+    (avx512 ? convert_rows_bf16_avx512 : convert_rows_bf16)(x + static_cast<size_t>(m0) * ldx, rows, w.K, ldx,
+                                                            q + static_cast<size_t>(m0) * w.Kp, w.Kp);
   });
   std::fill(q + static_cast<size_t>(M) * w.Kp, q + static_cast<size_t>(Mp) * w.Kp, uint16_t{0});
 

@@ -56,6 +56,11 @@ struct F32Block {
 void gemm_f32_avx2(const F32Block& b, int m0, int m1, int n0, int n1);
 void gemm_f32_avx512(const F32Block& b, int m0, int m1, int n0, int n1);
 
+// quantize_rows_i8 and convert_rows_bf16 (gemm.h) on AVX-512 (pack_avx512.cpp): the same bytes out.
+void quantize_rows_i8_avx512(const float* x, int M, int K, int ldx, int8_t* q, int ldq, float* scale,
+                             bool shift);
+void convert_rows_bf16_avx512(const float* x, int M, int K, int ldx, uint16_t* q, int ldq);
+
 using F32Kernel = void (*)(const F32Block&, int, int, int, int);
 F32Kernel f32_kernel(Isa isa);
 using I8Kernel = void (*)(const I8Block&, int, int, int, int);
