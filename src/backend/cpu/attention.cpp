@@ -178,7 +178,9 @@ void attention(Exec& ex, Isa isa, const AttentionJob* jobs, int n_jobs, const At
       // P = exp(scale · (s − max)) in bf16; the normalisation is applied to the (much smaller) output.
       softmax_rows_to_bf16(S, ld_s, rows, L, visible, scale, p16, ld_s, inv_sum, probs,
                            probs ? job.sink->row_stride : 0);
-      std::memset(p16 + static_cast<size_t>(rows) * ld_s, 0, sizeof(uint16_t) * (rows16 - rows) * ld_s);
+      // (Up to 16 rows, the AMX tiles have exactly `rows` rows: nothing past them is read.)
+      if (rows > 16)
+        std::memset(p16 + static_cast<size_t>(rows) * ld_s, 0, sizeof(uint16_t) * (rows16 - rows) * ld_s);
       // out_h(rows, dh) = P · V_h / Σ P
       Bf16Block b;
       b.a = p16;

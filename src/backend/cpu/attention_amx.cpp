@@ -3,6 +3,7 @@
 // accumulator tiles is stored straight into the score rows.
 #include <immintrin.h>
 
+#include <algorithm>
 #include <cstdint>
 
 #include "backend/cpu/amx_tiles.h"
@@ -10,7 +11,7 @@
 
 namespace wisp::backend::cpu {
 void scores_amx_d64(const uint16_t* q, int rows, const uint16_t* keys, int L, float* S, int ld_s) {
-  amx_use_tiles();
+  amx_use_tiles(std::min(rows, 16));  // a decoder step's few rows: tiles of that many rows
   const size_t s_stride = static_cast<size_t>(ld_s) * 4;
   const int panels = (L + 15) / 16;
   for (int r = 0; r < rows; r += 32) {

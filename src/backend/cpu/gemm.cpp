@@ -83,9 +83,11 @@ void gemm_i8(const Exec& ex, Isa isa, const float* x, int M, int ldx, const Pack
   if (M <= 0 || w.N <= 0) return;
   isa = runnable(isa);
   const bool avx512 = static_cast<int>(isa) >= static_cast<int>(Isa::Avx512);
-  // A 16-row AMX tile wasted on a few rows loses to vpdpbusd on decoder steps (tiny.en's projection,
-  // 1 row: 0.72 vs 0.81 ms; kernel bench dec_proj_M1/M5).
-  if (isa == Isa::Amx && M < 8) isa = Isa::Avx512Bf16;
+  // AMX runs a few rows in tiles of that many rows (amx_tiles.h), and from 3 rows on that beats vpdpbusd;
+  // below, the tile instructions' fixed costs do not pay (kernel bench, dec_fc1 of tiny / base: M = 1
+  // 8.2 / 14.9 µs AMX against 6.5 / 12.0 VNNI, M = 2 9.1-10.3 / 13.6-14.9 against 8.0-8.2 / 12.8-14.4,
+  // M = 3 9.7 / 14.3-14.7 against 10.1-11.3 / 15.6-17.7, M = 5 10.4 / 15.8 against 13.8 / 22.8).
+  if (isa == Isa::Amx && M < 3) isa = Isa::Avx512Bf16;
   const int Mp = round_up(M, 32);
   int8_t* q = ex.ws->get<int8_t>(Workspace::kActQuant, static_cast<size_t>(Mp) * w.Kp);
   float* scale = ex.ws->get<float>(Workspace::kActScale, static_cast<size_t>(Mp));

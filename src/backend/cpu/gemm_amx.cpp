@@ -2,6 +2,7 @@
 // tiles (32 rows × 32 columns of int32 / fp32), two A tiles (16 rows of activations each) and two B tiles
 // (one 1 KB block of a packed 16-column panel each). One tdpbssd / tdpbf16ps multiplies a 16 × 64-byte A
 // tile by a B tile into an accumulator. Accumulators go through a small buffer to the AVX-512 epilogue.
+#include <algorithm>
 #include <cstdint>
 
 #include "backend/cpu/amx_tiles.h"
@@ -65,7 +66,7 @@ BlockFn pick(int mt, int nt) {
 }  // namespace
 
 void gemm_i8_amx(const I8Block& b, int m0, int m1, int n0, int n1) {
-  amx_use_tiles();  // tiles: C 0-3, A 4-5, B 6-7
+  amx_use_tiles(std::min(m1 - m0, 16));  // tiles: C 0-3, A 4-5, B 6-7; fewer rows for a few rows
   const PackedView& w = b.w;
   const size_t panel_bytes = w.panel_elems();
   alignas(64) int32_t c[32 * 32];
@@ -92,7 +93,7 @@ void gemm_i8_amx(const I8Block& b, int m0, int m1, int n0, int n1) {
 }
 
 void gemm_bf16_amx(const Bf16Block& b, int m0, int m1, int n0, int n1) {
-  amx_use_tiles();  // tiles: C 0-3, A 4-5, B 6-7
+  amx_use_tiles(std::min(m1 - m0, 16));  // tiles: C 0-3, A 4-5, B 6-7; fewer rows for a few rows
   const PackedView& w = b.w;
   const size_t panel_bytes = w.panel_elems() * 2;
   alignas(64) float c[32 * 32];
