@@ -227,9 +227,9 @@ TEST_P(BackendVsReference, AttentionManyRowsLongKeys) {
       ref_->kv_write(ref_ex_, *kr, 0, f32_view(k.data(), kv_len, D), f32_view(v.data(), kv_len, D));
       const auto q = random_vec(static_cast<size_t>(q_rows) * D, rng, 3.0f);
       std::vector<float> out(q.size()), out_ref(q.size());
-      const AttentionJob jc{f32_view(q.data(), q_rows, D), kc.get(), kv_len, 0, f32_view(out.data(), q_rows, D),
-                            nullptr};
-      const AttentionJob jr{f32_view(q.data(), q_rows, D), kr.get(), kv_len, 0,
+      const AttentionJob jc{f32_view(q.data(), q_rows, D),   kc.get(), kv_len, 0,
+                            f32_view(out.data(), q_rows, D), nullptr};
+      const AttentionJob jr{f32_view(q.data(), q_rows, D),       kr.get(), kv_len, 0,
                             f32_view(out_ref.data(), q_rows, D), nullptr};
       cpu_->attention(ex_, &jc, 1, AttentionShape{H, dh, false});
       ref_->attention(ref_ex_, &jr, 1, AttentionShape{H, dh, false});

@@ -159,7 +159,8 @@ void attention(Exec& ex, Isa isa, const AttentionJob* jobs, int n_jobs, const At
       const int qk = kv.key_depth;
       const uint16_t* keys = kv.keys<uint16_t>() + h * kv.key_head_elems;
       convert_rows_bf16_avx512(q, rows, dh, static_cast<int>(job.q.row_stride), q16, qk);  // bf16: AVX-512
-      // AMX reads whole 16-row tiles: the rows past `rows` up to the next 16 must hold zeros.
+      // Past 16 rows AMX reads whole 16-row tiles, so the rows past `rows` up to the next 16 must hold zeros
+      // (up to 16 rows its tiles have exactly `rows` rows: amx_tiles.h).
       const int rows16 = round_up(rows, 16);
       std::memset(q16 + static_cast<size_t>(rows) * qk, 0, sizeof(uint16_t) * (rows16 - rows) * qk);
       // scores(rows, L) = q_h · K_hᵀ
@@ -178,7 +179,6 @@ void attention(Exec& ex, Isa isa, const AttentionJob* jobs, int n_jobs, const At
       // P = exp(scale · (s − max)) in bf16; the normalisation is applied to the (much smaller) output.
       softmax_rows_to_bf16(S, ld_s, rows, L, visible, scale, p16, ld_s, inv_sum, probs,
                            probs ? job.sink->row_stride : 0);
-      // (Up to 16 rows, the AMX tiles have exactly `rows` rows: nothing past them is read.)
       if (rows > 16)
         std::memset(p16 + static_cast<size_t>(rows) * ld_s, 0, sizeof(uint16_t) * (rows16 - rows) * ld_s);
       // out_h(rows, dh) = P · V_h / Σ P
