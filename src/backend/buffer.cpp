@@ -23,8 +23,9 @@ void Buffer::resize(size_t bytes) {
   // The whole 2 MB pages of a buffer are advised; its tail stays in 4 KB pages, so no memory is wasted.
   constexpr size_t kHuge = size_t{2} << 20;
   const size_t rounded = (bytes + 63) / 64 * 64, huge_bytes = rounded / kHuge * kHuge;
-  void* p = std::aligned_alloc(huge_bytes ? kHuge : 64, rounded);
-  if (!p) throw std::bad_alloc();
+  // posix_memalign, not aligned_alloc: C's aligned_alloc wants the size a multiple of the alignment.
+  void* p = nullptr;
+  if (posix_memalign(&p, huge_bytes ? kHuge : 64, rounded) != 0 || !p) throw std::bad_alloc();
   if (huge_bytes) madvise(p, huge_bytes, MADV_HUGEPAGE);  // advice only: without it, 4 KB pages
   std::memset(p, 0, rounded);
   data_.reset(p);
