@@ -22,24 +22,15 @@
 #include "backend/compute_type.h"
 #include "backend/cpu/isa.h"
 #include "backend/cpu/threads.h"
+#include "bench_common.h"
 
 namespace {
 
+using wisp::bench::bench_threads;
+using wisp::bench::random;
+
 using namespace wisp::backend;
 using cpu::Isa;
-
-int bench_threads() {
-  const char* env = std::getenv("WISP_BENCH_THREADS");
-  return env && std::atoi(env) > 0 ? std::atoi(env) : cpu::thread_budget();
-}
-
-std::vector<float> random(size_t n, float scale, unsigned seed) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> d(0.0f, scale);
-  std::vector<float> v(n);
-  for (auto& x : v) x = d(rng);
-  return v;
-}
 
 struct Case {
   std::string name;

@@ -28,6 +28,7 @@
 #include "backend/cpu/isa.h"
 #include "backend/cpu/peak.h"
 #include "backend/cpu/threads.h"
+#include "bench_common.h"
 
 #ifdef WISP_BENCH_OPENBLAS
 #include <cblas.h>
@@ -41,14 +42,12 @@ extern "C" void openblas_set_num_threads(int);
 
 namespace {
 
+using wisp::bench::bench_threads;
+using wisp::bench::random;
+
 using wisp::backend::ComputeType;
 using wisp::backend::cpu::Isa;
 namespace cpu = wisp::backend::cpu;
-
-int bench_threads() {
-  const char* env = std::getenv("WISP_BENCH_THREADS");
-  return env && std::atoi(env) > 0 ? std::atoi(env) : cpu::thread_budget();
-}
 
 struct Shape {
   std::string name;
@@ -70,14 +69,6 @@ std::vector<Shape> shapes() {
     }
   }
   return out;
-}
-
-std::vector<float> random(size_t n, float scale, unsigned seed) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> d(0.0f, scale);
-  std::vector<float> v(n);
-  for (auto& x : v) x = d(rng);
-  return v;
 }
 
 // Measured once per (type, ISA level) at the benchmark's thread count.

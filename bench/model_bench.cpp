@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "backend/compute_type.h"
+#include "bench_common.h"
 #include "core/error.h"
 #include "model/whisper_model.h"
 #include "nn/decoder.h"
@@ -19,19 +20,13 @@
 
 namespace {
 
+using wisp::bench::random;
+
 using Clock = std::chrono::steady_clock;
 
 double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   return v[v.size() / 2];
-}
-
-std::vector<float> random(size_t n, float scale) {
-  std::mt19937 rng(1);
-  std::normal_distribution<float> d(0.0f, scale);
-  std::vector<float> v(n);
-  for (auto& x : v) x = d(rng);
-  return v;
 }
 
 }  // namespace

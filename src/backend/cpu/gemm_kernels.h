@@ -56,6 +56,14 @@ struct F32Block {
 void gemm_f32_avx2(const F32Block& b, int m0, int m1, int n0, int n1);
 void gemm_f32_avx512(const F32Block& b, int m0, int m1, int n0, int n1);
 
+// The symmetric int8 scale of a row whose largest magnitude is amax: returns 127 / amax (what x is
+// multiplied by before rounding) and stores amax / 127 in *scale (1 for an all-zero row). One definition
+// for every quantize_rows_i8 variant, so that they agree to the bit.
+inline float row_quant_inverse(float amax, float* scale) {
+  *scale = amax > 0.0f ? amax / 127.0f : 1.0f;
+  return amax > 0.0f ? 127.0f / amax : 0.0f;
+}
+
 // quantize_rows_i8 and convert_rows_bf16 (gemm.h) on AVX-512 (pack_avx512.cpp): the same bytes out.
 void quantize_rows_i8_avx512(const float* x, int M, int K, int ldx, int8_t* q, int ldq, float* scale,
                              bool shift);

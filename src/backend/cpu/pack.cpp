@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "backend/cpu/gemm.h"
+#include "backend/cpu/gemm_kernels.h"
 #include "backend/cpu/threads.h"
 
 namespace wisp::backend::cpu {
@@ -162,9 +163,7 @@ void quantize_rows_i8(const float* x, int M, int K, int ldx, int8_t* q, int ldq,
   for (int m = 0; m < M; ++m) {
     const float* xr = x + static_cast<size_t>(m) * ldx;
     int8_t* qr = q + static_cast<size_t>(m) * ldq;
-    const float amax = max_abs(xr, K);
-    const float inv = amax > 0.0f ? 127.0f / amax : 0.0f;
-    scale[m] = amax > 0.0f ? amax / 127.0f : 1.0f;
+    const float inv = row_quant_inverse(max_abs(xr, K), &scale[m]);
     const __m256 vinv = _mm256_set1_ps(inv);
     int k = 0;
     for (; k + 32 <= K; k += 32) {
