@@ -20,6 +20,7 @@
 
 #include "backend/backend.h"
 #include "backend/compute_type.h"
+#include "backend/cpu/attention.h"
 #include "backend/cpu/isa.h"
 #include "backend/cpu/threads.h"
 #include "bench_common.h"
@@ -78,10 +79,8 @@ void run(benchmark::State& state, Case c, ComputeType type, Isa isa) {
   const double flops = 4.0 * c.windows * c.rows * c.keys * 64.0 * c.heads;
   state.counters["GFLOP/s"] = benchmark::Counter(flops / 1e9, benchmark::Counter::kIsIterationInvariantRate);
   if (!c.encoder()) {
-    // bf16 caches where the level multiplies bf16 natively and the type is not float32 (cpu_backend.cpp)
-    const bool bf16 =
-        type != ComputeType::Float32 && static_cast<int>(isa) >= static_cast<int>(Isa::Avx512Bf16);
-    const double elem = bf16 ? 2 : 4;
+    // bf16 or fp32, as the backend chose for this level and type
+    const double elem = static_cast<const cpu::CpuKvCache&>(*caches[0]).bf16 ? 2 : 4;
     const double bytes = 2.0 * c.windows * c.keys * D * elem;  // keys and values, read once per window
     state.counters["GB/s"] = benchmark::Counter(bytes / 1e9, benchmark::Counter::kIsIterationInvariantRate);
   }

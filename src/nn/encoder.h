@@ -4,9 +4,9 @@
 #pragma once
 
 #include <memory>
-#include <vector>
 
 #include "backend/backend.h"
+#include "backend/buffer.h"
 #include "model/whisper_model.h"
 
 namespace wisp::nn {

@@ -162,7 +162,8 @@ void attention(Exec& ex, Isa isa, const AttentionJob* jobs, int n_jobs, const At
       // Past 16 rows AMX reads whole 16-row tiles, so the rows past `rows` up to the next 16 must hold zeros
       // (up to 16 rows its tiles have exactly `rows` rows: amx_tiles.h).
       const int rows16 = round_up(rows, 16);
-      std::memset(q16 + static_cast<size_t>(rows) * qk, 0, sizeof(uint16_t) * (rows16 - rows) * qk);
+      if (rows > 16)
+        std::memset(q16 + static_cast<size_t>(rows) * qk, 0, sizeof(uint16_t) * (rows16 - rows) * qk);
       // scores(rows, L) = q_h · K_hᵀ
       if (amx_d64) {
         scores_amx_d64(q16, rows, keys, L, S, ld_s);
