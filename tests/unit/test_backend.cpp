@@ -6,12 +6,14 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <random>
 #include <string>
 #include <tuple>
 #include <vector>
 
 #include "backend/backend.h"
+#include "backend/cpu/attention.h"
 #include "backend/cpu/gemm.h"
 #include "backend/cpu/isa.h"
 
@@ -212,9 +214,32 @@ TEST_P(BackendVsReference, AttentionJobsCausalOffsetsSinkAndCopies) {
   }
 }
 
-// The encoder's case: many query rows, every key visible, no probabilities kept — on AMX the one-pass
-// (flash) kernel. Key counts around its 128-key blocks and the 30-s window's 1500, query rows that are no
-// multiple of its 32-row passes, large scores (a peaked softmax whose maximum moves from block to block).
+// The keys and values a cache holds do not depend on how they were written: in one call (whole 16-key
+// panels at a time where they fit) or one position at a time, from any starting position.
+TEST_P(BackendVsReference, KvWriteIsTheSameInOneCallOrByRows) {
+  std::mt19937 rng(26);
+  for (int dh : {64, 40}) {
+    const int H = 2, D = H * dh, cap = 150;
+    for (auto [first, n] : {std::pair{0, 150}, std::pair{5, 100}, std::pair{16, 33}, std::pair{31, 1}}) {
+      const auto k = random_vec(static_cast<size_t>(n) * D, rng),
+                 v = random_vec(static_cast<size_t>(n) * D, rng);
+      auto whole = cpu_->make_kv_cache(cap, D, H), rows = cpu_->make_kv_cache(cap, D, H);
+      cpu_->kv_write(ex_, *whole, first, f32_view(k.data(), n, D), f32_view(v.data(), n, D));
+      for (int t = 0; t < n; ++t)
+        cpu_->kv_write(ex_, *rows, first + t, f32_view(k.data() + t * D, 1, D),
+                       f32_view(v.data() + t * D, 1, D));
+      const auto& a = static_cast<const cpu::CpuKvCache&>(*whole).storage;
+      const auto& b = static_cast<const cpu::CpuKvCache&>(*rows).storage;
+      ASSERT_EQ(a.size(), b.size());
+      EXPECT_EQ(std::memcmp(a.data(), b.data(), a.size()), 0)
+          << "head_dim " << dh << " from " << first << ", " << n;
+    }
+  }
+}
+
+// The encoder's case: many query rows, every key visible, no probabilities kept. Key counts around 128-key
+// blocks and the 30-s window's 1500, query rows that are no multiple of 32-row passes, large scores (a
+// peaked softmax whose maximum moves from block to block).
 TEST_P(BackendVsReference, AttentionManyRowsLongKeys) {
   std::mt19937 rng(25);
   const int H = 2, dh = 64, D = H * dh, cap = 1500;
