@@ -102,6 +102,14 @@ class Backend {
   // y = LayerNorm(x) · gamma + beta per row (eps 1e-5); y may be x.
   virtual void layer_norm(Exec& ex, TensorView x, const float* gamma, const float* beta,
                           TensorView y) const = 0;
+  // y = epilogue(LayerNorm(x) · Wᵀ + bias): layer_norm then linear. A backend that quantizes or converts the
+  // activations normalises each row on that pass (one read of x instead of a write and two reads); otherwise
+  // `scratch` (x's shape) takes the normalised rows. The result equals the two calls' to the bit.
+  virtual void norm_linear(Exec& ex, const PackedLinear& w, TensorView x, const float* gamma,
+                           const float* beta, TensorView scratch, TensorView y, Epilogue ep) const {
+    layer_norm(ex, x, gamma, beta, scratch);
+    linear(ex, w, scratch, y, ep);
+  }
   // y += x.
   virtual void add(Exec& ex, TensorView x, TensorView y) const = 0;
   // y[i] = table[ids[i]] + pos[i] for i < y.rows (pos: (y.rows, D) fp32 rows).

@@ -144,8 +144,7 @@ const float* Decoder::forward(const int* tokens, const Run* runs, int n_runs) {
   for (size_t li = 0; li < w.layers.size(); ++li) {
     const DecoderLayer& l = w.layers[li];
     // Self-attention: append each run's keys/values to its sequence's cache, attend causally.
-    be.layer_norm(ex_, x, l.self_attn.ln.gamma, l.self_attn.ln.beta, h);
-    be.linear(ex_, *l.self_attn.qkv, h, qkv, {});
+    be.norm_linear(ex_, *l.self_attn.qkv, x, l.self_attn.ln.gamma, l.self_attn.ln.beta, h, qkv, {});
     jobs_.clear();
     for (int r = 0, row = 0; r < n_runs; row += runs[r].length, ++r) {
       const Run& run = runs[r];
@@ -160,8 +159,7 @@ const float* Decoder::forward(const int* tokens, const Run* runs, int n_runs) {
 
     // Cross-attention over each run's audio window. Adjacent runs reading the same window (beams, samples)
     // make one job, so the window's keys and values are read once for all of them.
-    be.layer_norm(ex_, x, l.cross_ln.gamma, l.cross_ln.beta, h);
-    be.linear(ex_, *l.cross_q, h, q, {});
+    be.norm_linear(ex_, *l.cross_q, x, l.cross_ln.gamma, l.cross_ln.beta, h, q, {});
     jobs_.clear();
     for (int r0 = 0, row0 = 0; r0 < n_runs;) {
       int r1 = r0, row1 = row0;
@@ -177,8 +175,7 @@ const float* Decoder::forward(const int* tokens, const Run* runs, int n_runs) {
     // MLP
     const int F = l.mlp.fc1.out;
     ffn_.resize(static_cast<size_t>(R) * F);
-    be.layer_norm(ex_, x, l.mlp.ln.gamma, l.mlp.ln.beta, h);
-    be.linear(ex_, *l.mlp.fc1, h, f32_view(ffn_.data(), R, F), gelu);
+    be.norm_linear(ex_, *l.mlp.fc1, x, l.mlp.ln.gamma, l.mlp.ln.beta, h, f32_view(ffn_.data(), R, F), gelu);
     be.linear(ex_, *l.mlp.fc2, f32_view(ffn_.data(), R, F), x, residual);
   }
   be.layer_norm(ex_, x, w.ln.gamma, w.ln.beta, h);

@@ -51,8 +51,8 @@ void Encoder::encode_window(const float* mel, float* out) {
   const backend::AttentionShape shape{d.n_audio_head, D / d.n_audio_head, false};
   for (const EncoderLayer& l : w.layers) {
     // x = x + attn(ln(x))
-    be.layer_norm(ex_, x, l.attn.ln.gamma, l.attn.ln.beta, h);
-    be.linear(ex_, *l.attn.qkv, h, qkv, {});  // (T, 3D) = [q | k | v]
+    be.norm_linear(ex_, *l.attn.qkv, x, l.attn.ln.gamma, l.attn.ln.beta, h, qkv,
+                   {});  // (T, 3D) = [q | k | v]
     be.kv_write(ex_, *kv_, 0, qkv.cols_range(D, 2 * D), qkv.cols_range(2 * D, 3 * D));
     const AttentionJob job{qkv.cols_range(0, D), kv_.get(), T, 0, attn, nullptr};
     be.attention(ex_, &job, 1, shape);
@@ -60,8 +60,8 @@ void Encoder::encode_window(const float* mel, float* out) {
     // x = x + mlp(ln(x))
     const int F = l.mlp.fc1.out;
     ffn_.resize(sizeof(float) * T * F);
-    be.layer_norm(ex_, x, l.mlp.ln.gamma, l.mlp.ln.beta, h);
-    be.linear(ex_, *l.mlp.fc1, h, f32_view(ffn_.as<float>(), T, F), gelu);
+    be.norm_linear(ex_, *l.mlp.fc1, x, l.mlp.ln.gamma, l.mlp.ln.beta, h, f32_view(ffn_.as<float>(), T, F),
+                   gelu);
     be.linear(ex_, *l.mlp.fc2, f32_view(ffn_.as<float>(), T, F), x, residual);
   }
   be.layer_norm(ex_, x, w.ln_post.gamma, w.ln_post.beta, f32_view(out, T, D));

@@ -111,6 +111,38 @@ TEST_P(BackendVsReference, LinearFromEveryStoredType) {
     }
 }
 
+// LayerNorm then a Linear in one call (the CPU backend normalises the rows as it quantizes or converts them)
+// gives what the two calls give, to the bit; and the result still matches the reference's.
+TEST_P(BackendVsReference, NormLinearEqualsLayerNormThenLinear) {
+  std::mt19937 rng(27);
+  for (int M : {1, 2, 5, 70, 130})
+    for (auto [K, N] : {std::pair{64, 48}, std::pair{100, 33}, std::pair{384, 200}}) {
+      const auto W = random_vec(static_cast<size_t>(N) * K, rng, 0.1f);
+      const auto bias = random_vec(N, rng), gamma = random_vec(K, rng), beta = random_vec(K, rng);
+      const WeightView wv{DType::F32, W.data(), N, K, nullptr};
+      for (LinearUse use : {LinearUse::ManyRows, LinearUse::AnyRows}) {
+        auto pc = cpu_->pack_linear(wv, bias.data(), use);
+        auto pr = ref_->pack_linear(wv, bias.data(), use);
+        const auto x = random_vec(static_cast<size_t>(M) * (K + 3), rng, 3.0f);  // rows with a stride
+        TensorView xv = f32_view(x.data(), M, K);
+        xv.row_stride = K + 3;
+        std::vector<float> h(static_cast<size_t>(M) * K), y(static_cast<size_t>(M) * N), y2(y.size()),
+            y_ref(y.size());
+        Epilogue ep;
+        ep.gelu = true;
+        cpu_->norm_linear(ex_, *pc, xv, gamma.data(), beta.data(), f32_view(h.data(), M, K),
+                          f32_view(y.data(), M, N), ep);
+        cpu_->layer_norm(ex_, xv, gamma.data(), beta.data(), f32_view(h.data(), M, K));
+        cpu_->linear(ex_, *pc, f32_view(h.data(), M, K), f32_view(y2.data(), M, N), ep);
+        ASSERT_EQ(std::memcmp(y.data(), y2.data(), sizeof(float) * y.size()), 0)
+            << cpu_->description() << " M=" << M << " K=" << K << " N=" << N;
+        ref_->norm_linear(ref_ex_, *pr, xv, gamma.data(), beta.data(), f32_view(h.data(), M, K),
+                          f32_view(y_ref.data(), M, N), ep);
+        ASSERT_LT(rel_diff(y, y_ref), tol()) << cpu_->description() << " M=" << M << " K=" << K;
+      }
+    }
+}
+
 TEST_P(BackendVsReference, ConvStemOnChannelMajorInput) {
   std::mt19937 rng(22);
   for (int stride : {1, 2})

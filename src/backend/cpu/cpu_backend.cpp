@@ -162,6 +162,24 @@ class CpuBackend final : public Backend {
     apply_epilogue(ex, y, ep, tmp, ld_tmp);
   }
 
+  void norm_linear(Exec& ex, const PackedLinear& packed, TensorView x, const float* gamma, const float* beta,
+                   TensorView scratch, TensorView y, Epilogue ep) const override {
+    const auto& w = static_cast<const CpuLinear&>(packed);
+    if (w.type != ComputeType::Int8 && w.type != ComputeType::Bfloat16) {  // fp32 multiplies x as it is
+      Backend::norm_linear(ex, packed, x, gamma, beta, scratch, y, ep);
+      return;
+    }
+    if (x.cols != w.in || y.cols != w.out || x.rows != y.rows || !x.contiguous_rows() || !y.contiguous_rows())
+      throw Error(ErrorKind::Internal, "norm_linear: operand shapes do not match the weights");
+    if (!w.bias.empty()) ep.bias = w.bias.data();
+    const RowNorm norm{gamma, beta};
+    const int M = x.rows, ldx = static_cast<int>(x.row_stride), ldy = static_cast<int>(y.row_stride);
+    if (w.type == ComputeType::Int8)
+      gemm_i8(ex, isa_, x.as<float>(), M, ldx, w.i8.view(), ep, y.as<float>(), ldy, &norm);
+    else
+      gemm_bf16(ex, isa_, x.as<float>(), M, ldx, w.bf16.view(), ep, y.as<float>(), ldy, &norm);
+  }
+
   void conv1d_k3(Exec& ex, const PackedLinear& w, TensorView x, int stride, TensorView y,
                  Epilogue ep) const override {
     const int T_in = x.rows, C = x.cols, T_out = (T_in + stride - 1) / stride;

@@ -3,7 +3,9 @@
 #include "backend/cpu/gemm.h"
 
 #include <algorithm>
+#include <vector>
 
+#include "backend/cpu/elementwise.h"
 #include "backend/cpu/gemm_kernels.h"
 #include "backend/cpu/threads.h"
 
@@ -19,6 +21,26 @@ int round_up(int x, int m) { return (x + m - 1) / m * m; }
 // A level the machine runs (asking for more falls back to the best it has). The probe also obtains the
 // AMX permission, so this must run before any tile instruction.
 Isa runnable(Isa isa) { return isa_supported(isa) ? isa : cpu_info().best; }
+
+// Rows [m0, m0 + rows) of x to the kernels' operand, by `convert(src, n, ld_src, dst)` on n rows: as they
+// are, or layer-normalised one at a time through a buffer on the stack (rows of Whisper's widths, ≤ 1280;
+// wider ones through the heap).
+template <typename Convert>
+void operand_rows(const float* x, int ldx, int m0, int rows, int K, const RowNorm* norm, Convert&& convert) {
+  const float* src = x + static_cast<size_t>(m0) * ldx;
+  if (!norm) {
+    convert(src, rows, ldx, 0);
+    return;
+  }
+  constexpr int kStackCols = 2048;
+  alignas(64) float stack[kStackCols];
+  std::vector<float> heap(K > kStackCols ? K : 0);
+  float* buf = K > kStackCols ? heap.data() : stack;
+  for (int r = 0; r < rows; ++r) {
+    layer_norm_row(src + static_cast<size_t>(r) * ldx, K, norm->gamma, norm->beta, buf);
+    convert(buf, 1, K, r);
+  }
+}
 
 // Tasks: output blocks, column-block major, so that threads working at the same time share weight panels.
 template <typename Run>
@@ -79,7 +101,7 @@ void gemm_f32(const Exec& ex, Isa isa, const float* x, int M, int ldx, const Pac
 }
 
 void gemm_i8(const Exec& ex, Isa isa, const float* x, int M, int ldx, const PackedView& w, const Epilogue& ep,
-             float* y, int ldy) {
+             float* y, int ldy, const RowNorm* norm) {
   if (M <= 0 || w.N <= 0) return;
   isa = runnable(isa);
   const bool avx512 = static_cast<int>(isa) >= static_cast<int>(Isa::Avx512);
@@ -96,9 +118,10 @@ void gemm_i8(const Exec& ex, Isa isa, const float* x, int M, int ldx, const Pack
   const bool amx = isa == Isa::Amx;
   parallel_for(ex.threads, (M + kQuantRows - 1) / kQuantRows, [&](int t) {
     const int m0 = t * kQuantRows, rows = std::min(kQuantRows, M - m0);
-    (avx512 ? quantize_rows_i8_avx512 : quantize_rows_i8)(x + static_cast<size_t>(m0) * ldx, rows, w.K, ldx,
-                                                          q + static_cast<size_t>(m0) * w.Kp, w.Kp,
-                                                          scale + m0, shift);
+    operand_rows(x, ldx, m0, rows, w.K, norm, [&](const float* src, int n, int ld, int r) {
+      (avx512 ? quantize_rows_i8_avx512 : quantize_rows_i8)(
+          src, n, w.K, ld, q + static_cast<size_t>(m0 + r) * w.Kp, w.Kp, scale + m0 + r, shift);
+    });
   });
   if (amx) std::fill(q + static_cast<size_t>(M) * w.Kp, q + static_cast<size_t>(Mp) * w.Kp, int8_t{0});
 
@@ -115,7 +138,7 @@ void gemm_i8(const Exec& ex, Isa isa, const float* x, int M, int ldx, const Pack
 }
 
 void gemm_bf16(const Exec& ex, Isa isa, const float* x, int M, int ldx, const PackedView& w,
-               const Epilogue& ep, float* y, int ldy) {
+               const Epilogue& ep, float* y, int ldy, const RowNorm* norm) {
   if (M <= 0 || w.N <= 0) return;
   isa = runnable(isa);
   const bool avx512 = static_cast<int>(isa) >= static_cast<int>(Isa::Avx512);
@@ -123,8 +146,10 @@ void gemm_bf16(const Exec& ex, Isa isa, const float* x, int M, int ldx, const Pa
   uint16_t* q = ex.ws->get<uint16_t>(Workspace::kActQuant, static_cast<size_t>(Mp) * w.Kp);
   parallel_for(ex.threads, (M + kQuantRows - 1) / kQuantRows, [&](int t) {
     const int m0 = t * kQuantRows, rows = std::min(kQuantRows, M - m0);
-    (avx512 ? convert_rows_bf16_avx512 : convert_rows_bf16)(x + static_cast<size_t>(m0) * ldx, rows, w.K, ldx,
-                                                            q + static_cast<size_t>(m0) * w.Kp, w.Kp);
+    operand_rows(x, ldx, m0, rows, w.K, norm, [&](const float* src, int n, int ld, int r) {
+      (avx512 ? convert_rows_bf16_avx512 : convert_rows_bf16)(src, n, w.K, ld,
+                                                              q + static_cast<size_t>(m0 + r) * w.Kp, w.Kp);
+    });
   });
   std::fill(q + static_cast<size_t>(M) * w.Kp, q + static_cast<size_t>(Mp) * w.Kp, uint16_t{0});
 

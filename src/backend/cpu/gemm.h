@@ -78,11 +78,16 @@ using backend::Epilogue;
 using backend::Exec;
 
 // y(M, N) with row stride ldy, from x(M, K) with row stride ldx. `isa` picks the kernel (any level the
-// machine supports; see isa.h).
+// machine supports; see isa.h). With `norm`, each row of x is layer-normalised on its way to the int8 or
+// bf16 operand (y = LayerNorm(x) · Wᵀ, bit for bit as layer_norm_row then the product).
+struct RowNorm {
+  const float* gamma = nullptr;
+  const float* beta = nullptr;
+};
 void gemm_i8(const Exec& ex, Isa isa, const float* x, int M, int ldx, const PackedView& w, const Epilogue& ep,
-             float* y, int ldy);
+             float* y, int ldy, const RowNorm* norm = nullptr);
 void gemm_bf16(const Exec& ex, Isa isa, const float* x, int M, int ldx, const PackedView& w,
-               const Epilogue& ep, float* y, int ldy);
+               const Epilogue& ep, float* y, int ldy, const RowNorm* norm = nullptr);
 void gemm_f32(const Exec& ex, Isa isa, const float* x, int M, int ldx, const PackedView& w,
               const Epilogue& ep, float* y, int ldy);
 
