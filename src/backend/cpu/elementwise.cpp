@@ -41,19 +41,34 @@ float exp_nonpos1(float x) { return _mm256_cvtss_f32(avx2::exp_nonpos(_mm256_set
 float max_of(const float* x, int n) { return n > 0 ? row_max(x, n) : -INFINITY; }
 
 void layer_norm_row(const float* x, int n, const float* gamma, const float* beta, float* y) {
-  __m256 vs = _mm256_setzero_ps();
+  // Four partial sums per pass: one would make each add wait for the previous one (a row of 384 is 48
+  // vectors; the chain, not the loads, would set the time).
+  __m256 s0 = _mm256_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
   int j = 0;
-  for (; j + 8 <= n; j += 8) vs = _mm256_add_ps(vs, _mm256_loadu_ps(x + j));
-  float sum = hsum(vs);
+  for (; j + 32 <= n; j += 32) {
+    s0 = _mm256_add_ps(s0, _mm256_loadu_ps(x + j));
+    s1 = _mm256_add_ps(s1, _mm256_loadu_ps(x + j + 8));
+    s2 = _mm256_add_ps(s2, _mm256_loadu_ps(x + j + 16));
+    s3 = _mm256_add_ps(s3, _mm256_loadu_ps(x + j + 24));
+  }
+  for (; j + 8 <= n; j += 8) s0 = _mm256_add_ps(s0, _mm256_loadu_ps(x + j));
+  float sum = hsum(_mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3)));
   for (; j < n; ++j) sum += x[j];
   const float mean = sum / static_cast<float>(n);
   const __m256 vmean = _mm256_set1_ps(mean);
-  __m256 vv = _mm256_setzero_ps();
-  for (j = 0; j + 8 <= n; j += 8) {
-    const __m256 d = _mm256_sub_ps(_mm256_loadu_ps(x + j), vmean);
-    vv = _mm256_fmadd_ps(d, d, vv);
+  s0 = s1 = s2 = s3 = _mm256_setzero_ps();
+  auto sq = [&](__m256 acc, int k) {
+    const __m256 d = _mm256_sub_ps(_mm256_loadu_ps(x + k), vmean);
+    return _mm256_fmadd_ps(d, d, acc);
+  };
+  for (j = 0; j + 32 <= n; j += 32) {
+    s0 = sq(s0, j);
+    s1 = sq(s1, j + 8);
+    s2 = sq(s2, j + 16);
+    s3 = sq(s3, j + 24);
   }
-  float var = hsum(vv);
+  for (; j + 8 <= n; j += 8) s0 = sq(s0, j);
+  float var = hsum(_mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3)));
   for (; j < n; ++j) var += (x[j] - mean) * (x[j] - mean);
   const float inv = 1.0f / std::sqrt(var / static_cast<float>(n) + 1e-5f);
   const __m256 vinv = _mm256_set1_ps(inv);
