@@ -3,8 +3,9 @@ long files, against the same requests sent one at a time. Prints throughput (aud
 p50/p95 latency per request size. Start the server first, e.g.
     build/wisp serve -m tiny.en --port 8080 &
     .venv/bin/python bench/serve_load.py --url http://127.0.0.1:8080 --requests 48
-The mix: every English clip of ../shared/audio (10-30 s) and, one request in eight, the dev long form (the clips
-twice with 2-s pauses, ~170 s)."""
+With --api whisper.cpp the same load goes to whisper.cpp's whisper-server (started on weights converted by
+bench/ct2_to_ggml.py). The mix: every English clip of ../shared/audio (3-11 s) and, one request in eight, the
+dev long form (the clips twice with 2-s pauses, ~170 s)."""
 import argparse
 import concurrent.futures
 import os
@@ -26,11 +27,15 @@ def duration(path):
     return float(out)
 
 
+# Where each server takes a transcription request: wisp's OpenAI route, or whisper.cpp's whisper-server.
+ROUTES = {"openai": "/v1/audio/transcriptions", "whisper.cpp": "/inference"}
+ROUTE = ROUTES["openai"]
+
+
 def post(url, path, fields):
     t0 = time.monotonic()
     with open(path, "rb") as f:
-        r = httpx.post(url + "/v1/audio/transcriptions", files={"file": (os.path.basename(path), f)}, data=fields,
-                       timeout=3600)
+        r = httpx.post(url + ROUTE, files={"file": (os.path.basename(path), f)}, data=fields, timeout=3600)
     r.raise_for_status()
     return time.monotonic() - t0
 
@@ -53,8 +58,14 @@ def main():
     ap.add_argument("--requests", type=int, default=48)
     ap.add_argument("--clients", default="1,4,16")
     ap.add_argument("--beam-size", type=int, default=None, help="beam_size field of every request")
+    ap.add_argument("--api", choices=sorted(ROUTES), default="openai",
+                    help="openai (wisp serve, POST /v1/audio/transcriptions) or whisper.cpp (whisper-server, POST "
+                         "/inference, json responses, its own defaults otherwise)")
     a = ap.parse_args()
-    fields = {"model": "whisper-1"}
+    global ROUTE
+    ROUTE = ROUTES[a.api]
+    # whisper-server: segment times only, as wisp gives by default (its token_timestamps default is on)
+    fields = {"model": "whisper-1"} if a.api == "openai" else {"response_format": "json", "token_timestamps": "false"}
     if a.beam_size:
         fields["beam_size"] = str(a.beam_size)
     clips = [(os.path.join(AUDIO, f), ref) for f, lang, ref in manifest() if lang == "en"]
