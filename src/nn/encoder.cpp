@@ -50,9 +50,8 @@ void Encoder::encode_window(const float* mel, float* out) {
   const backend::TensorView qkv = f32_view(qkv_.as<float>(), T, 3 * D);
   const backend::AttentionShape shape{d.n_audio_head, D / d.n_audio_head, false};
   for (const EncoderLayer& l : w.layers) {
-    // x = x + attn(ln(x))
-    be.norm_linear(ex_, *l.attn.qkv, x, l.attn.ln.gamma, l.attn.ln.beta, h, qkv,
-                   {});  // (T, 3D) = [q | k | v]
+    // x = x + attn(ln(x)); (T, 3D) = [q | k | v]
+    be.norm_linear(ex_, *l.attn.qkv, x, l.attn.ln.gamma, l.attn.ln.beta, h, qkv, {});
     be.kv_write(ex_, *kv_, 0, qkv.cols_range(D, 2 * D), qkv.cols_range(2 * D, 3 * D));
     const AttentionJob job{qkv.cols_range(0, D), kv_.get(), T, 0, attn, nullptr};
     be.attention(ex_, &job, 1, shape);
