@@ -43,7 +43,7 @@ class GreedyDecoder final : public TokenDecoder {
       const float* row = logits + s * n_vocab;
       int next;
       if (temperature_ == 0.0f) {
-        next = static_cast<int>(std::max_element(row, row + n_vocab) - row);
+        next = backend::cpu::argmax(row, n_vocab);
       } else {
         // Categorical(logits / T): inverse-CDF sampling from the tempered softmax, in double (no allocation:
         // std::discrete_distribution would build its table every step).

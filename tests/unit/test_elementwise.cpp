@@ -3,6 +3,7 @@
 // GELU far in the tails, tails of every vector width.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 #include <vector>
@@ -94,11 +95,27 @@ TEST(Elementwise, LayerNormAddScaleWiden) {
 
 // NaN (from a corrupt input) goes through every path without a float -> int conversion of NaN (undefined;
 // the sanitizer build checks float-cast-overflow): the exp is vector code even for the scalar tails.
+// The first index of the largest value, as std::max_element: ties, -inf, the maximum in the tail or first.
+TEST(Elementwise, ArgmaxIsTheFirstMaximum) {
+  std::mt19937 rng(5);
+  std::uniform_int_distribution<int> level(0, 20);
+  for (int n : {1, 7, 8, 9, 31, 33, 100, 51864})
+    for (int trial = 0; trial < 20; ++trial) {
+      std::vector<float> x(n);
+      for (auto& v : x) v = trial % 5 == 0 ? -INFINITY : static_cast<float>(level(rng));  // many ties
+      if (trial % 7 == 1) x[n - 1] = 1000.0f;
+      if (trial % 7 == 2) x[0] = 1000.0f;
+      EXPECT_EQ(argmax(x.data(), n), std::max_element(x.begin(), x.end()) - x.begin()) << n << " " << trial;
+      EXPECT_EQ(max_of(x.data(), n), *std::max_element(x.begin(), x.end()));
+    }
+}
+
 TEST(Elementwise, NanIsDefinedBehaviour) {
   for (int n : {2, 3, 7, 9, 17}) {
     std::vector<float> x(n, 0.5f);
     x[n - 1] = NAN;
     (void)log_sum_exp(x.data(), n);
+    (void)argmax(x.data(), n);
     softmax_row(x.data(), n);
     std::vector<float> g(n, NAN);
     gelu_inplace(g.data(), g.size());

@@ -25,10 +25,18 @@ float hmax(__m256 v) {
 }
 
 float row_max(const float* x, int n) {
+  // Four running maxima: one would make each vmaxps wait for the previous one (a vocabulary row of 51,864
+  // is 6,483 vectors).
   int j = 0;
-  __m256 vmax = _mm256_set1_ps(-INFINITY);
-  for (; j + 8 <= n; j += 8) vmax = _mm256_max_ps(vmax, _mm256_loadu_ps(x + j));
-  float mx = hmax(vmax);
+  __m256 m0 = _mm256_set1_ps(-INFINITY), m1 = m0, m2 = m0, m3 = m0;
+  for (; j + 32 <= n; j += 32) {
+    m0 = _mm256_max_ps(m0, _mm256_loadu_ps(x + j));
+    m1 = _mm256_max_ps(m1, _mm256_loadu_ps(x + j + 8));
+    m2 = _mm256_max_ps(m2, _mm256_loadu_ps(x + j + 16));
+    m3 = _mm256_max_ps(m3, _mm256_loadu_ps(x + j + 24));
+  }
+  for (; j + 8 <= n; j += 8) m0 = _mm256_max_ps(m0, _mm256_loadu_ps(x + j));
+  float mx = hmax(_mm256_max_ps(_mm256_max_ps(m0, m1), _mm256_max_ps(m2, m3)));
   for (; j < n; ++j) mx = std::max(mx, x[j]);
   return mx;
 }
@@ -39,6 +47,19 @@ float exp_nonpos1(float x) { return _mm256_cvtss_f32(avx2::exp_nonpos(_mm256_set
 }  // namespace
 
 float max_of(const float* x, int n) { return n > 0 ? row_max(x, n) : -INFINITY; }
+
+int argmax(const float* x, int n) {
+  if (n <= 0) return 0;
+  const float mx = row_max(x, n);
+  const __m256 vmx = _mm256_set1_ps(mx);
+  int j = 0;
+  for (; j + 8 <= n; j += 8)
+    if (const int hit = _mm256_movemask_ps(_mm256_cmp_ps(_mm256_loadu_ps(x + j), vmx, _CMP_EQ_OQ)); hit)
+      return j + __builtin_ctz(static_cast<unsigned>(hit));
+  for (; j < n; ++j)
+    if (x[j] == mx) return j;
+  return static_cast<int>(std::max_element(x, x + n) - x);  // a NaN as the maximum: as std::max_element
+}
 
 void layer_norm_row(const float* x, int n, const float* gamma, const float* beta, float* y) {
   // Four partial sums per pass: one would make each add wait for the previous one (a row of 384 is 48

@@ -13,6 +13,8 @@ void layer_norm_row(const float* x, int n, const float* gamma, const float* beta
 void softmax_row(float* x, int n);
 // max x[i] (-inf for n = 0).
 float max_of(const float* x, int n);
+// The first index of the largest x[i], as std::max_element (0 for n = 0).
+int argmax(const float* x, int n);
 // log Σ exp(x[i]); -inf entries contribute nothing (-inf if all are).
 float log_sum_exp(const float* x, int n);
 // x = GELU(x), erf form.
