@@ -114,52 +114,7 @@ class CpuBackend final : public Backend {
   }
 
   void linear(Exec& ex, const PackedLinear& packed, TensorView x, TensorView y, Epilogue ep) const override {
-    const auto& w = static_cast<const CpuLinear&>(packed);
-    if (x.cols != w.in || y.cols != w.out || x.rows != y.rows || !x.contiguous_rows() || !y.contiguous_rows())
-      throw Error(ErrorKind::Internal, "linear: operand shapes do not match the weights");
-    if (!w.bias.empty()) ep.bias = w.bias.data();
-    const int M = x.rows, ldx = static_cast<int>(x.row_stride), ldy = static_cast<int>(y.row_stride);
-    const float* xp = x.as<float>();
-    float* yp = y.as<float>();
-    switch (w.type) {
-      case ComputeType::Int8:
-        gemm_i8(ex, isa_, xp, M, ldx, w.i8.view(), ep, yp, ldy);
-        return;
-      case ComputeType::Bfloat16:
-        gemm_bf16(ex, isa_, xp, M, ldx, w.bf16.view(), ep, yp, ldy);
-        return;
-      case ComputeType::Float32:
-      case ComputeType::Auto:
-        break;
-    }
-    if (!(w.has_f16 && M <= kFewRows)) {
-      gemm_f32(ex, isa_, xp, M, ldx, w.f32.view(), ep, yp, ldy);
-      return;
-    }
-    // Few rows: stream the fp16 weights (products identical to fp32 ones), then the epilogue.
-    const bool direct = !ep.accumulate && ldx == w.in;
-    float* tmp = direct ? yp : ex.ws->get<float>(Workspace::kConv, static_cast<size_t>(M) * w.out);
-    const int64_t ld_tmp = direct ? ldy : w.out;
-    std::vector<float> packed_x;
-    const float* xs = xp;
-    if (ldx != w.in) {  // the streaming kernel wants dense rows
-      packed_x.resize(static_cast<size_t>(M) * w.in);
-      for (int r = 0; r < M; ++r)
-        std::memcpy(&packed_x[static_cast<size_t>(r) * w.in], xp + static_cast<size_t>(r) * ldx,
-                    sizeof(float) * w.in);
-      xs = packed_x.data();
-    }
-    const bool avx512 = static_cast<int>(isa_) >= static_cast<int>(Isa::Avx512);
-    constexpr int kCols = 256;
-    const int blocks = (w.out + kCols - 1) / kCols;
-    parallel_for(static_cast<int64_t>(w.out) * w.in > (1 << 15) ? ex.threads : 1, blocks, [&](int b) {
-      const int n0 = b * kCols, n1 = std::min(w.out, n0 + kCols);
-      if (avx512)
-        linear_f16_cols_avx512(xs, M, w.in, w.f16.as<uint16_t>(), n0, n1, tmp, static_cast<int>(ld_tmp));
-      else
-        linear_f16_cols_avx2(xs, M, w.in, w.f16.as<uint16_t>(), n0, n1, tmp, static_cast<int>(ld_tmp));
-    });
-    apply_epilogue(ex, y, ep, tmp, ld_tmp);
+    run_linear(ex, static_cast<const CpuLinear&>(packed), x, y, ep, nullptr);
   }
 
   void norm_linear(Exec& ex, const PackedLinear& packed, TensorView x, const float* gamma, const float* beta,
@@ -169,15 +124,8 @@ class CpuBackend final : public Backend {
       Backend::norm_linear(ex, packed, x, gamma, beta, scratch, y, ep);
       return;
     }
-    if (x.cols != w.in || y.cols != w.out || x.rows != y.rows || !x.contiguous_rows() || !y.contiguous_rows())
-      throw Error(ErrorKind::Internal, "norm_linear: operand shapes do not match the weights");
-    if (!w.bias.empty()) ep.bias = w.bias.data();
     const RowNorm norm{gamma, beta};
-    const int M = x.rows, ldx = static_cast<int>(x.row_stride), ldy = static_cast<int>(y.row_stride);
-    if (w.type == ComputeType::Int8)
-      gemm_i8(ex, isa_, x.as<float>(), M, ldx, w.i8.view(), ep, y.as<float>(), ldy, &norm);
-    else
-      gemm_bf16(ex, isa_, x.as<float>(), M, ldx, w.bf16.view(), ep, y.as<float>(), ldy, &norm);
+    run_linear(ex, w, x, y, ep, &norm);
   }
 
   void conv1d_k3(Exec& ex, const PackedLinear& w, TensorView x, int stride, TensorView y,
@@ -246,6 +194,56 @@ class CpuBackend final : public Backend {
   }
 
  private:
+  // y = x · Wᵀ with the epilogue; with `norm` (int8 and bf16 weights only), each row of x layer-normalised
+  // on its way into the quantized / converted operand.
+  void run_linear(Exec& ex, const CpuLinear& w, TensorView x, TensorView y, Epilogue ep,
+                  const RowNorm* norm) const {
+    if (x.cols != w.in || y.cols != w.out || x.rows != y.rows || !x.contiguous_rows() || !y.contiguous_rows())
+      throw Error(ErrorKind::Internal, "linear: operand shapes do not match the weights");
+    if (!w.bias.empty()) ep.bias = w.bias.data();
+    const int M = x.rows, ldx = static_cast<int>(x.row_stride), ldy = static_cast<int>(y.row_stride);
+    const float* xp = x.as<float>();
+    float* yp = y.as<float>();
+    switch (w.type) {
+      case ComputeType::Int8:
+        gemm_i8(ex, isa_, xp, M, ldx, w.i8.view(), ep, yp, ldy, norm);
+        return;
+      case ComputeType::Bfloat16:
+        gemm_bf16(ex, isa_, xp, M, ldx, w.bf16.view(), ep, yp, ldy, norm);
+        return;
+      case ComputeType::Float32:
+      case ComputeType::Auto:
+        break;  // below, x as it is: norm_linear normalises into its scratch before an fp32 product
+    }
+    if (!(w.has_f16 && M <= kFewRows)) {
+      gemm_f32(ex, isa_, xp, M, ldx, w.f32.view(), ep, yp, ldy);
+      return;
+    }
+    // Few rows: stream the fp16 weights (products identical to fp32 ones), then the epilogue.
+    const bool direct = !ep.accumulate && ldx == w.in;
+    float* tmp = direct ? yp : ex.ws->get<float>(Workspace::kConv, static_cast<size_t>(M) * w.out);
+    const int64_t ld_tmp = direct ? ldy : w.out;
+    std::vector<float> packed_x;
+    const float* xs = xp;
+    if (ldx != w.in) {  // the streaming kernel wants dense rows
+      packed_x.resize(static_cast<size_t>(M) * w.in);
+      for (int r = 0; r < M; ++r)
+        std::memcpy(&packed_x[static_cast<size_t>(r) * w.in], xp + static_cast<size_t>(r) * ldx,
+                    sizeof(float) * w.in);
+      xs = packed_x.data();
+    }
+    const bool avx512 = static_cast<int>(isa_) >= static_cast<int>(Isa::Avx512);
+    constexpr int kCols = 256;
+    const int blocks = (w.out + kCols - 1) / kCols;
+    parallel_for(static_cast<int64_t>(w.out) * w.in > (1 << 15) ? ex.threads : 1, blocks, [&](int b) {
+      const int n0 = b * kCols, n1 = std::min(w.out, n0 + kCols);
+      if (avx512)
+        linear_f16_cols_avx512(xs, M, w.in, w.f16.as<uint16_t>(), n0, n1, tmp, static_cast<int>(ld_tmp));
+      else
+        linear_f16_cols_avx2(xs, M, w.in, w.f16.as<uint16_t>(), n0, n1, tmp, static_cast<int>(ld_tmp));
+    });
+    apply_epilogue(ex, y, ep, tmp, ld_tmp);
+  }
   bool native_bf16() const { return static_cast<int>(isa_) >= static_cast<int>(Isa::Avx512Bf16); }
   // Attention in bf16 where the CPU multiplies bf16 natively (and the model is not running in float32).
   bool attention_bf16() const { return type_ != ComputeType::Float32 && native_bf16(); }
