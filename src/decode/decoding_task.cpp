@@ -3,9 +3,11 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <exception>
 #include <set>
 
 #include "backend/cpu/elementwise.h"
+#include "backend/cpu/threads.h"
 #include "core/error.h"
 #include "decode/compression.h"
 #include "decode/repetition.h"
@@ -115,40 +117,54 @@ void DecodingTask::add_logit_rows(int first_row, std::vector<int>& rows) const {
 
 void DecodingTask::advance(float* logits) {
   if (done_) return;
-  const Tokenizer& tok = model_.tokenizer();
-  const int V = model_.dims().n_vocab, n_ctx = model_.dims().n_text_ctx;
-  ++steps_;
-  if (!prompted_) {
-    // After the prompt pass: no-speech probability, then every row of the group starts from the prompt's
-    // last logits and a copy of its cache.
-    no_speech_ = tok.no_speech() >= 0
-                     ? std::exp(logits[tok.no_speech()] - backend::cpu::log_sum_exp(logits, V))
-                     : 0.0f;
-    prompt_logits_.resize(static_cast<size_t>(group_) * V);
-    for (int r = 0; r < group_; ++r)
-      std::memcpy(prompt_logits_.data() + static_cast<size_t>(r) * V, logits + V, sizeof(float) * V);
-    logits = prompt_logits_.data();
-    for (int r = 1; r < group_; ++r) {
-      seqs_.push_back(decoder_.acquire_sequence());
-      decoder_.copy_sequence(seqs_[0], seqs_[r], sample_begin_);
-    }
-    position_ = sample_begin_;
-    prompted_ = true;
-  } else {
-    position_ += 1;
-  }
+  choose(begin_step(logits));
+  end_step();
+}
 
+float* DecodingTask::begin_step(float* logits) {
+  if (done_) return logits;
+  const Tokenizer& tok = model_.tokenizer();
+  const int V = model_.dims().n_vocab;
+  ++steps_;
+  if (prompted_) {
+    position_ += 1;
+    return logits;
+  }
+  // After the prompt pass: no-speech probability, then every row of the group starts from the prompt's
+  // last logits and a copy of its cache.
+  no_speech_ =
+      tok.no_speech() >= 0 ? std::exp(logits[tok.no_speech()] - backend::cpu::log_sum_exp(logits, V)) : 0.0f;
+  prompt_logits_.resize(static_cast<size_t>(group_) * V);
+  for (int r = 0; r < group_; ++r)
+    std::memcpy(prompt_logits_.data() + static_cast<size_t>(r) * V, logits + V, sizeof(float) * V);
+  for (int r = 1; r < group_; ++r) {
+    seqs_.push_back(decoder_.acquire_sequence());
+    decoder_.copy_sequence(seqs_[0], seqs_[r], sample_begin_);
+  }
+  position_ = sample_begin_;
+  prompted_ = true;
+  return prompt_logits_.data();
+}
+
+void DecodingTask::choose(float* logits) {
+  if (done_) return;
+  const int V = model_.dims().n_vocab, n_ctx = model_.dims().n_text_ctx;
   LogitBatch batch{logits, group_, V, &tokens_, sample_begin_};
   for (const auto& f : filters_) f->apply(batch);
   const bool completed = picker_->update(tokens_, logits, V, sum_logprobs_, source_);
-  reorder(source_);
   ++updates_;
-  if (completed || static_cast<int>(tokens_[0].size()) >= n_ctx || updates_ >= o_.sample_len) done_ = true;
-  if (!done_ && o_.stop_loops_above && updates_ >= kLoopWindow && all_stuck_in_loops()) {
+  finishing_ = completed || static_cast<int>(tokens_[0].size()) >= n_ctx || updates_ >= o_.sample_len;
+  if (!finishing_ && o_.stop_loops_above && updates_ >= kLoopWindow && all_stuck_in_loops()) {
     ended_in_loop_ = true;
-    done_ = true;
+    finishing_ = true;
   }
-  if (done_) {
+}
+
+void DecodingTask::end_step() {
+  if (done_) return;
+  reorder(source_);
+  if (finishing_) {
+    done_ = true;
     for (int s : seqs_) decoder_.release_sequence(s);
     seqs_.clear();
   }
@@ -223,9 +239,31 @@ void DecodingStepper::step(DecodingTask* const* tasks, int n_tasks) {
                 sizeof(float) * D);
   logits_.resize(static_cast<size_t>(n) * V);
   decoder_.logits(hidden_.data(), n, logits_.data());
+  // The tokens: each task's rows start (the sequence pool: in order), the tasks choose — those that do
+  // not sample on the decoder's threads (filters, log-softmax and top-k over 51,864 logits per row: for
+  // 8 windows of 5 beams a third of a step on one thread), the sampling ones in order (their rng may be
+  // shared) — and the caches follow (in order).
+  task_logits_.assign(n_tasks, nullptr);
+  parallel_.clear();
   for (int t = 0; t < n_tasks; ++t)
-    if (first_row_[t + 1] > first_row_[t])
-      tasks[t]->advance(logits_.data() + static_cast<size_t>(first_row_[t]) * V);
+    if (first_row_[t + 1] > first_row_[t] && !tasks[t]->done()) {
+      task_logits_[t] = tasks[t]->begin_step(logits_.data() + static_cast<size_t>(first_row_[t]) * V);
+      if (!tasks[t]->samples()) parallel_.push_back(t);
+    }
+  std::vector<std::exception_ptr> errors(parallel_.size());
+  backend::cpu::parallel_for(decoder_.threads(), static_cast<int>(parallel_.size()), [&](int i) {
+    try {
+      tasks[parallel_[i]]->choose(task_logits_[parallel_[i]]);
+    } catch (...) {
+      errors[i] = std::current_exception();
+    }
+  });
+  for (const auto& e : errors)
+    if (e) std::rethrow_exception(e);
+  for (int t = 0; t < n_tasks; ++t)
+    if (task_logits_[t] && tasks[t]->samples()) tasks[t]->choose(task_logits_[t]);
+  for (int t = 0; t < n_tasks; ++t)
+    if (task_logits_[t]) tasks[t]->end_step();
 }
 
 DecodingResult decode_window(const WhisperModel& model, nn::Decoder& decoder, const DecodingOptions& options,

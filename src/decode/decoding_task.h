@@ -40,8 +40,20 @@ class DecodingTask {
   // The rows of this step's hidden states whose logits advance() needs, appended, given the row where this
   // task's runs start in the forward output.
   void add_logit_rows(int first_row, std::vector<int>& rows) const;
-  // Takes those rows' logits (edited in place by the filters) and picks the next tokens.
+  // Takes those rows' logits (edited in place by the filters) and picks the next tokens: begin_step, choose
+  // and end_step in turn. DecodingStepper runs the three apart so that several tasks choose at once.
   void advance(float* logits);
+  // After the prompt pass, every row starts from the prompt's logits and a copy of its cache (the
+  // decoder's sequence pool: one task at a time). Returns the rows choose() takes.
+  float* begin_step(float* logits);
+  // The filters and the token choice; touches only this task, so tasks may choose on different threads at
+  // once — except those that sample (samples()): their rng may be shared with other tasks, which must
+  // then draw in a fixed order.
+  void choose(float* logits);
+  bool samples() const { return o_.temperature > 0.0f; }
+  // The caches follow the chosen rows (beam search), and a finished task gives its sequences back (the
+  // decoder's sequence pool: one task at a time).
+  void end_step();
 
   // The best candidate; valid once done().
   DecodingResult result() const;
@@ -70,6 +82,7 @@ class DecodingTask {
   int position_ = 0;  // positions the sequences' caches hold
   int updates_ = 0, steps_ = 0;
   bool prompted_ = false, done_ = false, ended_in_loop_ = false;
+  bool finishing_ = false;  // chosen this step: done once end_step has run
 };
 
 // Advances every unfinished task by one decoder step: one forward pass over all their runs, one
@@ -85,6 +98,8 @@ class DecodingStepper {
   std::vector<int> tokens_, rows_, task_row_, first_row_;  // per task: first hidden row, first logit row
   std::vector<nn::Decoder::Run> runs_;
   std::vector<float> hidden_, logits_;
+  std::vector<float*> task_logits_;
+  std::vector<int> parallel_;  // tasks that choose on the decoder's threads
 };
 
 // Decodes one window to the end (openai's DecodingTask.run). `steps`, if given, receives the decoder

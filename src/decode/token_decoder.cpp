@@ -12,17 +12,6 @@ namespace wisp::decode {
 
 namespace {
 
-// The k largest entries of x (indices, best first; ties keep the lower index first), in one pass.
-void top_k(const float* x, int n, int k, std::vector<int>& out) {
-  out.clear();
-  for (int i = 0; i < n; ++i) {
-    if (static_cast<int>(out.size()) == k && x[i] <= x[out.back()]) continue;
-    auto pos = std::upper_bound(out.begin(), out.end(), i, [&](int a, int b) { return x[a] > x[b]; });
-    out.insert(pos, i);
-    if (static_cast<int>(out.size()) > k) out.pop_back();
-  }
-}
-
 // Trims each finished sequence to its sampled part and appends eot (as openai's finalize pads).
 std::vector<int> sampled_part(const std::vector<int>& seq, int sample_begin) {
   return std::vector<int>(seq.begin() + sample_begin, seq.end());
@@ -127,7 +116,8 @@ class BeamSearchDecoder final : public TokenDecoder {
         const size_t row = row0 + j;
         const float* lg = logits + row * n_vocab;
         const float lse = backend::cpu::log_sum_exp(lg, n_vocab);
-        top_k(lg, n_vocab, beam_ + 1, order_);  // the best tokens by logit are the best by log-prob
+        backend::cpu::top_k(lg, n_vocab, beam_ + 1,
+                            order_);  // the best tokens by logit are the best by log-prob
         for (int k = 0; k < beam_ + 1; ++k) {
           const Candidate c{static_cast<int>(row), same_[j], order_[k],
                             sum_logprobs[row] + (lg[order_[k]] - lse)};

@@ -23,6 +23,8 @@ class Decoder {
  public:
   // `ex` (threads, scratch) belongs to the context and must outlive the decoder.
   Decoder(const WhisperModel& model, backend::Exec& ex);
+  // The context's compute threads (for work beside the network's, such as choosing tokens).
+  int threads() const { return ex_.threads; }
 
   // ---- audio windows ----
   // audio: (n, 1500, D) encoder outputs; their cross-attention keys/values are computed in one GEMM and

@@ -110,6 +110,39 @@ TEST(Elementwise, ArgmaxIsTheFirstMaximum) {
     }
 }
 
+// top_k against the plain one-pass selection it replaced: ties (earlier index first), -inf, NaN, k past n,
+// the best entries in the first block, the scalar tail or anywhere.
+TEST(Elementwise, TopKIsAStableSortsFirstK) {
+  auto reference = [](const std::vector<float>& x, int k) {
+    std::vector<int> out;
+    for (int i = 0; i < static_cast<int>(x.size()); ++i) {
+      if (static_cast<int>(out.size()) == k && x[i] <= x[out.back()]) continue;
+      auto pos = std::upper_bound(out.begin(), out.end(), i, [&](int a, int b) { return x[a] > x[b]; });
+      out.insert(pos, i);
+      if (static_cast<int>(out.size()) > k) out.pop_back();
+    }
+    return out;
+  };
+  std::mt19937 rng(6);
+  std::uniform_int_distribution<int> level(0, 30);
+  std::normal_distribution<float> normal(0.0f, 3.0f);
+  std::vector<int> got;
+  for (int n : {1, 3, 7, 8, 9, 17, 100, 1000, 51864})
+    for (int k : {1, 2, 6, 11})
+      for (int trial = 0; trial < 12; ++trial) {
+        std::vector<float> x(n);
+        for (auto& v : x) v = trial % 3 == 0 ? static_cast<float>(level(rng)) : normal(rng);  // ties or not
+        if (trial % 4 == 1)
+          for (int i = 0; i < n; i += 3) x[i] = -INFINITY;
+        if (trial == 5) x[n - 1] = 1e6f;
+        if (trial == 7) x[0] = 1e6f;
+        if (trial == 9) x[n / 2] = NAN;
+        if (trial == 11) std::sort(x.begin(), x.end());  // every block beats the last: the slow path
+        top_k(x.data(), n, k, got);
+        EXPECT_EQ(got, reference(x, k)) << n << " " << k << " " << trial;
+      }
+}
+
 TEST(Elementwise, NanIsDefinedBehaviour) {
   for (int n : {2, 3, 7, 9, 17}) {
     std::vector<float> x(n, 0.5f);

@@ -61,6 +61,40 @@ int argmax(const float* x, int n) {
   return static_cast<int>(std::max_element(x, x + n) - x);  // a NaN as the maximum: as std::max_element
 }
 
+namespace {
+
+// Inserts index i into out (sorted by value, largest first, earlier index first among equals), keeping at
+// most k.
+void insert_ranked(const float* x, int i, int k, std::vector<int>& out) {
+  auto pos = std::upper_bound(out.begin(), out.end(), i, [&](int a, int b) { return x[a] > x[b]; });
+  out.insert(pos, i);
+  if (static_cast<int>(out.size()) > k) out.pop_back();
+}
+
+}  // namespace
+
+void top_k(const float* x, int n, int k, std::vector<int>& out) {
+  out.clear();
+  if (k <= 0) return;
+  int i = 0;
+  for (; i < n && static_cast<int>(out.size()) < k; ++i) insert_ranked(x, i, k, out);
+  // From here a value is taken only if it beats the k-th (!(x <= kth), as the scalar test: a NaN on either
+  // side goes to the scalar path). Eight at a time: after the first few hundred entries nearly every block
+  // holds none, and costs one compare.
+  for (; i + 8 <= n; i += 8) {
+    const __m256 kth = _mm256_set1_ps(x[out.back()]);
+    unsigned hit =
+        static_cast<unsigned>(_mm256_movemask_ps(_mm256_cmp_ps(_mm256_loadu_ps(x + i), kth, _CMP_NLE_UQ)));
+    while (hit) {
+      const int j = i + __builtin_ctz(hit);
+      hit &= hit - 1;
+      if (!(x[j] <= x[out.back()])) insert_ranked(x, j, k, out);  // the k-th may have risen since
+    }
+  }
+  for (; i < n; ++i)
+    if (!(x[i] <= x[out.back()])) insert_ranked(x, i, k, out);
+}
+
 void layer_norm_row(const float* x, int n, const float* gamma, const float* beta, float* y) {
   // Four partial sums per pass: one would make each add wait for the previous one (a row of 384 is 48
   // vectors; the chain, not the loads, would set the time).

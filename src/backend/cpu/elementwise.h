@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 namespace wisp::backend::cpu {
 
@@ -15,6 +16,9 @@ void softmax_row(float* x, int n);
 float max_of(const float* x, int n);
 // The first index of the largest x[i], as std::max_element (0 for n = 0).
 int argmax(const float* x, int n);
+// The indices of the k largest x[i], largest first; among equal values the earlier index first (a stable
+// sort's first k). Fewer than k when n < k. out's capacity is kept (no allocation once it has grown).
+void top_k(const float* x, int n, int k, std::vector<int>& out);
 // log Σ exp(x[i]); -inf entries contribute nothing (-inf if all are).
 float log_sum_exp(const float* x, int n);
 // x = GELU(x), erf form.
