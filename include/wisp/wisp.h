@@ -227,6 +227,7 @@ typedef struct wisp_timings {
   int n_decode_steps;                  /* decoder forward passes, every sequence of the batch at once */
   int n_decode_passes;                 /* window decodings, temperature fallbacks included */
   double encoder_gflop, decoder_gflop; /* arithmetic done (a multiply-add counted as 2), for GFLOP/s */
+  double vad_ms; /* speech detection (Silero VAD) and levelling: the batched mode and vad_filter */
 } wisp_timings;
 wisp_timings wisp_result_timings(const wisp_result* result);
 

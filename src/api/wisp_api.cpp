@@ -246,6 +246,7 @@ wisp_status run_transcription(wisp_context* ctx, const wisp_transcribe_params* p
     const auto t2 = Clock::now();
     result->timings.load_audio_ms = std::chrono::duration<double, std::milli>(t1 - t0).count();
     result->timings.total_ms = std::chrono::duration<double, std::milli>(t2 - t0).count();
+    result->timings.vad_ms = st.vad_ms;
     result->timings.mel_ms = st.mel_ms;
     result->timings.encoder_ms = st.encoder_ms;
     result->timings.decoder_ms = st.decoder_ms;

@@ -209,7 +209,7 @@ int run_bench(const ParsedCommand& cmd, const char* argv0) {
   const BenchCommand& b = cmd.bench;
   const std::string path = resolve_model_path(cmd.common.model, argv0);
   using Clock = std::chrono::steady_clock;
-  std::vector<double> load, audio, mel, enc, dec, total, rtf, ms_per_token, ms_per_step, enc_gflops,
+  std::vector<double> load, audio, vad, mel, enc, dec, total, rtf, ms_per_token, ms_per_step, enc_gflops,
       dec_gflops;
   int tokens = 0, windows = 0, steps = 0, passes = 0;
   double duration = 0;
@@ -235,6 +235,7 @@ int run_bench(const ParsedCommand& cmd, const char* argv0) {
       if (run == 0) continue;
       load.push_back(load_ms);
       audio.push_back(tm.load_audio_ms);
+      vad.push_back(tm.vad_ms);
       mel.push_back(tm.mel_ms);
       enc.push_back(tm.encoder_ms);
       dec.push_back(tm.decoder_ms);
@@ -271,6 +272,7 @@ int run_bench(const ParsedCommand& cmd, const char* argv0) {
   std::printf("|----------------|-----------|----------|-----------|\n");
   std::printf("| model load     | %9.1f |          |           |\n", median(load));
   std::printf("| audio decode   | %9.1f |          |           |\n", median(audio));
+  std::printf("| speech (VAD)   | %9.1f |          |           |\n", median(vad));
   std::printf("| mel            | %9.1f |          |           |\n", median(mel));
   std::printf("| encoder        | %9.1f | %8.1f | %8.1f%% |\n", median(enc), median(enc_gflops),
               share(median(enc_gflops)));

@@ -69,6 +69,7 @@ std::string timings_line(const std::string& input_name, double duration_s, doubl
   j["duration_s"] = std::round(duration_s * 1000.0) / 1000.0;
   j["load_ms"] = ms(load_ms);
   j["audio_ms"] = ms(t.load_audio_ms);
+  j["vad_ms"] = ms(t.vad_ms);
   j["mel_ms"] = ms(t.mel_ms);
   j["encoder_ms"] = ms(t.encoder_ms);
   j["decoder_ms"] = ms(t.decoder_ms);
