@@ -4,6 +4,8 @@
 #include <cmath>
 #include <vector>
 
+#include "backend/cpu/threads.h"
+
 namespace wisp::audio {
 
 namespace {
@@ -61,27 +63,33 @@ void append_levelled(const float* samples, int64_t begin, int64_t end, const std
   }
 }
 
-std::vector<float> levelled_for_detection(const float* samples, size_t n) {
+std::vector<float> levelled_for_detection(const float* samples, size_t n, int threads) {
   constexpr size_t kBlock = 16000;  // 1 s
   const size_t n_blocks = (n + kBlock - 1) / kBlock;
   std::vector<float> gain(n_blocks, 1.0f);
-  std::vector<double> energy;
-  for (size_t b = 0; b < n_blocks; ++b) {
+  backend::cpu::parallel_for(threads, static_cast<int>(n_blocks), [&](int b) {
+    std::vector<double> energy;
     float peak = 0.0f;
-    const double rms = speech_rms(samples, b * kBlock, std::min(n, (b + 1) * kBlock), &peak, energy);
+    const size_t begin = static_cast<size_t>(b) * kBlock;
+    const double rms = speech_rms(samples, begin, std::min(n, begin + kBlock), &peak, energy);
     if (rms > kSilenceRms)
       gain[b] = static_cast<float>(std::clamp(kSpeechRms / rms, 1.0, double{kMaxDetectionGain}));
-  }
+  });
   std::vector<float> out(n);
-  for (size_t i = 0; i < n; ++i) {
-    // Linear between the centres of the blocks around sample i.
-    const double pos = (static_cast<double>(i) - kBlock / 2.0) / kBlock;
-    const size_t b0 = pos <= 0 ? 0 : std::min(n_blocks - 1, static_cast<size_t>(pos));
-    const size_t b1 = std::min(n_blocks - 1, b0 + 1);
-    const double frac = std::clamp(pos - static_cast<double>(b0), 0.0, 1.0);
-    const double g = gain[b0] + (gain[b1] - gain[b0]) * frac;
-    out[i] = static_cast<float>(std::clamp(samples[i] * g, -1.0, 1.0));
-  }
+  // Each sample's gain is linear between the centres of the blocks around it, b0 and b1 = b0 + 1 (the
+  // first and last half-blocks: the nearest block's). One stretch of samples per b0, each on its own.
+  backend::cpu::parallel_for(threads, static_cast<int>(n_blocks), [&](int seg) {
+    const size_t b0 = static_cast<size_t>(seg), b1 = std::min(n_blocks - 1, b0 + 1);
+    const size_t lo = b0 == 0 ? 0 : std::min(n, kBlock / 2 + b0 * kBlock);
+    const size_t hi = b0 + 1 == n_blocks ? n : std::min(n, kBlock / 2 + (b0 + 1) * kBlock);
+    const float g0 = gain[b0], g1 = gain[b1];
+    for (size_t i = lo; i < hi; ++i) {
+      const double pos = (static_cast<double>(i) - kBlock / 2.0) / kBlock;
+      const double frac = std::clamp(pos - static_cast<double>(b0), 0.0, 1.0);
+      const double g = g0 + (g1 - g0) * frac;
+      out[i] = static_cast<float>(std::clamp(samples[i] * g, -1.0, 1.0));
+    }
+  });
   return out;
 }
 

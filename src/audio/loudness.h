@@ -40,7 +40,7 @@ constexpr float kSilenceRms = 3.2e-5f;
 // A copy of the audio for speech detection, with a slow automatic gain: each 1-s block's speech level (the
 // louder half of its 20-ms frames) brought to kSpeechRms, by at most kMaxDetectionGain, gains interpolated
 // between block centres, clipped to full scale. Silero VAD misses speech 40 dB below its neighbours'
-// (-64 dBFS in the dev long form) and finds it after this.
-std::vector<float> levelled_for_detection(const float* samples, size_t n);
+// (-64 dBFS in the dev long form) and finds it after this. On `threads` threads.
+std::vector<float> levelled_for_detection(const float* samples, size_t n, int threads = 1);
 
 }  // namespace wisp::audio

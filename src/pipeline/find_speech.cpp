@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "audio/mel.h"
+#include "backend/cpu/threads.h"
 #include "core/stopwatch.h"
 #include "vad/speech_chunks.h"
 
@@ -26,9 +27,9 @@ Speech find_speech(const vad::SileroVad& vad, backend::Exec& ex, const float* sa
   // With levelling, found on a copy with a slow automatic gain (speech 40 dB below its neighbours is missed
   // otherwise).
   const std::vector<float> probs =
-      level
-          ? vad.speech_probabilities(ex, audio::levelled_for_detection(samples, n_samples).data(), n_samples)
-          : vad.speech_probabilities(ex, samples, n_samples);
+      level ? vad.speech_probabilities(
+                  ex, audio::levelled_for_detection(samples, n_samples, ex.threads).data(), n_samples)
+            : vad.speech_probabilities(ex, samples, n_samples);
   out.spans = vad::speech_spans(probs, static_cast<int64_t>(n_samples), v);
   if (level || stretches) {
     vad::VadOptions fine = v;  // stretches of speech between pauses of 300 ms
@@ -39,10 +40,13 @@ Speech find_speech(const vad::SileroVad& vad, backend::Exec& ex, const float* sa
     out.stretches = vad::speech_spans(probs, static_cast<int64_t>(n_samples), fine);
   }
   if (level) {  // each stretch on its own: a change of speaker comes with a pause
-    for (const vad::SpeechSpan& s : out.stretches)
-      out.gains.push_back(
-          {s.start, s.end,
-           audio::speech_gain(samples, static_cast<size_t>(s.start), static_cast<size_t>(s.end))});
+    out.gains.resize(out.stretches.size());
+    backend::cpu::parallel_for(ex.threads, static_cast<int>(out.stretches.size()), [&](int i) {
+      const vad::SpeechSpan& s = out.stretches[static_cast<size_t>(i)];
+      out.gains[static_cast<size_t>(i)] = {
+          s.start, s.end,
+          audio::speech_gain(samples, static_cast<size_t>(s.start), static_cast<size_t>(s.end))};
+    });
   }
   if (timings) timings->vad_ms += ms_since(t0);
   return out;

@@ -2,7 +2,9 @@
 // copying, and the detection copy's slow automatic gain.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <random>
 #include <vector>
 
 #include "audio/loudness.h"
@@ -72,6 +74,54 @@ TEST(Loudness, DetectionCopyRaisesAQuietPassageBesideALoudOne) {
   EXPECT_LT(quiet_rms, 3.0 * audio::kSpeechRms);
   for (size_t i = 7 * kSec; i < y.size(); ++i) ASSERT_EQ(y[i], 0.0f);
   for (float v : y) ASSERT_LE(std::fabs(v), 1.0f);
+}
+
+// The plain form of the detection copy, one sample at a time (each finds its blocks from its position):
+// the oracle of the one computed in stretches of constant block pair, on several threads.
+std::vector<float> levelled_one_sample_at_a_time(const std::vector<float>& x) {
+  constexpr size_t kBlock = 16000;
+  const size_t n = x.size(), n_blocks = (n + kBlock - 1) / kBlock;
+  std::vector<float> gain(n_blocks, 1.0f);
+  for (size_t b = 0; b < n_blocks; ++b) {
+    std::vector<double> energy;  // 20-ms frames' mean square; the louder half's mean, rooted
+    for (size_t f = b * kBlock; f < std::min(n, (b + 1) * kBlock); f += 320) {
+      const size_t stop = std::min({n, (b + 1) * kBlock, f + 320});
+      double e = 0.0;
+      for (size_t i = f; i < stop; ++i) e += static_cast<double>(x[i]) * x[i];
+      energy.push_back(e / static_cast<double>(stop - f));
+    }
+    const size_t half = energy.size() / 2;
+    std::nth_element(energy.begin(), energy.begin() + static_cast<std::ptrdiff_t>(half), energy.end());
+    double sum = 0.0;
+    for (size_t i = half; i < energy.size(); ++i) sum += energy[i];
+    const double r = std::sqrt(sum / static_cast<double>(energy.size() - half));
+    if (r > audio::kSilenceRms)
+      gain[b] = static_cast<float>(std::clamp(audio::kSpeechRms / r, 1.0, double{audio::kMaxDetectionGain}));
+  }
+  std::vector<float> out(n);
+  for (size_t i = 0; i < n; ++i) {
+    const double pos = (static_cast<double>(i) - kBlock / 2.0) / kBlock;
+    const size_t b0 = pos <= 0 ? 0 : std::min(n_blocks - 1, static_cast<size_t>(pos));
+    const size_t b1 = std::min(n_blocks - 1, b0 + 1);
+    const double frac = std::clamp(pos - static_cast<double>(b0), 0.0, 1.0);
+    const double g = gain[b0] + (gain[b1] - gain[b0]) * frac;
+    out[i] = static_cast<float>(std::clamp(x[i] * g, -1.0, 1.0));
+  }
+  return out;
+}
+
+TEST(Loudness, DetectionCopyEqualsThePlainOne) {
+  constexpr size_t kBlock = 16000;
+  std::mt19937 rng(3);
+  std::normal_distribution<float> noise(0.0f, 1.0f);
+  for (size_t n : {size_t{1}, size_t{7999}, size_t{8000}, size_t{8001}, kBlock - 1, kBlock, kBlock + 1,
+                   3 * kBlock + 8000, 5 * kBlock - 1, 7 * kBlock + 123}) {
+    std::vector<float> x(n);
+    for (size_t i = 0; i < n; ++i) x[i] = noise(rng) * (i / kBlock % 2 ? 0.001f : 0.2f);  // loud, quiet, ...
+    const std::vector<float> want = levelled_one_sample_at_a_time(x);
+    EXPECT_EQ(audio::levelled_for_detection(x.data(), n, 1), want) << n;
+    EXPECT_EQ(audio::levelled_for_detection(x.data(), n, 2), want) << n;
+  }
 }
 
 }  // namespace
