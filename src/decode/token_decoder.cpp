@@ -46,7 +46,11 @@ class GreedyDecoder final : public TokenDecoder {
         while (next > 0 && row[next] == -INFINITY) --next;  // never a masked token (u at the very top)
       }
       const bool finished = tokens[s].back() == eot_;
-      if (!finished) sum_logprobs[s] += row[next] - backend::cpu::log_sum_exp(row, n_vocab);
+      if (!finished) {  // greedy's token is the row's maximum: log-softmax without another pass for it
+        const float lse = temperature_ == 0.0f ? backend::cpu::log_sum_exp(row, n_vocab, row[next])
+                                               : backend::cpu::log_sum_exp(row, n_vocab);
+        sum_logprobs[s] += row[next] - lse;
+      }
       tokens[s].push_back(finished ? eot_ : next);
       all_done = all_done && tokens[s].back() == eot_;
     }
@@ -115,9 +119,9 @@ class BeamSearchDecoder final : public TokenDecoder {
       for (int j = 0; j < beam_; ++j) {
         const size_t row = row0 + j;
         const float* lg = logits + row * n_vocab;
-        const float lse = backend::cpu::log_sum_exp(lg, n_vocab);
-        backend::cpu::top_k(lg, n_vocab, beam_ + 1,
-                            order_);  // the best tokens by logit are the best by log-prob
+        // The best tokens by logit are the best by log-prob; the first is the row's maximum.
+        backend::cpu::top_k(lg, n_vocab, beam_ + 1, order_);
+        const float lse = backend::cpu::log_sum_exp(lg, n_vocab, lg[order_[0]]);
         for (int k = 0; k < beam_ + 1; ++k) {
           const Candidate c{static_cast<int>(row), same_[j], order_[k],
                             sum_logprobs[row] + (lg[order_[k]] - lse)};

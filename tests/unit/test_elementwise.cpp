@@ -143,6 +143,20 @@ TEST(Elementwise, TopKIsAStableSortsFirstK) {
       }
 }
 
+// Given the maximum (as top_k's or argmax's first), the log-sum-exp is the one that finds it itself.
+TEST(Elementwise, LogSumExpGivenTheMaximumIsTheSame) {
+  std::mt19937 rng(8);
+  std::normal_distribution<float> normal(0.0f, 4.0f);
+  for (int n : {1, 7, 8, 9, 33, 1501, 51864}) {
+    std::vector<float> x(n);
+    for (auto& v : x) v = normal(rng);
+    for (int i = 0; i < n; i += 5) x[i] = -INFINITY;
+    EXPECT_EQ(log_sum_exp(x.data(), n, x[argmax(x.data(), n)]), log_sum_exp(x.data(), n)) << n;
+    std::fill(x.begin(), x.end(), -INFINITY);
+    EXPECT_EQ(log_sum_exp(x.data(), n, x[argmax(x.data(), n)]), -INFINITY);
+  }
+}
+
 TEST(Elementwise, NanIsDefinedBehaviour) {
   for (int n : {2, 3, 7, 9, 17}) {
     std::vector<float> x(n, 0.5f);

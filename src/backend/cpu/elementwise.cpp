@@ -153,8 +153,9 @@ void softmax_row(float* r, int n) {
   scale_inplace(r, static_cast<size_t>(n), sum > 0.0f ? 1.0f / sum : 0.0f);
 }
 
-float log_sum_exp(const float* x, int n) {
-  const float mx = row_max(x, n);
+float log_sum_exp(const float* x, int n) { return log_sum_exp(x, n, row_max(x, n)); }
+
+float log_sum_exp(const float* x, int n, float mx) {
   if (mx == -INFINITY) return -INFINITY;
   const __m256 vmx = _mm256_set1_ps(mx);
   __m256 vsum = _mm256_setzero_ps();

@@ -21,6 +21,8 @@ int argmax(const float* x, int n);
 void top_k(const float* x, int n, int k, std::vector<int>& out);
 // log Σ exp(x[i]); -inf entries contribute nothing (-inf if all are).
 float log_sum_exp(const float* x, int n);
+// The same given mx = max_of(x, n) (a pass fewer when the caller has it: top_k's or argmax's first).
+float log_sum_exp(const float* x, int n, float mx);
 // x = GELU(x), erf form.
 void gelu_inplace(float* x, size_t n);
 // y += x.
