@@ -24,7 +24,9 @@ constexpr int kMelPadFrames = 100;
 // Shortest remaining work first: a job with more than this many times the speech left of the job with the
 // least waits (its chunks keep their state, and take no slot of the in-flight limit), so that a short
 // request's steps are not slowed by a long one's rows and encoder calls — but never longer than
-// kMaxPauseSeconds at a time. Chunks in flight, paused ones included, stay under twice the limit.
+// kMaxPauseSeconds at a time. Chunks in flight, paused ones included, stay under twice the limit. A job
+// down to its last chunk never waits: one window more in a step costs the short job little, and holding it
+// back would only serialise short jobs (several clips at once decoded one after the other).
 constexpr double kPauseRatio = 4.0;
 constexpr double kMaxPauseSeconds = 5.0;
 
@@ -48,6 +50,7 @@ struct BatchedLoop::JobState {
   bool paused = false;  // this round: a much shorter job runs first
   Clock::time_point last_run = Clock::now();
   double remaining() const { return total_speech - done_speech; }
+  size_t chunks_left() const { return job->chunks.size() - next_chunk + static_cast<size_t>(live); }
 };
 
 // One chunk on its way through the openai loop.
@@ -265,7 +268,7 @@ void BatchedLoop::step() {
     if (least < 0 || j->remaining() < least) least = j->remaining();
   int paused_chunks = 0;
   for (auto& j : jobs_) {
-    j->paused = j->remaining() > kPauseRatio * least &&
+    j->paused = j->chunks_left() > 1 && j->remaining() > kPauseRatio * least &&
                 std::chrono::duration<double>(now - j->last_run).count() < kMaxPauseSeconds;
     if (j->paused)
       paused_chunks += j->live;

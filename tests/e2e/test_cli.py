@@ -60,6 +60,21 @@ with tempfile.TemporaryDirectory() as out:
     c.check(os.path.isfile(os.path.join(out, "jfk.txt")), "the good input is still written")
     c.check("x.wav" in p.stderr, "the bad input is named on stderr")
 
+# several inputs go through one engine a few at a time (the batched mode): each file's json is the one it gets
+# alone, and the outputs are named and written in input order
+clips = [JFK] + [os.path.join(AUDIO, f"fleurs-en-00{i}.ogg") for i in range(3)]
+with tempfile.TemporaryDirectory() as together, tempfile.TemporaryDirectory() as alone:
+    p = run_wisp("transcribe", "-o", together, "-f", "json", *clips)
+    c.check(p.returncode == 0, f"several inputs at once exit 0 ({p.stderr.strip()[-200:]})")
+    wrote = [line.split("wrote ", 1)[1] for line in p.stderr.splitlines() if "wrote " in line]
+    c.check([os.path.basename(w) for w in wrote] == [os.path.splitext(os.path.basename(f))[0] + ".json" for f in clips],
+            f"written in input order: {wrote}")
+    for f in clips:
+        run_wisp("transcribe", "-q", "-o", alone, "-f", "json", f)
+        name = os.path.splitext(os.path.basename(f))[0] + ".json"
+        a, b = (open(os.path.join(d, name), encoding="utf-8").read() for d in (together, alone))
+        c.check(a == b, f"{name}: the same json together and alone")
+
 # greedy and translate-less options, prompt, without timestamps
 p = run_wisp("transcribe", "--beam-size", "1", "--without-timestamps", "--prompt", "Kennedy inaugural address.", JFK)
 c.check(p.returncode == 0 and "country" in p.stdout, "greedy + without timestamps + prompt")
