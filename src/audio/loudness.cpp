@@ -67,11 +67,13 @@ std::vector<float> levelled_for_detection(const float* samples, size_t n, int th
   constexpr size_t kBlock = 16000;  // 1 s
   const size_t n_blocks = (n + kBlock - 1) / kBlock;
   std::vector<float> gain(n_blocks, 1.0f);
-  backend::cpu::parallel_for(threads, static_cast<int>(n_blocks), [&](int b) {
-    std::vector<double> energy;
+  // Scratch per thread, sized here: a parallel body must not allocate (nor throw).
+  std::vector<std::vector<double>> energy(static_cast<size_t>(std::max(threads, 1)));
+  for (auto& e : energy) e.reserve(kBlock / 320 + 1);
+  backend::cpu::parallel_for_slots(threads, static_cast<int>(n_blocks), [&](int b, int slot) {
     float peak = 0.0f;
     const size_t begin = static_cast<size_t>(b) * kBlock;
-    const double rms = speech_rms(samples, begin, std::min(n, begin + kBlock), &peak, energy);
+    const double rms = speech_rms(samples, begin, std::min(n, begin + kBlock), &peak, energy[slot]);
     if (rms > kSilenceRms)
       gain[b] = static_cast<float>(std::clamp(kSpeechRms / rms, 1.0, double{kMaxDetectionGain}));
   });

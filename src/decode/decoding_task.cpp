@@ -250,15 +250,15 @@ void DecodingStepper::step(DecodingTask* const* tasks, int n_tasks) {
       task_logits_[t] = tasks[t]->begin_step(logits_.data() + static_cast<size_t>(first_row_[t]) * V);
       if (!tasks[t]->samples()) parallel_.push_back(t);
     }
-  std::vector<std::exception_ptr> errors(parallel_.size());
+  errors_.assign(parallel_.size(), nullptr);  // a parallel body must not throw: kept, rethrown after
   backend::cpu::parallel_for(decoder_.threads(), static_cast<int>(parallel_.size()), [&](int i) {
     try {
       tasks[parallel_[i]]->choose(task_logits_[parallel_[i]]);
     } catch (...) {
-      errors[i] = std::current_exception();
+      errors_[i] = std::current_exception();
     }
   });
-  for (const auto& e : errors)
+  for (const auto& e : errors_)
     if (e) std::rethrow_exception(e);
   for (int t = 0; t < n_tasks; ++t)
     if (task_logits_[t] && tasks[t]->samples()) tasks[t]->choose(task_logits_[t]);

@@ -8,7 +8,16 @@ InputPool::InputPool(const wisp::Model& model, const wisp::Engine& engine,
                      const std::vector<std::string>& inputs, const wisp_transcribe_params& params,
                      int workers)
     : inputs_(inputs), params_(params), outcomes_(inputs.size()) {
-  for (int w = 0; w < workers; ++w) threads_.emplace_back([this, &model, &engine] { work(model, engine); });
+  try {
+    for (int w = 0; w < workers; ++w) threads_.emplace_back([this, &model, &engine] { work(model, engine); });
+  } catch (...) {  // a thread that cannot start: those that did finish their input, then the error goes up
+    {
+      std::lock_guard lk(mu_);
+      stopping_ = true;
+    }
+    for (auto& t : threads_) t.join();
+    throw;
+  }
 }
 
 InputPool::~InputPool() {

@@ -160,7 +160,7 @@ int run_transcribe(const ParsedCommand& cmd, const char* argv0) {
       engine.emplace(model, ep);
       pool.emplace(model, *engine, t.inputs, pool_params,
                    static_cast<int>(std::min(t.inputs.size(), kInputsAtOnce)));
-    } catch (const wisp::Exception& e) {
+    } catch (const std::exception& e) {  // wisp::Exception, or threads that cannot start
       say(std::string("cannot start the engine: ") + e.what());
       return 1;
     }
