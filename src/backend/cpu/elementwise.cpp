@@ -24,19 +24,30 @@ float hmax(__m256 v) {
   return _mm_cvtss_f32(s);
 }
 
-float row_max(const float* x, int n) {
-  // Four running maxima: one would make each vmaxps wait for the previous one (a vocabulary row of 51,864
-  // is 6,483 vectors).
+// A reduction over x[0, n rounded down to 8) in four running accumulators — one would make every step wait
+// for the previous one (a vocabulary row of 51,864 is 6,483 vectors; a row of 384, 48): acc = step(acc, 8
+// values), the four combined as combine(combine(a0, a1), combine(a2, a3)). *done: the values it covered.
+template <typename Step, typename Combine>
+__m256 fold4(const float* x, int n, __m256 init, Step step, Combine combine, int* done) {
+  __m256 a0 = init, a1 = init, a2 = init, a3 = init;
   int j = 0;
-  __m256 m0 = _mm256_set1_ps(-INFINITY), m1 = m0, m2 = m0, m3 = m0;
   for (; j + 32 <= n; j += 32) {
-    m0 = _mm256_max_ps(m0, _mm256_loadu_ps(x + j));
-    m1 = _mm256_max_ps(m1, _mm256_loadu_ps(x + j + 8));
-    m2 = _mm256_max_ps(m2, _mm256_loadu_ps(x + j + 16));
-    m3 = _mm256_max_ps(m3, _mm256_loadu_ps(x + j + 24));
+    a0 = step(a0, _mm256_loadu_ps(x + j));
+    a1 = step(a1, _mm256_loadu_ps(x + j + 8));
+    a2 = step(a2, _mm256_loadu_ps(x + j + 16));
+    a3 = step(a3, _mm256_loadu_ps(x + j + 24));
   }
-  for (; j + 8 <= n; j += 8) m0 = _mm256_max_ps(m0, _mm256_loadu_ps(x + j));
-  float mx = hmax(_mm256_max_ps(_mm256_max_ps(m0, m1), _mm256_max_ps(m2, m3)));
+  for (; j + 8 <= n; j += 8) a0 = step(a0, _mm256_loadu_ps(x + j));
+  *done = j;
+  return combine(combine(a0, a1), combine(a2, a3));
+}
+
+constexpr auto max8 = [](__m256 a, __m256 b) { return _mm256_max_ps(a, b); };
+constexpr auto add8 = [](__m256 a, __m256 b) { return _mm256_add_ps(a, b); };
+
+float row_max(const float* x, int n) {
+  int j = 0;
+  float mx = hmax(fold4(x, n, _mm256_set1_ps(-INFINITY), max8, max8, &j));
   for (; j < n; ++j) mx = std::max(mx, x[j]);
   return mx;
 }
@@ -96,34 +107,16 @@ void top_k(const float* x, int n, int k, std::vector<int>& out) {
 }
 
 void layer_norm_row(const float* x, int n, const float* gamma, const float* beta, float* y) {
-  // Four partial sums per pass: one would make each add wait for the previous one (a row of 384 is 48
-  // vectors; the chain, not the loads, would set the time).
-  __m256 s0 = _mm256_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
   int j = 0;
-  for (; j + 32 <= n; j += 32) {
-    s0 = _mm256_add_ps(s0, _mm256_loadu_ps(x + j));
-    s1 = _mm256_add_ps(s1, _mm256_loadu_ps(x + j + 8));
-    s2 = _mm256_add_ps(s2, _mm256_loadu_ps(x + j + 16));
-    s3 = _mm256_add_ps(s3, _mm256_loadu_ps(x + j + 24));
-  }
-  for (; j + 8 <= n; j += 8) s0 = _mm256_add_ps(s0, _mm256_loadu_ps(x + j));
-  float sum = hsum(_mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3)));
+  float sum = hsum(fold4(x, n, _mm256_setzero_ps(), add8, add8, &j));
   for (; j < n; ++j) sum += x[j];
   const float mean = sum / static_cast<float>(n);
   const __m256 vmean = _mm256_set1_ps(mean);
-  s0 = s1 = s2 = s3 = _mm256_setzero_ps();
-  auto sq = [&](__m256 acc, int k) {
-    const __m256 d = _mm256_sub_ps(_mm256_loadu_ps(x + k), vmean);
+  const auto square = [&](__m256 acc, __m256 v) {
+    const __m256 d = _mm256_sub_ps(v, vmean);
     return _mm256_fmadd_ps(d, d, acc);
   };
-  for (j = 0; j + 32 <= n; j += 32) {
-    s0 = sq(s0, j);
-    s1 = sq(s1, j + 8);
-    s2 = sq(s2, j + 16);
-    s3 = sq(s3, j + 24);
-  }
-  for (; j + 8 <= n; j += 8) s0 = sq(s0, j);
-  float var = hsum(_mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3)));
+  float var = hsum(fold4(x, n, _mm256_setzero_ps(), square, add8, &j));
   for (; j < n; ++j) var += (x[j] - mean) * (x[j] - mean);
   const float inv = 1.0f / std::sqrt(var / static_cast<float>(n) + 1e-5f);
   const __m256 vinv = _mm256_set1_ps(inv);
