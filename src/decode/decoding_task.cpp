@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
-#include <exception>
 #include <set>
 
 #include "backend/cpu/elementwise.h"
@@ -250,16 +249,9 @@ void DecodingStepper::step(DecodingTask* const* tasks, int n_tasks) {
       task_logits_[t] = tasks[t]->begin_step(logits_.data() + static_cast<size_t>(first_row_[t]) * V);
       if (!tasks[t]->samples()) parallel_.push_back(t);
     }
-  errors_.assign(parallel_.size(), nullptr);  // a parallel body must not throw: kept, rethrown after
-  backend::cpu::parallel_for(decoder_.threads(), static_cast<int>(parallel_.size()), [&](int i) {
-    try {
-      tasks[parallel_[i]]->choose(task_logits_[parallel_[i]]);
-    } catch (...) {
-      errors_[i] = std::current_exception();
-    }
+  backend::cpu::parallel_for_rethrowing(decoder_.threads(), static_cast<int>(parallel_.size()), [&](int i) {
+    tasks[parallel_[i]]->choose(task_logits_[parallel_[i]]);
   });
-  for (const auto& e : errors_)
-    if (e) std::rethrow_exception(e);
   for (int t = 0; t < n_tasks; ++t)
     if (task_logits_[t] && tasks[t]->samples()) tasks[t]->choose(task_logits_[t]);
   for (int t = 0; t < n_tasks; ++t)

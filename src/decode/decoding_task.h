@@ -8,7 +8,6 @@
 // recording or of many, at different positions — in one decoder forward pass and one vocabulary projection.
 #pragma once
 
-#include <exception>
 #include <memory>
 #include <random>
 #include <vector>
@@ -101,7 +100,6 @@ class DecodingStepper {
   std::vector<float> hidden_, logits_;
   std::vector<float*> task_logits_;
   std::vector<int> parallel_;  // tasks that choose on the decoder's threads
-  std::vector<std::exception_ptr> errors_;
 };
 
 // Decodes one window to the end (openai's DecodingTask.run). `steps`, if given, receives the decoder

@@ -27,8 +27,8 @@ class Decoder {
   int threads() const { return ex_.threads; }
 
   // ---- audio windows ----
-  // audio: (n, 1500, D) encoder outputs; their cross-attention keys/values are computed in one GEMM and
-  // stored in n windows, whose ids go to ids[0..n).
+  // audio: (n, 1500, D) encoder outputs; their cross-attention keys/values are computed (in bands of rows)
+  // and stored in n windows, whose ids go to ids[0..n).
   void add_windows(const float* audio, int n, int* ids);
   int add_window(const float* audio) {
     int id = 0;

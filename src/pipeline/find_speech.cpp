@@ -1,8 +1,6 @@
 #include "pipeline/find_speech.h"
 
 #include <algorithm>
-#include <atomic>
-#include <exception>
 #include <limits>
 
 #include "audio/mel.h"
@@ -43,19 +41,12 @@ Speech find_speech(const vad::SileroVad& vad, backend::Exec& ex, const float* sa
   }
   if (level) {  // each stretch on its own: a change of speaker comes with a pause
     out.gains.resize(out.stretches.size());
-    std::exception_ptr error;  // a parallel body must not throw (speech_gain allocates): kept, rethrown
-    std::atomic<bool> failed{false};
-    backend::cpu::parallel_for(ex.threads, static_cast<int>(out.stretches.size()), [&](int i) {
+    backend::cpu::parallel_for_rethrowing(ex.threads, static_cast<int>(out.stretches.size()), [&](int i) {
       const vad::SpeechSpan& s = out.stretches[static_cast<size_t>(i)];
-      try {
-        out.gains[static_cast<size_t>(i)] = {
-            s.start, s.end,
-            audio::speech_gain(samples, static_cast<size_t>(s.start), static_cast<size_t>(s.end))};
-      } catch (...) {
-        if (!failed.exchange(true)) error = std::current_exception();
-      }
+      out.gains[static_cast<size_t>(i)] = {
+          s.start, s.end,
+          audio::speech_gain(samples, static_cast<size_t>(s.start), static_cast<size_t>(s.end))};
     });
-    if (error) std::rethrow_exception(error);
   }
   if (timings) timings->vad_ms += ms_since(t0);
   return out;

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <stdexcept>
 #include <thread>
 #include <vector>
 
@@ -23,6 +24,21 @@ TEST(ThreadPool, EveryTaskOnceWithSlotsInRange) {
       for (int i = 0; i < n; ++i) ASSERT_EQ(runs[i].load(), 1) << "threads " << threads << " n " << n;
       EXPECT_EQ(bad_slot.load(), 0);
     }
+}
+
+// A body that throws: every task still runs once, and the caller gets the exception after the loop.
+TEST(ThreadPool, RethrowingLoopRunsEveryTaskThenThrows) {
+  for (int threads : {1, 2, 8}) {
+    std::vector<std::atomic<int>> runs(50);
+    EXPECT_THROW(parallel_for_rethrowing(threads, 50,
+                                         [&](int task) {
+                                           runs[task].fetch_add(1);
+                                           if (task % 7 == 3) throw std::runtime_error("task failed");
+                                         }),
+                 std::runtime_error);
+    for (int i = 0; i < 50; ++i) ASSERT_EQ(runs[i].load(), 1) << "threads " << threads;
+    EXPECT_NO_THROW(parallel_for_rethrowing(threads, 50, [](int) {}));
+  }
 }
 
 TEST(ThreadPool, ConcurrentCallersAndNestedLoops) {

@@ -12,6 +12,8 @@
 #pragma once
 
 #include <algorithm>
+#include <atomic>
+#include <exception>
 
 namespace wisp::backend::cpu {
 
@@ -37,6 +39,22 @@ void parallel_for_slots(int threads, int n_tasks, F&& body) {  // body(task, slo
 template <typename F>
 void parallel_for(int threads, int n_tasks, F&& body) {  // body(task)
   parallel_for_slots(threads, n_tasks, [&](int task, int) { body(task); });
+}
+
+// parallel_for for a body that may throw (the pool's bodies must not): every task runs, and the first
+// exception thrown is rethrown on the caller once all are done.
+template <typename F>
+void parallel_for_rethrowing(int threads, int n_tasks, F&& body) {
+  std::exception_ptr error;
+  std::atomic<bool> failed{false};
+  parallel_for(threads, n_tasks, [&](int task) {
+    try {
+      body(task);
+    } catch (...) {
+      if (!failed.exchange(true)) error = std::current_exception();
+    }
+  });
+  if (error) std::rethrow_exception(error);
 }
 
 }  // namespace wisp::backend::cpu
