@@ -372,6 +372,16 @@ def convert(model_dir, out_path, reference):
                 elif np.any(b[i * d:(i + 1) * d] != 0):
                     fail(f"{src}/bias has a non-zero key part, which whisper.cpp cannot represent")
 
+        def self_attention(s, t, d):
+            ln(s + "/self_attention/layer_norm", t + ".attn_ln", d)
+            split_qkv(s + "/self_attention/linear_0", t + ".attn", d, ("query", "key", "value"))
+            linear(s + "/self_attention/linear_1", t + ".attn.out", d, d)
+
+        def mlp(s, t, d):
+            ln(s + "/ffn/layer_norm", t + ".mlp_ln", d)
+            linear(s + "/ffn/linear_0", t + ".mlp.0", 4 * d, d)
+            linear(s + "/ffn/linear_1", t + ".mlp.2", d, 4 * d)
+
         # encoder
         w.vector("encoder.positional_embedding", m.f32("encoder/position_encodings/encodings", (n_audio_ctx, D)))
         w.matrix("encoder.conv1.weight", m.f32("encoder/conv1/weight", (D, n_mels, 3)))
@@ -380,12 +390,8 @@ def convert(model_dir, out_path, reference):
         w.vector("encoder.conv2.bias", m.f32("encoder/conv2/bias", (D,)).reshape(D, 1))
         for i in range(n_audio_layer):
             s, t = f"encoder/layer_{i}", f"encoder.blocks.{i}"
-            ln(s + "/self_attention/layer_norm", t + ".attn_ln", D)
-            split_qkv(s + "/self_attention/linear_0", t + ".attn", D, ("query", "key", "value"))
-            linear(s + "/self_attention/linear_1", t + ".attn.out", D, D)
-            ln(s + "/ffn/layer_norm", t + ".mlp_ln", D)
-            linear(s + "/ffn/linear_0", t + ".mlp.0", 4 * D, D)
-            linear(s + "/ffn/linear_1", t + ".mlp.2", D, 4 * D)
+            self_attention(s, t, D)
+            mlp(s, t, D)
         ln("encoder/layer_norm", "encoder.ln_post", D)
 
         # decoder
@@ -393,16 +399,12 @@ def convert(model_dir, out_path, reference):
         w.matrix("decoder.token_embedding.weight", m.f32("decoder/embeddings/weight", (n_vocab, Dt)))
         for i in range(n_text_layer):
             s, t = f"decoder/layer_{i}", f"decoder.blocks.{i}"
-            ln(s + "/self_attention/layer_norm", t + ".attn_ln", Dt)
-            split_qkv(s + "/self_attention/linear_0", t + ".attn", Dt, ("query", "key", "value"))
-            linear(s + "/self_attention/linear_1", t + ".attn.out", Dt, Dt)
+            self_attention(s, t, Dt)
             ln(s + "/attention/layer_norm", t + ".cross_attn_ln", Dt)
             linear(s + "/attention/linear_0", t + ".cross_attn.query", Dt, Dt)
             split_qkv(s + "/attention/linear_1", t + ".cross_attn", Dt, ("key", "value"))
             linear(s + "/attention/linear_2", t + ".cross_attn.out", Dt, Dt)
-            ln(s + "/ffn/layer_norm", t + ".mlp_ln", Dt)
-            linear(s + "/ffn/linear_0", t + ".mlp.0", 4 * Dt, Dt)
-            linear(s + "/ffn/linear_1", t + ".mlp.2", Dt, 4 * Dt)
+            mlp(s, t, Dt)
         ln("decoder/layer_norm", "decoder.ln", Dt)
 
     expected = 11 + 15 * n_audio_layer + 24 * n_text_layer  # the tensors whisper_model_load creates
