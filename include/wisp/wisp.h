@@ -162,9 +162,12 @@ typedef struct wisp_transcribe_params {
   int without_timestamps;            /* default 0 */
   float max_initial_timestamp;       /* seconds, default 1.0; negative: no limit */
   uint32_t seed;                     /* sampling seed */
-  double max_stream_seconds; /* stdin ("-"), pipes and wisp_transcribe_memory are decoded whole into memory
-                                (~230 MB per hour): past this much audio the call fails (WISP_ERR_AUDIO)
-                                instead of growing without bound. Default 10800 (3 h); must be > 0. */
+  double max_stream_seconds;         /* In the sequential modes (batch_size 0), stdin ("-"), pipes and
+                                        wisp_transcribe_memory are decoded whole into memory (~230 MB per hour): past
+                                        this much audio the call fails (WISP_ERR_AUDIO) instead of growing without
+                                        bound. Default 10800 (3 h); must be > 0. The batched mode decodes files and
+                                        memory block by block as it transcribes them, in bounded memory, and takes
+                                        input of any length. */
   wisp_segment_callback on_segment;
   wisp_progress_callback on_progress;
   void* user_data;
@@ -197,7 +200,9 @@ typedef struct wisp_transcribe_params {
 
 wisp_transcribe_params wisp_transcribe_params_default(void);
 
-/* Any audio FFmpeg reads (wav, flac, mp3, ogg/opus, m4a, webm...); "-" reads stdin. */
+/* Any audio FFmpeg reads (wav, flac, mp3, ogg/opus, m4a, webm...); "-" reads stdin. In the batched mode
+   (batch_size > 0) the audio is read, its speech found and transcribed as it goes: segments come out while
+   later audio is still being read, and memory does not grow with the length. */
 wisp_status wisp_transcribe_file(wisp_context* ctx, const char* path, const wisp_transcribe_params* params,
                                  wisp_result** out);
 /* Encoded audio bytes in memory (a whole file's contents). */

@@ -206,8 +206,11 @@ void fill_segment_view(const wisp::Segment& s, wisp_segment* v, std::vector<wisp
 
 using Clock = std::chrono::steady_clock;
 
+// `load_audio` gives the whole recording; `blocks`, if set, hands it over block by block as it is decoded,
+// which the batched mode takes instead (memory bounded, no cap on its length).
 wisp_status run_transcription(wisp_context* ctx, const wisp_transcribe_params* params, wisp_result** out,
-                              const std::function<std::vector<float>()>& load_audio) {
+                              const std::function<std::vector<float>()>& load_audio,
+                              const wisp::AudioProducer& blocks = {}) {
   if (!ctx || !out) return invalid("context and result pointer must not be NULL");
   *out = nullptr;
   return guarded([&] {
@@ -216,7 +219,9 @@ wisp_status run_transcription(wisp_context* ctx, const wisp_transcribe_params* p
     ctx->transcriber.prepare(options);             // and a missing VAD model file no decoding either
     auto result = std::make_unique<wisp_result>();
     const auto t0 = Clock::now();
-    std::vector<float> samples = load_audio();
+    const bool streamed = blocks && options.batch_size > 0;
+    std::vector<float> samples;
+    if (!streamed) samples = load_audio();
     const auto t1 = Clock::now();
     wisp::SegmentCallback on_segment;
     bool cancelled = false;
@@ -233,7 +238,29 @@ wisp_status run_transcription(wisp_context* ctx, const wisp_transcribe_params* p
     if (params && params->on_progress)
       on_progress = [&](double f) { params->on_progress(f, params->user_data); };
     wisp::StageTimings st;
-    if (ctx->engine && options.batch_size > 0) {  // with the other calls of the engine, on its thread
+    double decode_ms = std::chrono::duration<double, std::milli>(t1 - t0).count();
+    if (streamed) {  // the decoding's own time: the producer's, less what the blocks took downstream
+      const wisp::AudioProducer timed = [&](const wisp::audio::SampleSink& sink) {
+        double downstream_ms = 0.0;
+        wisp::audio::SampleSink inner = sink;
+        inner.block = [&](const float* b, size_t n) {
+          const auto tb = Clock::now();
+          const bool more = sink.block(b, n);
+          downstream_ms += std::chrono::duration<double, std::milli>(Clock::now() - tb).count();
+          return more;
+        };
+        const auto tp = Clock::now();
+        blocks(inner);
+        decode_ms = std::chrono::duration<double, std::milli>(Clock::now() - tp).count() - downstream_ms;
+      };
+      if (ctx->engine) {
+        auto job = ctx->engine->submit_stream(timed, options, on_segment, on_progress);
+        result->transcript = job->wait();
+        st = job->timings();
+      } else {
+        result->transcript = ctx->transcriber.transcribe_stream(timed, options, on_segment, on_progress, &st);
+      }
+    } else if (ctx->engine && options.batch_size > 0) {  // with the other calls of the engine, on its thread
       auto job = ctx->engine->submit(std::move(samples), options, on_segment, on_progress);
       result->transcript = job->wait();
       st = job->timings();
@@ -244,7 +271,7 @@ wisp_status run_transcription(wisp_context* ctx, const wisp_transcribe_params* p
     if (cancelled)
       throw wisp::Error(wisp::ErrorKind::Cancelled, "transcription stopped by the segment callback");
     const auto t2 = Clock::now();
-    result->timings.load_audio_ms = std::chrono::duration<double, std::milli>(t1 - t0).count();
+    result->timings.load_audio_ms = decode_ms;
     result->timings.total_ms = std::chrono::duration<double, std::milli>(t2 - t0).count();
     result->timings.vad_ms = st.vad_ms;
     result->timings.mel_ms = st.mel_ms;
@@ -479,16 +506,20 @@ wisp_transcribe_params wisp_transcribe_params_default(void) {
 wisp_status wisp_transcribe_file(wisp_context* ctx, const char* path, const wisp_transcribe_params* params,
                                  wisp_result** out) {
   if (!path) return invalid("audio path must not be NULL");
-  return run_transcription(ctx, params, out,
-                           [&] { return wisp::audio::decode_file(path, max_stream_samples(params)); });
+  return run_transcription(
+      ctx, params, out, [&] { return wisp::audio::decode_file(path, max_stream_samples(params)); },
+      [&](const wisp::audio::SampleSink& sink) { wisp::audio::decode_file_blocks(path, sink); });
 }
 
 wisp_status wisp_transcribe_memory(wisp_context* ctx, const void* data, size_t size,
                                    const wisp_transcribe_params* params, wisp_result** out) {
   if (!data && size) return invalid("audio data must not be NULL");
-  return run_transcription(ctx, params, out, [&] {
-    return wisp::audio::decode_memory(data, size, "<memory>", max_stream_samples(params));
-  });
+  return run_transcription(
+      ctx, params, out,
+      [&] { return wisp::audio::decode_memory(data, size, "<memory>", max_stream_samples(params)); },
+      [&](const wisp::audio::SampleSink& sink) {
+        wisp::audio::decode_memory_blocks(data, size, "<memory>", sink);
+      });
 }
 
 wisp_status wisp_transcribe_pcm(wisp_context* ctx, const float* samples, size_t n_samples,

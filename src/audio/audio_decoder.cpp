@@ -321,8 +321,11 @@ class Resampler {
   int in_rate_ = 0;
 };
 
+// With a sink, the samples go to it block by block (`out` only gathers a block) and the count is returned
+// in `handed_over`; without, they are returned.
 std::vector<float> decode_source(ByteSource& src, const std::string& what, const std::string& name,
-                                 size_t max_samples) {
+                                 size_t max_samples, const SampleSink* sink = nullptr,
+                                 size_t* handed_over = nullptr) {
   install_log_callback();
   t_last_ffmpeg_error.clear();
 
@@ -385,11 +388,14 @@ std::vector<float> decode_source(ByteSource& src, const std::string& what, const
   // A file that says how long it is gets room for all of it at once: no copy of what was decoded each time
   // the vector grows (a 3-minute wav: 7 of 20 ms). At most 3 hours' worth on the header's word (address
   // space only: pages are touched as samples arrive), no more than a stream may hold.
-  if (src.seekable()) {
-    const double seconds =
-        stream->duration != AV_NOPTS_VALUE && stream->duration > 0
-            ? static_cast<double>(stream->duration) * av_q2d(stream->time_base)
-            : (fmt->duration > 0 ? static_cast<double>(fmt->duration) / AV_TIME_BASE : 0.0);
+  const double seconds = stream->duration != AV_NOPTS_VALUE && stream->duration > 0
+                             ? static_cast<double>(stream->duration) * av_q2d(stream->time_base)
+                             : (fmt->duration > 0 ? static_cast<double>(fmt->duration) / AV_TIME_BASE : 0.0);
+  if (sink) {
+    if (sink->length && seconds > 0.0 && seconds < 1e6)
+      sink->length(static_cast<size_t>(seconds * kSampleRate));
+    out.reserve(kStreamBlock + kSampleRate);
+  } else if (src.seekable()) {
     if (seconds > 0.0 && seconds < 3 * 3600.0) {
       size_t n = static_cast<size_t>(seconds * kSampleRate * 1.01) + kSampleRate;
       if (max_samples) n = std::min(n, max_samples);
@@ -417,7 +423,18 @@ std::vector<float> decode_source(ByteSource& src, const std::string& what, const
     }
   };
 
-  for (;;) {
+  // With a sink: a block goes out once there is one (`last`: whatever is left).
+  size_t total = 0;
+  bool stopped = false;
+  auto hand_over = [&](bool last) {
+    if (!sink || stopped || (out.size() < kStreamBlock && !last) || out.empty()) return;
+    sanitize_samples(out.data(), out.size());
+    total += out.size();
+    stopped = !sink->block(out.data(), out.size());
+    out.clear();
+  };
+
+  while (!stopped) {
     r = av_read_frame(fmt.get(), pkt.get());
     // Like the ffmpeg CLI, any demuxer error ends the input; what was decoded so far is kept.
     if (r < 0) {
@@ -437,6 +454,11 @@ std::vector<float> decode_source(ByteSource& src, const std::string& what, const
       drain();
     }
     av_packet_unref(pkt.get());
+    hand_over(false);
+  }
+  if (stopped) {
+    if (handed_over) *handed_over = total;
+    return {};
   }
   // End of input: decoders with delay (mp3, aac, opus) still hold frames, and so does the resampler.
   avcodec_send_packet(dec.get(), nullptr);
@@ -445,7 +467,7 @@ std::vector<float> decode_source(ByteSource& src, const std::string& what, const
 
   // An I/O error is not the end of the audio: returning a silently truncated transcript would be wrong.
   if (src.read_error) fail(ErrorKind::Io, what, "read error", src.read_error);
-  if (out.empty()) {
+  if (out.empty() && total == 0) {
     // The usual reason a valid file fails from a pipe: mp4/m4a often keep their index at the end.
     const std::string hint =
         src.seekable() ? "" : "; a pipe cannot seek, formats such as mp4/m4a may need a file";
@@ -456,17 +478,22 @@ std::vector<float> decode_source(ByteSource& src, const std::string& what, const
   }
   // Lossy decoders overshoot slightly and corrupt float PCM can hold NaN/Inf, which would poison the mel
   // spectrogram.
+  if (sink) {
+    hand_over(true);
+    if (handed_over) *handed_over = total;
+    return {};
+  }
   sanitize_samples(out.data(), out.size());
   return out;
 }
 
-}  // namespace
-
-std::vector<float> decode_file(const std::string& path, size_t max_stream_samples) {
+// Opens `path` ("-": stdin) and decodes it with decode_source.
+std::vector<float> decode_path(const std::string& path, size_t max_stream_samples, const SampleSink* sink,
+                               size_t* handed_over) {
   t_last_ffmpeg_error.clear();  // a message must not carry a line from an earlier call
   if (path == "-") {
     FdSource src(STDIN_FILENO, /*owned=*/false);
-    return decode_source(src, "from stdin", "stdin", max_stream_samples);
+    return decode_source(src, "from stdin", "stdin", max_stream_samples, sink, handed_over);
   }
   const std::string what = "file '" + path + "'";
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -477,7 +504,29 @@ std::vector<float> decode_file(const std::string& path, size_t max_stream_sample
   if (S_ISDIR(st.st_mode)) fail(ErrorKind::Io, what, "it is a directory");
   if (S_ISREG(st.st_mode) && st.st_size == 0) fail(ErrorKind::Audio, what, "the file is empty (0 bytes)");
   // A regular file's length is known; a FIFO or device named as a file is as endless as stdin can be.
-  return decode_source(src, what, path, S_ISREG(st.st_mode) ? 0 : max_stream_samples);
+  return decode_source(src, what, path, S_ISREG(st.st_mode) ? 0 : max_stream_samples, sink, handed_over);
+}
+
+std::vector<float> decode_bytes(const void* data, size_t size, const std::string& name, size_t max_samples,
+                                const SampleSink* sink, size_t* handed_over) {
+  t_last_ffmpeg_error.clear();
+  const std::string what = "buffer '" + name + "'";
+  if (size == 0) fail(ErrorKind::Audio, what, "the input is empty (0 bytes)");
+  if (data == nullptr) fail(ErrorKind::Audio, what, "no data (null pointer)");
+  MemorySource src(data, size);
+  return decode_source(src, what, name, max_samples, sink, handed_over);
+}
+
+}  // namespace
+
+std::vector<float> decode_file(const std::string& path, size_t max_stream_samples) {
+  return decode_path(path, max_stream_samples, nullptr, nullptr);
+}
+
+size_t decode_file_blocks(const std::string& path, const SampleSink& sink) {
+  size_t n = 0;
+  decode_path(path, 0, &sink, &n);
+  return n;
 }
 
 void sanitize_samples(float* samples, size_t n) {
@@ -486,12 +535,13 @@ void sanitize_samples(float* samples, size_t n) {
 }
 
 std::vector<float> decode_memory(const void* data, size_t size, const std::string& name, size_t max_samples) {
-  t_last_ffmpeg_error.clear();
-  const std::string what = "buffer '" + name + "'";
-  if (size == 0) fail(ErrorKind::Audio, what, "the input is empty (0 bytes)");
-  if (data == nullptr) fail(ErrorKind::Audio, what, "no data (null pointer)");
-  MemorySource src(data, size);
-  return decode_source(src, what, name, max_samples);
+  return decode_bytes(data, size, name, max_samples, nullptr, nullptr);
+}
+
+size_t decode_memory_blocks(const void* data, size_t size, const std::string& name, const SampleSink& sink) {
+  size_t n = 0;
+  decode_bytes(data, size, name, 0, &sink, &n);
+  return n;
 }
 
 }  // namespace wisp::audio

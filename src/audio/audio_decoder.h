@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -34,6 +35,21 @@ std::vector<float> decode_file(const std::string& path, size_t max_stream_sample
 // alive for the duration of the call.
 std::vector<float> decode_memory(const void* data, size_t size, const std::string& name,
                                  size_t max_samples = kDefaultMaxStreamSamples);
+
+// Audio handed over block by block as it is decoded, instead of kept: `block` gets each block in order
+// (16 kHz mono, sanitised, about kStreamBlock samples; false stops the decoding, without an error);
+// `length`, if set, the header's length in samples when it gives one, before the first block.
+struct SampleSink {
+  std::function<bool(const float* samples, size_t n)> block;
+  std::function<void(size_t n)> length;
+};
+constexpr size_t kStreamBlock = 16 * kSampleRate;  // 16 s
+
+// decode_file and decode_memory through a sink: memory stays bounded whatever the input's length, so no
+// cap applies (stdin included). Return the number of samples handed over; throw as those do (an error after
+// some blocks were handed over included).
+size_t decode_file_blocks(const std::string& path, const SampleSink& sink);
+size_t decode_memory_blocks(const void* data, size_t size, const std::string& name, const SampleSink& sink);
 
 // The engine's contract for samples: finite and in [-1, 1]. Clamps in place (lossy decoders overshoot a
 // little, float PCM can hold anything) and turns NaN/inf into 0. Used for decoded audio and caller PCM alike.

@@ -33,6 +33,25 @@ double speech_rms(const float* samples, size_t begin, size_t end, float* peak, s
   return std::sqrt(sum / static_cast<double>(energy.size() - half));
 }
 
+// The detection gain of a 1-s block (levelled_for_detection).
+float block_gain(const float* samples, size_t begin, size_t end, std::vector<double>& energy) {
+  float peak = 0.0f;
+  const double rms = speech_rms(samples, begin, end, &peak, energy);
+  return rms > kSilenceRms ? static_cast<float>(std::clamp(kSpeechRms / rms, 1.0, double{kMaxDetectionGain}))
+                           : 1.0f;
+}
+
+// Samples [lo, hi) of the recording (in[0] is sample lo) levelled into out[0, hi - lo): each sample's gain
+// linear between the centres of blocks b0 and b0 + 1 (gains g0, g1), clipped to full scale.
+void level_between_centres(const float* in, float* out, size_t lo, size_t hi, size_t b0, float g0, float g1) {
+  for (size_t i = lo; i < hi; ++i) {
+    const double pos = (static_cast<double>(i) - kDetectionBlock / 2.0) / kDetectionBlock;
+    const double frac = std::clamp(pos - static_cast<double>(b0), 0.0, 1.0);
+    const double g = g0 + (g1 - g0) * frac;
+    out[i - lo] = static_cast<float>(std::clamp(in[i - lo] * g, -1.0, 1.0));
+  }
+}
+
 }  // namespace
 
 float speech_gain(const float* samples, size_t begin, size_t end) {
@@ -51,9 +70,9 @@ float level_speech(float* samples, size_t begin, size_t end) {
 }
 
 void append_levelled(const float* samples, int64_t begin, int64_t end, const std::vector<Gain>& gains,
-                     std::vector<float>& out) {
+                     std::vector<float>& out, int64_t first_sample) {
   const size_t first = out.size();
-  out.insert(out.end(), samples + begin, samples + end);
+  out.insert(out.end(), samples + (begin - first_sample), samples + (end - first_sample));
   // The first range that ends after `begin`, then every range that starts before `end`.
   auto g =
       std::upper_bound(gains.begin(), gains.end(), begin, [](int64_t t, const Gain& r) { return t < r.end; });
@@ -64,18 +83,15 @@ void append_levelled(const float* samples, int64_t begin, int64_t end, const std
 }
 
 std::vector<float> levelled_for_detection(const float* samples, size_t n, int threads) {
-  constexpr size_t kBlock = 16000;  // 1 s
+  constexpr size_t kBlock = kDetectionBlock;
   const size_t n_blocks = (n + kBlock - 1) / kBlock;
   std::vector<float> gain(n_blocks, 1.0f);
   // Scratch per thread, sized here: a parallel body must not allocate (nor throw).
   std::vector<std::vector<double>> energy(static_cast<size_t>(std::max(threads, 1)));
   for (auto& e : energy) e.reserve(kBlock / 320 + 1);
   backend::cpu::parallel_for_slots(threads, static_cast<int>(n_blocks), [&](int b, int slot) {
-    float peak = 0.0f;
     const size_t begin = static_cast<size_t>(b) * kBlock;
-    const double rms = speech_rms(samples, begin, std::min(n, begin + kBlock), &peak, energy[slot]);
-    if (rms > kSilenceRms)
-      gain[b] = static_cast<float>(std::clamp(kSpeechRms / rms, 1.0, double{kMaxDetectionGain}));
+    gain[b] = block_gain(samples, begin, std::min(n, begin + kBlock), energy[slot]);
   });
   std::vector<float> out(n);
   // Each sample's gain is linear between the centres of the blocks around it, b0 and b1 = b0 + 1 (the
@@ -84,15 +100,54 @@ std::vector<float> levelled_for_detection(const float* samples, size_t n, int th
     const size_t b0 = static_cast<size_t>(seg), b1 = std::min(n_blocks - 1, b0 + 1);
     const size_t lo = b0 == 0 ? 0 : std::min(n, kBlock / 2 + b0 * kBlock);
     const size_t hi = b0 + 1 == n_blocks ? n : std::min(n, kBlock / 2 + (b0 + 1) * kBlock);
-    const float g0 = gain[b0], g1 = gain[b1];
-    for (size_t i = lo; i < hi; ++i) {
-      const double pos = (static_cast<double>(i) - kBlock / 2.0) / kBlock;
-      const double frac = std::clamp(pos - static_cast<double>(b0), 0.0, 1.0);
-      const double g = g0 + (g1 - g0) * frac;
-      out[i] = static_cast<float>(std::clamp(samples[i] * g, -1.0, 1.0));
-    }
+    level_between_centres(samples + lo, out.data() + lo, lo, hi, b0, gain[b0], gain[b1]);
   });
   return out;
+}
+
+void DetectionLeveller::push(const float* samples, size_t n, std::vector<float>& out) {
+  buf_.insert(buf_.end(), samples, samples + n);
+  received_ += n;
+  while (received_ >= (gains_.size() + 1) * kDetectionBlock) {
+    const size_t begin = gains_.size() * kDetectionBlock;
+    gains_.push_back(
+        block_gain(buf_.data(), begin - buf_begin_, begin - buf_begin_ + kDetectionBlock, energy_));
+  }
+  // Every stretch between two centres whose both blocks are known.
+  while (next_segment_ + 2 <= gains_.size()) {
+    const size_t b0 = next_segment_;
+    const size_t lo = b0 == 0 ? 0 : kDetectionBlock / 2 + b0 * kDetectionBlock;
+    const size_t hi = kDetectionBlock / 2 + (b0 + 1) * kDetectionBlock;
+    emit(lo, hi, b0, gains_[b0], gains_[b0 + 1], out);
+    ++next_segment_;
+  }
+  const size_t drop = out_next_ - buf_begin_;
+  buf_.erase(buf_.begin(), buf_.begin() + static_cast<std::ptrdiff_t>(drop));
+  buf_begin_ = out_next_;
+}
+
+void DetectionLeveller::finish(std::vector<float>& out) {
+  const size_t n = received_, n_blocks = (n + kDetectionBlock - 1) / kDetectionBlock;
+  if (gains_.size() < n_blocks) {  // the last block, shorter than a second
+    const size_t begin = gains_.size() * kDetectionBlock;
+    gains_.push_back(block_gain(buf_.data(), begin - buf_begin_, n - buf_begin_, energy_));
+  }
+  for (size_t b0 = next_segment_; b0 < n_blocks; ++b0) {
+    const size_t b1 = std::min(n_blocks - 1, b0 + 1);
+    const size_t lo = b0 == 0 ? 0 : std::min(n, kDetectionBlock / 2 + b0 * kDetectionBlock);
+    const size_t hi = b0 + 1 == n_blocks ? n : std::min(n, kDetectionBlock / 2 + (b0 + 1) * kDetectionBlock);
+    emit(lo, hi, b0, gains_[b0], gains_[b1], out);
+  }
+  next_segment_ = n_blocks;
+  buf_.clear();
+  buf_begin_ = n;
+}
+
+void DetectionLeveller::emit(size_t lo, size_t hi, size_t b0, float g0, float g1, std::vector<float>& out) {
+  const size_t first = out.size();
+  out.resize(first + (hi - lo));
+  level_between_centres(buf_.data() + (lo - buf_begin_), out.data() + first, lo, hi, b0, g0, g1);
+  out_next_ = hi;
 }
 
 }  // namespace wisp::audio

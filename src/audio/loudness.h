@@ -28,9 +28,9 @@ struct Gain {
 
 // Appends samples[begin, end) to `out`, each sample times the gain of the range that holds it (`gains`:
 // in order, not overlapping; samples outside every range unchanged). Levels a piece of a recording as it is
-// copied, so the recording itself is never copied whole.
+// copied, so the recording itself is never copied whole. samples[k] is the recording's sample first + k.
 void append_levelled(const float* samples, int64_t begin, int64_t end, const std::vector<Gain>& gains,
-                     std::vector<float>& out);
+                     std::vector<float>& out, int64_t first = 0);
 
 // The most a 1-s block is raised for speech detection (+60 dB), and the level below which a block is taken
 // for silence and left as it is (-90 dBFS: dither of 16-bit audio).
@@ -42,5 +42,22 @@ constexpr float kSilenceRms = 3.2e-5f;
 // between block centres, clipped to full scale. Silero VAD misses speech 40 dB below its neighbours'
 // (-64 dBFS in the dev long form) and finds it after this. On `threads` threads.
 std::vector<float> levelled_for_detection(const float* samples, size_t n, int threads = 1);
+constexpr size_t kDetectionBlock = 16000;  // its blocks (1 s)
+
+// The same copy for audio that arrives as it goes: push() appends to `out` the levelled samples that are
+// final (a sample needs the blocks on both sides of it: up to 1.5 s later), finish() the rest. Holds less
+// than two blocks of audio. The samples given out are those of levelled_for_detection over the whole.
+class DetectionLeveller {
+ public:
+  void push(const float* samples, size_t n, std::vector<float>& out);
+  void finish(std::vector<float>& out);
+
+ private:
+  void emit(size_t lo, size_t hi, size_t b0, float g0, float g1, std::vector<float>& out);
+  std::vector<float> buf_;  // the recording from buf_begin_ on
+  size_t buf_begin_ = 0, received_ = 0, out_next_ = 0, next_segment_ = 0;
+  std::vector<float> gains_;  // of every complete block (4 bytes a second)
+  std::vector<double> energy_;
+};
 
 }  // namespace wisp::audio

@@ -6,7 +6,7 @@
 #include "core/error.h"
 #include "nn/decoder.h"
 #include "nn/encoder.h"
-#include "pipeline/find_speech.h"
+#include "pipeline/speech_stream.h"
 #include "pipeline/transcriber.h"
 #include "vad/silero_vad.h"
 #include "vad/vad_model_path.h"
@@ -18,6 +18,10 @@ namespace {
 constexpr int kDefaultJobBatch = 8;
 // Contexts transcribe_here keeps between calls.
 constexpr size_t kIdleContexts = 2;
+// Chunks found ahead of the loop for a recording submitted whole: its samples are in memory anyway, and
+// submit() should return at once for most (16 min of speech), so that a caller who streams the segments
+// (server-sent events) sees them as they come; a longer one waits for room, its chunks' copies bounded.
+constexpr size_t kChunksAheadInMemory = 32;
 
 }  // namespace
 
@@ -53,6 +57,11 @@ Transcript EngineJob::wait() {
   cv_.wait(lk, [&] { return done_; });
   if (error_) std::rethrow_exception(error_);
   return job_.transcript;
+}
+
+StageTimings EngineJob::timings() const {
+  std::lock_guard lk(mu_);
+  return timings_;
 }
 
 bool EngineJob::done() const {
@@ -145,31 +154,59 @@ std::shared_ptr<EngineJob> Engine::submit(std::vector<float> samples, const Tran
                                           std::function<bool(const Segment&)> on_segment,
                                           std::function<void(double)> on_progress,
                                           std::function<bool()> cancelled) {
+  return start(std::move(samples), {}, options, std::move(on_segment), std::move(on_progress),
+               std::move(cancelled));
+}
+
+std::shared_ptr<EngineJob> Engine::submit_stream(const AudioProducer& produce,
+                                                 const TranscribeOptions& options,
+                                                 std::function<bool(const Segment&)> on_segment,
+                                                 std::function<void(double)> on_progress,
+                                                 std::function<bool()> cancelled) {
+  return start({}, produce, options, std::move(on_segment), std::move(on_progress), std::move(cancelled));
+}
+
+void Engine::wake() {
+  {
+    std::lock_guard lk(mu_);
+    ++feed_events_;
+  }
+  cv_.notify_all();
+}
+
+// The job is queued first, then its audio (`samples`, or what `produce` hands over) goes through a
+// SpeechStream on this thread, its chunks to the job's feed as they are found.
+std::shared_ptr<EngineJob> Engine::start(std::vector<float> samples, const AudioProducer& produce,
+                                         const TranscribeOptions& options,
+                                         std::function<bool(const Segment&)> on_segment,
+                                         std::function<void(double)> on_progress,
+                                         std::function<bool()> cancelled) {
   TranscribeOptions o = options;
   if (o.batch_size <= 0) o.batch_size = kDefaultJobBatch;
   o.vad_filter = false;
   validate_options(o, *model_);
   const size_t n = samples.size();
   Admission admission(*this, n);  // before the VAD's work: the job's place and its audio, taken now
+  const vad::SileroVad& detector = vad();
 
   auto job = std::make_shared<EngineJob>();
   job->samples_ = std::move(samples);
   job->n_samples_ = n;
-  // The speech, found on this thread with one core: the engine's cores are busy decoding.
-  backend::Workspace ws;
-  backend::Exec ex{1, &ws};
-  job->job_ = batched_job(vad(), ex, job->samples_.data(), job->samples_.size(), o,
-                          requested_language(o, *model_), &job->timings_);
-  job->job_.on_segment = std::move(on_segment);
-  job->job_.on_progress = std::move(on_progress);
+  job->feed_.set_listener([this] { wake(); });
+  BatchedJob& b = job->job_;
+  b.feed = &job->feed_;
+  b.options = o;
+  b.language = requested_language(o, *model_);
+  b.timings = &job->timings_;
+  b.on_segment = std::move(on_segment);
+  b.on_progress = std::move(on_progress);
   EngineJob* j = job.get();
   job->extra_cancel_ = std::move(cancelled);
-  job->job_.cancelled = [j] {
+  b.cancelled = [j] {
     if (!j->cancelled_ && j->extra_cancel_ && j->extra_cancel_()) j->cancelled_ = true;
     return j->cancelled_.load();
   };
-  job->job_.on_done = [j] {
-    std::vector<float>().swap(j->samples_);  // the loop is done with them
+  b.on_done = [j] {
     std::lock_guard lk(j->mu_);
     j->done_ = true;
     if (j->cancelled_)
@@ -183,6 +220,37 @@ std::shared_ptr<EngineJob> Engine::submit(std::vector<float> samples, const Tran
     admission.queued = true;  // the engine gives its audio back when the job is done
   }
   cv_.notify_all();
+
+  // The speech, found on this thread with one core (the engine's cores are busy decoding), its time kept
+  // apart from the loop's (which writes the job's timings on its own thread) until the end.
+  backend::Workspace ws;
+  backend::Exec ex{1, &ws};
+  StageTimings found;
+  SpeechStream speech(detector, ex, o, &found);
+  const size_t ahead =
+      produce ? kChunksAheadPerSlot * static_cast<size_t>(o.batch_size) : kChunksAheadInMemory;
+  audio::SampleSink sink;
+  sink.length = [&](size_t len) { job->feed_.expect(len); };
+  sink.block = [&](const float* block, size_t len) {
+    speech.push(block, len);
+    job->feed_.put(speech.take(), speech.samples_seen());
+    return job->feed_.wait_for_room(ahead);
+  };
+  try {
+    (produce ? produce : samples_producer(job->samples_.data(), n))(sink);
+    speech.finish();
+    job->feed_.put(speech.take(), speech.samples_seen());
+  } catch (...) {
+    job->cancel();  // the job leaves at the loop's next step
+    job->feed_.close(speech.samples_seen());
+    throw;
+  }
+  {
+    std::lock_guard lk(j->mu_);
+    job->timings_.vad_ms += found.vad_ms;
+    std::vector<float>().swap(job->samples_);  // chunks hold their own audio
+  }
+  job->feed_.close(speech.samples_seen());
   return job;
 }
 
@@ -208,8 +276,13 @@ EngineStats Engine::stats() const {
 void Engine::run() {
   BatchedLoop& loop = compute_->loop;
   std::unique_lock lk(mu_);
+  bool idle = false;  // the last step found nothing to do: every job waits for chunks
+  uint64_t seen = 0;  // feed_events_ before that step
   for (;;) {
-    cv_.wait(lk, [&] { return quit_ || !incoming_.empty() || !running_.empty(); });
+    cv_.wait(lk, [&] {
+      return quit_ || !incoming_.empty() || (!running_.empty() && (!idle || feed_events_ != seen));
+    });
+    seen = feed_events_;
     while (!incoming_.empty()) {  // new jobs join between steps
       running_.push_back(std::move(incoming_.front()));
       incoming_.pop_front();
@@ -222,12 +295,13 @@ void Engine::run() {
     }
     lk.unlock();
     try {
-      loop.step();
+      idle = !loop.step();
     } catch (...) {  // the loop's state is lost: every job in it fails with the error
       const std::exception_ptr error = std::current_exception();
       for (BatchedJob* b : loop.drop_all())
         for (auto& j : running_)
           if (&j->job_ == b) {
+            j->feed_.abandon();
             std::lock_guard jl(j->mu_);
             j->error_ = error;
             j->done_ = true;
@@ -247,7 +321,7 @@ void Engine::run() {
       if (j->done()) {
         stats_.jobs_done++;
         held_samples_ -= j->n_samples_;
-        stats_.work += j->timings_;
+        stats_.work += j->timings();
         j.reset();
       }
     running_.erase(std::remove(running_.begin(), running_.end(), nullptr), running_.end());

@@ -1,13 +1,16 @@
 // Engine: one owner of the compute for every transcription that runs in the batched mode — one encoder,
 // one decoder with its pools of audio windows and KV-cache sequences, one thread that steps them, and the
 // queue of jobs. Each caller (a server request, a library context) finds its speech (VAD, on its own
-// thread), then hands the job over; the engine's loop (pipeline/batched_loop.h) takes the chunks of every
-// live job into the same encoder calls and decoder steps, and a newly arrived job gets the next free slots
-// (the job with the fewest chunks in flight first), so a 10-s request does not wait for an hour-long one.
+// thread, as the audio is read), and hands the chunks over as they are found; the engine's loop
+// (pipeline/batched_loop.h) takes the chunks of every live job into the same encoder calls and decoder steps,
+// and a newly arrived job gets the next free slots (the job with the fewest chunks in flight first), so a
+// 10-s request does not wait for an hour-long one.
 //
 //   Engine engine(model, {.threads = 2, .max_in_flight = 16});
 //   auto job = engine.submit(std::move(samples), options, on_segment);   // callbacks on the engine's thread
 //   Transcript t = job->wait();
+//   auto streamed = engine.submit_stream([&](const audio::SampleSink& s) { audio::decode_file_blocks(path, s); },
+//                                        options);                        // read as it is transcribed
 #pragma once
 
 #include <atomic>
@@ -38,7 +41,8 @@ struct EngineOptions {
   int max_in_flight = 16;  // chunks (30-s windows) in flight over all jobs
   int max_jobs = 64;       // jobs queued or running at once; submit() refuses more (EngineBusy)
   // Audio the engine holds at once, queued and running jobs together (their samples: 230 MB per hour);
-  // submit() refuses a job that would go past it (EngineBusy). 0: no limit.
+  // submit() refuses a job that would go past it (EngineBusy). 0: no limit. submit_stream()'s jobs hold a
+  // few chunks at a time and are not counted.
   double max_audio_seconds = 6 * 3600.0;
   std::string vad_model;  // "" finds the bundled Silero model
 };
@@ -53,14 +57,15 @@ class EngineJob {
   // Asks the engine to drop the job at its next step (a client that went away).
   void cancel() { cancelled_ = true; }
   bool cancelled() const { return cancelled_; }
-  // Seconds of audio.
-  double duration() const { return static_cast<double>(n_samples_) / 16000.0; }
-  const StageTimings& timings() const { return timings_; }  // complete once done
+  // Seconds of audio (read so far, while a stream is being read).
+  double duration() const { return static_cast<double>(feed_.samples_seen()) / 16000.0; }
+  StageTimings timings() const;  // complete once done
 
  private:
   friend class Engine;
-  std::vector<float> samples_;  // released once done
-  size_t n_samples_ = 0;
+  std::vector<float> samples_;  // submit()'s, released once done
+  size_t n_samples_ = 0;        // of samples_ (in the engine's audio budget)
+  ChunkFeed feed_;
   BatchedJob job_;
   StageTimings timings_;
   std::atomic<bool> cancelled_{false};
@@ -95,7 +100,9 @@ class Engine {
 
   const WhisperModel& model() const { return *model_; }
 
-  // Validates `o` (Error InvalidArgument), finds the speech on the calling thread, and queues the job.
+  // Validates `o` (Error InvalidArgument), queues the job, and finds the speech on the calling thread,
+  // handing its chunks over as they are found (a recording with more than ~16 min of speech waits for the
+  // engine to take some before the call returns).
   // The batched mode is used whatever o.batch_size says (0 counts as 8: a job's chunks in flight at most).
   // Callbacks run on the engine's thread and must be quick; on_segment returning false stops the job.
   // `cancelled`, if given, is polled between steps (as is EngineJob::cancel). Throws EngineBusy when
@@ -105,6 +112,17 @@ class Engine {
                                     std::function<bool(const Segment&)> on_segment = {},
                                     std::function<void(double)> on_progress = {},
                                     std::function<bool()> cancelled = {});
+
+  // The same for audio that arrives as it goes (audio::decode_file_blocks, an upload being decoded): the
+  // job is queued at once, then `produce` runs on the calling thread, its speech found block by block and
+  // handed to the engine as it is found; the call returns once the audio is all read (or the job stopped).
+  // The engine transcribes meanwhile, and at most a few chunks wait for it: reading waits for room, so the
+  // audio held stays bounded whatever its length (it takes no share of max_audio_seconds). What `produce`
+  // throws is thrown here after the job is cancelled.
+  std::shared_ptr<EngineJob> submit_stream(const AudioProducer& produce, const TranscribeOptions& o,
+                                           std::function<bool(const Segment&)> on_segment = {},
+                                           std::function<void(double)> on_progress = {},
+                                           std::function<bool()> cancelled = {});
 
   // The sequential modes (o.batch_size 0: openai's loop; with o.vad_filter faster-whisper's) on the calling
   // thread, with a context of the engine's (kept for the next such call); counted against max_jobs and the
@@ -132,6 +150,10 @@ class Engine {
   };
   void run();
   const vad::SileroVad& vad();
+  std::shared_ptr<EngineJob> start(std::vector<float> samples, const AudioProducer& produce,
+                                   const TranscribeOptions& o, std::function<bool(const Segment&)> on_segment,
+                                   std::function<void(double)> on_progress, std::function<bool()> cancelled);
+  void wake();  // a job's feed has new chunks (or closed)
 
   std::shared_ptr<const WhisperModel> model_;
   EngineOptions options_;
@@ -148,6 +170,7 @@ class Engine {
   bool accepting_ = true, quit_ = false;
   size_t held_samples_ = 0;  // of the jobs queued or running (the budget of max_audio_seconds)
   int preparing_ = 0;        // jobs admitted but not queued: their speech being found, or running on a caller
+  uint64_t feed_events_ = 0;  // chunks put or feeds closed, ever (the loop sleeps until the next)
   EngineStats stats_;
   std::thread thread_;
 };

@@ -35,7 +35,7 @@ constexpr double kMaxPauseSeconds = 5.0;
 // A job in the loop: its bookkeeping beside the caller's BatchedJob.
 struct BatchedLoop::JobState {
   BatchedJob* job = nullptr;
-  size_t next_chunk = 0;                            // the next chunk to open
+  size_t next_chunk = 0;                            // chunks opened so far (the next one's index)
   int live = 0;                                     // chunks in flight
   size_t next_out = 0;                              // the next chunk whose segments go out
   std::map<size_t, std::vector<Segment>> finished;  // by chunk, until every earlier chunk is out
@@ -44,21 +44,31 @@ struct BatchedLoop::JobState {
   std::string language;
   std::mt19937 rng;
   align::WordOptions word_options;
-  double total_speech = 0.0, done_speech = 0.0;
+  double done_speech = 0.0, progress = 0.0;
   bool keep_going = true;
   int round_tasks = 0;  // its passes in this round's decoder step
   bool paused = false;  // this round: a much shorter job runs first
   Clock::time_point last_run = Clock::now();
-  double remaining() const { return total_speech - done_speech; }
-  size_t chunks_left() const { return job->chunks.size() - next_chunk + static_cast<size_t>(live); }
+  // Speech left: in the chunks found and not done, and the audio not read yet (taken for speech).
+  double remaining() const { return job->feed->speech_put() - done_speech + job->feed->unread(); }
+  // Chunks left, counting one more while the feed is open (a job's last chunk is never paused).
+  size_t chunks_left() const {
+    return job->feed->waiting() + static_cast<size_t>(live) + (job->feed->closed() ? 0 : 1);
+  }
 };
 
 // One chunk on its way through the openai loop.
 struct BatchedLoop::Chunk {
-  Chunk(JobState& j, const vad::SpeechChunk& c) : job(&j), to_recording_time(c.pieces) {}
+  Chunk(JobState& j, ReadyChunk& c)
+      : job(&j),
+        to_recording_time(c.chunk.pieces),
+        speech(static_cast<double>(c.chunk.samples())),
+        stretches(std::move(c.stretches)) {}
   JobState* job;
   size_t index = 0;                     // of the chunk in its job
   vad::TimestampMap to_recording_time;  // chunk time (its pieces end to end) → recording time
+  double speech;                        // samples
+  std::vector<vad::SpeechSpan> stretches;
   audio::LogMel mel;
   int content_frames = 0;
   int seek = 0;
@@ -114,27 +124,22 @@ void BatchedLoop::add(BatchedJob* job) {
   j->language = model_.multilingual() ? b.language : "en";
   j->rng.seed(o.seed);
   j->word_options = {o.prepend_punctuations, o.append_punctuations};
-  for (const auto& c : b.chunks) j->total_speech += static_cast<double>(c.samples());
   job->transcript = Transcript{};
-  job->transcript.duration = static_cast<double>(b.n_samples) / 16000.0;
   job->transcript.word_timestamps = o.word_timestamps;
   jobs_.push_back(std::move(j));
 }
 
-std::unique_ptr<BatchedLoop::Chunk> BatchedLoop::open_chunk(JobState& j) {
+std::unique_ptr<BatchedLoop::Chunk> BatchedLoop::open_chunk(JobState& j, ReadyChunk& c) {
   const BatchedJob& b = *j.job;
-  const vad::SpeechChunk& c = b.chunks[j.next_chunk];
   auto s = std::make_unique<Chunk>(j, c);
   s->index = j.next_chunk++;
   ++j.live;
   const auto t0 = Clock::now();
-  chunk_audio_.clear();
-  for (const vad::SpeechSpan& p : c.pieces)
-    audio::append_levelled(b.samples, p.start, p.end, b.gains, chunk_audio_);
   // Padded by 1 s, not 30: the frames past the content are never read (audio::mel_window zero-fills
   // them), and those up to its end see the same zeros after them.
-  s->mel = audio::log_mel_spectrogram(chunk_audio_.data(), chunk_audio_.size(), model_.dims().n_mels,
+  s->mel = audio::log_mel_spectrogram(c.audio.data(), c.audio.size(), model_.dims().n_mels,
                                       kMelPadFrames * audio::kHopLength, threads_);
+  std::vector<float>().swap(c.audio);  // the log-mel is all the loop needs of it
   s->content_frames = s->mel.n_frames - kMelPadFrames;
   s->all_tokens = j.prompt_tokens;
   if (b.timings) b.timings->mel_ms += ms_since(t0);
@@ -212,7 +217,7 @@ void BatchedLoop::finish_pass(Chunk& s) {
     for (Segment& seg : ws.segments) {
       if (!keeps(seg)) continue;
       s.all_tokens.insert(s.all_tokens.end(), seg.tokens.begin(), seg.tokens.end());
-      to_recording(seg, s.to_recording_time, j.job->stretches);
+      to_recording(seg, s.to_recording_time, s.stretches);
       s.segments.push_back(std::move(seg));
     }
     if (!o.condition_on_previous_text || r.temperature > 0.5f) s.prompt_reset_since = s.all_tokens.size();
@@ -239,7 +244,12 @@ void BatchedLoop::emit(JobState& j) {
     j.finished.erase(it);
     ++j.next_out;
   }
-  if (b.on_progress && j.total_speech > 0) b.on_progress(std::min(1.0, j.done_speech / j.total_speech));
+  // The share of the speech found so far that is done, once every chunk is found (never going back).
+  const double total = b.feed->closed() ? b.feed->speech_put() : 0.0;
+  if (b.on_progress && total > 0 && j.done_speech / total > j.progress) {
+    j.progress = std::min(1.0, j.done_speech / total);
+    b.on_progress(j.progress);
+  }
 }
 
 // The job's chunks still in flight give their decoder windows back; the job leaves.
@@ -252,9 +262,11 @@ void BatchedLoop::leave(JobState& j) {
   }
   live_.erase(std::remove(live_.begin(), live_.end(), nullptr), live_.end());
   j.job->transcript.language = j.language.empty() ? "en" : j.language;  // no speech to detect it on: English
+  j.job->transcript.duration = static_cast<double>(j.job->feed->samples_seen()) / 16000.0;
+  j.job->feed->abandon();  // a finder still reading stops
 }
 
-void BatchedLoop::step() {
+bool BatchedLoop::step() {
   last_step_rows_ = 0;
   // Cancelled jobs leave before any work is spent on them.
   for (auto& j : jobs_)
@@ -282,12 +294,16 @@ void BatchedLoop::step() {
     JobState* best = nullptr;
     for (auto& j : jobs_) {
       const int cap = std::max(1, j->job->options.batch_size);
-      if (j->keep_going && !j->paused && j->next_chunk < j->job->chunks.size() && j->live < cap &&
+      if (j->keep_going && !j->paused && j->live < cap && j->job->feed->waiting() > 0 &&
           (!best || j->live < best->live))
         best = j.get();
     }
-    if (!best) break;
-    live_.push_back(open_chunk(*best));
+    if (!best || !best->job->feed->pop(ready_)) break;
+    live_.push_back(open_chunk(*best, ready_));
+  }
+  if (live_.empty()) {  // every job waits for chunks (or none is left)
+    retire_jobs();
+    return false;
   }
 
   encode_new_windows();
@@ -343,7 +359,7 @@ void BatchedLoop::step() {
   for (auto& s : live_)
     if (s->seek >= s->content_frames) {
       JobState& j = *s->job;
-      j.done_speech += static_cast<double>(j.job->chunks[s->index].samples());
+      j.done_speech += s->speech;
       j.finished[s->index] = std::move(s->segments);
       --j.live;
       s.reset();
@@ -353,13 +369,13 @@ void BatchedLoop::step() {
   for (auto& j : jobs_)
     if (j->keep_going) emit(*j);
   retire_jobs();
+  return true;
 }
 
 // Jobs that are through, stopped or cancelled leave.
 void BatchedLoop::retire_jobs() {
   for (auto& j : jobs_) {
-    if (j->keep_going && (j->next_chunk < j->job->chunks.size() || j->live > 0 || !j->finished.empty()))
-      continue;
+    if (j->keep_going && (!j->job->feed->drained() || j->live > 0 || !j->finished.empty())) continue;
     leave(*j);
     BatchedJob* done = j->job;
     j.reset();

@@ -15,26 +15,22 @@
 #include <string>
 #include <vector>
 
-#include "audio/loudness.h"
 #include "model/whisper_model.h"
 #include "nn/decoder.h"
 #include "nn/encoder.h"
+#include "pipeline/chunk_feed.h"
 #include "pipeline/transcribe_options.h"
 #include "pipeline/transcript.h"
-#include "vad/speech_chunks.h"
 
 namespace wisp {
 
-// One recording's work: where its speech is, what to do with it, where its segments go. Filled in by the
-// caller (options validated), then handed to BatchedLoop::add; it must outlive its time in the loop.
+// One recording's work: where its chunks of speech come from, what to do with them, where its segments
+// go. Filled in by the caller (options validated), then handed to BatchedLoop::add; it must outlive its
+// time in the loop, and so must its feed.
 struct BatchedJob {
-  const float* samples = nullptr;  // the whole recording, 16 kHz mono
-  size_t n_samples = 0;
-  std::vector<vad::SpeechChunk> chunks;    // vad::speech_chunks
-  std::vector<audio::Gain> gains;          // loudness levelling as each chunk is copied (empty: none)
-  std::vector<vad::SpeechSpan> stretches;  // speech between short pauses (words are held to them)
-  TranscribeOptions options;               // batch_size: chunks of this job in flight at most
-  std::string language;                    // a code, or "" to detect it on the first chunk
+  ChunkFeed* feed = nullptr;  // its chunks, with their audio, as they are found (pipeline/speech_stream.h)
+  TranscribeOptions options;  // batch_size: chunks of this job in flight at most
+  std::string language;       // a code, or "" to detect it on the first chunk
   // Called on the loop's thread: segments in time order (false stops the job), the share of speech done,
   // and once when the job leaves the loop (finished, stopped or cancelled).
   std::function<bool(const Segment&)> on_segment;
@@ -61,9 +57,10 @@ class BatchedLoop {
 
   // One round: free slots get new chunks (the job with the fewest in flight first, so a new job joins at
   // once), the windows that need it are encoded, every live pass advances one decoder step, finished passes
-  // move their chunk's seek, and segments go out. Jobs that are through leave (on_done). After an
-  // exception the loop's jobs can only be dropped (drop_all).
-  void step();
+  // move their chunk's seek, and segments go out. Jobs that are through (their feed closed and drained)
+  // leave (on_done), and their feeds are abandoned. After an exception the loop's jobs can only be dropped
+  // (drop_all). False when there was nothing to do: every job waits for chunks.
+  bool step();
 
   // Takes every job out (their decoder windows released), unfinished; returns them.
   std::vector<BatchedJob*> drop_all();
@@ -74,7 +71,7 @@ class BatchedLoop {
  private:
   struct Chunk;
   struct JobState;
-  std::unique_ptr<Chunk> open_chunk(JobState& j);
+  std::unique_ptr<Chunk> open_chunk(JobState& j, ReadyChunk& c);
   void encode_new_windows();
   void finish_pass(Chunk& c);
   void emit(JobState& j);
@@ -87,7 +84,8 @@ class BatchedLoop {
   const int threads_, max_in_flight_;
   std::vector<std::unique_ptr<JobState>> jobs_;  // in the order they came
   std::vector<std::unique_ptr<Chunk>> live_;
-  std::vector<float> mels_, features_, chunk_audio_;
+  std::vector<float> mels_, features_;
+  ReadyChunk ready_;  // the chunk being opened
   uint64_t next_job_id_ = 0;
   int last_step_rows_ = 0;
   struct Scratch;

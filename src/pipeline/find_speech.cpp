@@ -6,7 +6,6 @@
 #include "audio/mel.h"
 #include "backend/cpu/threads.h"
 #include "core/stopwatch.h"
-#include "vad/speech_chunks.h"
 
 namespace wisp {
 namespace {
@@ -15,8 +14,6 @@ namespace {
 // own, and words are held to them.
 constexpr int kStretchPauseMs = 300;
 constexpr int kStretchPadMs = 200;
-// Batched mode: a pause inside a chunk is kept up to this long (longer silences are shortened to it).
-constexpr int kChunkPauseMs = 1000;
 
 }  // namespace
 
@@ -31,14 +28,8 @@ Speech find_speech(const vad::SileroVad& vad, backend::Exec& ex, const float* sa
                   ex, audio::levelled_for_detection(samples, n_samples, ex.threads).data(), n_samples)
             : vad.speech_probabilities(ex, samples, n_samples);
   out.spans = vad::speech_spans(probs, static_cast<int64_t>(n_samples), v);
-  if (level || stretches) {
-    vad::VadOptions fine = v;  // stretches of speech between pauses of 300 ms
-    fine.min_speech_duration_ms = 0;
-    fine.min_silence_duration_ms = kStretchPauseMs;
-    fine.speech_pad_ms = kStretchPadMs;
-    fine.max_speech_duration_s = std::numeric_limits<double>::infinity();
-    out.stretches = vad::speech_spans(probs, static_cast<int64_t>(n_samples), fine);
-  }
+  if (level || stretches)
+    out.stretches = vad::speech_spans(probs, static_cast<int64_t>(n_samples), stretch_vad_options(v));
   if (level) {  // each stretch on its own: a change of speaker comes with a pause
     out.gains.resize(out.stretches.size());
     backend::cpu::parallel_for_rethrowing(ex.threads, static_cast<int>(out.stretches.size()), [&](int i) {
@@ -52,22 +43,19 @@ Speech find_speech(const vad::SileroVad& vad, backend::Exec& ex, const float* sa
   return out;
 }
 
-BatchedJob batched_job(const vad::SileroVad& vad, backend::Exec& ex, const float* samples, size_t n_samples,
-                       const TranscribeOptions& o, const std::string& language, StageTimings* timings) {
-  vad::VadOptions v = o.vad;  // spans of at most 30 s (padding included), so each fits a window
+vad::VadOptions chunk_vad_options(const TranscribeOptions& o) {
+  vad::VadOptions v = o.vad;
   v.max_speech_duration_s = std::min(v.max_speech_duration_s, audio::kChunkSamples / 16000.0);
-  Speech found =
-      find_speech(vad, ex, samples, n_samples, v, o.normalize_loudness, o.word_timestamps, timings);
-  BatchedJob job;
-  job.samples = samples;
-  job.n_samples = n_samples;
-  job.chunks = vad::speech_chunks(found.spans, audio::kChunkSamples, kChunkPauseMs * 16);
-  job.gains = std::move(found.gains);
-  job.stretches = std::move(found.stretches);
-  job.options = o;
-  job.language = language;
-  job.timings = timings;
-  return job;
+  return v;
+}
+
+vad::VadOptions stretch_vad_options(const vad::VadOptions& v) {
+  vad::VadOptions fine = v;
+  fine.min_speech_duration_ms = 0;
+  fine.min_silence_duration_ms = kStretchPauseMs;
+  fine.speech_pad_ms = kStretchPadMs;
+  fine.max_speech_duration_s = std::numeric_limits<double>::infinity();
+  return fine;
 }
 
 }  // namespace wisp

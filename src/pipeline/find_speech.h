@@ -1,13 +1,12 @@
 // Where the speech of a recording is, for the modes that use Silero VAD: its spans, the stretches between
-// short pauses (levelled one by one, words held to them) and their gains; and, for the batched mode, the
-// spans packed into chunks of at most 30 s — a BatchedJob ready for the loop (pipeline/batched_loop.h).
+// short pauses (levelled one by one, words held to them) and their gains. The batched mode finds them as
+// the audio arrives (pipeline/speech_stream.h), with the options given here.
 #pragma once
 
 #include <vector>
 
 #include "audio/loudness.h"
 #include "backend/exec.h"
-#include "pipeline/batched_loop.h"
 #include "pipeline/transcribe_options.h"
 #include "vad/silero_vad.h"
 #include "vad/speech_segments.h"
@@ -25,10 +24,11 @@ struct Speech {
 Speech find_speech(const vad::SileroVad& vad, backend::Exec& ex, const float* samples, size_t n_samples,
                    const vad::VadOptions& v, bool level, bool stretches, StageTimings* timings);
 
-// The batched mode's work for a recording: its speech in chunks of at most 30 s cut at pauses (a pause
-// inside a chunk kept up to 1 s), the gains and stretches, options `o` and `language` (a code, or "" to
-// detect). The samples must outlive the job.
-BatchedJob batched_job(const vad::SileroVad& vad, backend::Exec& ex, const float* samples, size_t n_samples,
-                       const TranscribeOptions& o, const std::string& language, StageTimings* timings);
+// The batched mode's spans: o.vad's, at most 30 s long (padding included) so that each fits a window.
+vad::VadOptions chunk_vad_options(const TranscribeOptions& o);
+// The stretches of speech (levelling, word clamping) within spans found with `v`: between pauses of 300 ms.
+vad::VadOptions stretch_vad_options(const vad::VadOptions& v);
+// Batched mode: a pause inside a chunk is kept up to this long (longer silences are shortened to it).
+constexpr int kChunkPauseMs = 1000;
 
 }  // namespace wisp

@@ -19,9 +19,10 @@
 #include "decode/language_detection.h"
 #include "decode/languages.h"
 #include "pipeline/batched_loop.h"
+#include "pipeline/chunk_feed.h"
 #include "pipeline/find_speech.h"
+#include "pipeline/speech_stream.h"
 #include "pipeline/window_result.h"
-#include "vad/speech_chunks.h"
 #include "vad/timestamp_map.h"
 #include "vad/vad_model_path.h"
 #include "vad/word_clamp.h"
@@ -140,14 +141,45 @@ Transcript Transcriber::transcribe_speech(const float* samples, size_t n_samples
   return out;
 }
 
-Transcript Transcriber::transcribe_batched(const float* samples, size_t n_samples, const TranscribeOptions& o,
-                                           const SegmentCallback& on_segment,
-                                           const ProgressCallback& on_progress, StageTimings* timings) {
-  BatchedJob job = batched_job(*vad_, exec_, samples, n_samples, o, requested_language(o, *model_), timings);
+AudioProducer samples_producer(const float* samples, size_t n) {
+  return [samples, n](const audio::SampleSink& sink) {
+    if (sink.length) sink.length(n);
+    for (size_t at = 0; at < n; at += audio::kStreamBlock)
+      if (!sink.block(samples + at, std::min(audio::kStreamBlock, n - at))) return;
+  };
+}
+
+Transcript Transcriber::transcribe_stream(const AudioProducer& produce, const TranscribeOptions& o,
+                                          const SegmentCallback& on_segment,
+                                          const ProgressCallback& on_progress, StageTimings* timings) {
+  validate_options(o, *model_);
+  if (o.batch_size <= 0) throw Error(ErrorKind::InvalidArgument, "streamed audio needs the batched mode");
+  prepare(o);
+  SpeechStream speech(*vad_, exec_, o, timings);
+  ChunkFeed feed;
+  BatchedJob job;
+  job.feed = &feed;
+  job.options = o;
+  job.language = requested_language(o, *model_);
   job.on_segment = on_segment;
   job.on_progress = on_progress;
+  job.timings = timings;
   BatchedLoop loop(*model_, encoder_, decoder_, exec_.threads, o.batch_size);
   loop.add(&job);
+  // The loop runs whenever enough chunks wait to fill its slots; reading stops if the job does.
+  const size_t ahead = kChunksAheadPerSlot * static_cast<size_t>(o.batch_size);
+  audio::SampleSink sink;
+  sink.length = [&](size_t n) { feed.expect(n); };
+  sink.block = [&](const float* samples, size_t n) {
+    speech.push(samples, n);
+    feed.put(speech.take(), speech.samples_seen());
+    while (!loop.empty() && feed.waiting() >= ahead) loop.step();
+    return !loop.empty();
+  };
+  produce(sink);
+  speech.finish();
+  feed.put(speech.take(), speech.samples_seen());
+  feed.close(speech.samples_seen());
   while (!loop.empty()) loop.step();
   return std::move(job.transcript);
 }
@@ -177,7 +209,8 @@ Transcript Transcriber::transcribe(const float* samples, size_t n_samples, const
                                    StageTimings* timings) {
   validate_options(o, *model_);
   prepare(o);
-  if (o.batch_size > 0) return transcribe_batched(samples, n_samples, o, on_segment, on_progress, timings);
+  if (o.batch_size > 0)
+    return transcribe_stream(samples_producer(samples, n_samples), o, on_segment, on_progress, timings);
   if (o.vad_filter) return transcribe_speech(samples, n_samples, o, on_segment, on_progress, timings);
   rng_.seed(o.seed);
   const WhisperModel& m = *model_;

@@ -4,7 +4,8 @@
 //                  temperature fallback, conditioned on the text before;
 //   vad_filter     the same over the speech Silero VAD finds, joined, times mapped back (faster-whisper's);
 //   batch_size > 0 VAD chunks of at most 30 s, each running that loop, many in flight
-//                  (pipeline/batched_loop.h).
+//                  (pipeline/batched_loop.h); the audio may arrive as it goes (transcribe_stream): its
+//                  speech is found block by block (pipeline/speech_stream.h) and held a few chunks at a time.
 // With VAD, speech is levelled to one loudness first (audio/loudness.h) unless normalize_loudness is off.
 #pragma once
 
@@ -15,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "audio/audio_decoder.h"
 #include "audio/loudness.h"
 #include "decode/decoding_options.h"
 #include "model/whisper_model.h"
@@ -38,6 +40,12 @@ std::string requested_language(const TranscribeOptions& o, const WhisperModel& m
 using SegmentCallback = std::function<bool(const Segment&)>;
 using ProgressCallback = std::function<void(double fraction)>;
 
+// Audio that arrives as it goes: called once, it hands the samples over through the sink it is given
+// (audio::decode_file_blocks is one), and stops early when the sink says so.
+using AudioProducer = std::function<void(const audio::SampleSink&)>;
+// One over samples already in memory, in blocks of audio::kStreamBlock; they must outlive it.
+AudioProducer samples_producer(const float* samples, size_t n);
+
 class Transcriber {
  public:
   // `threads`: compute threads for this context (0 = every core this process may use).
@@ -56,15 +64,18 @@ class Transcriber {
                         const SegmentCallback& on_segment = {}, const ProgressCallback& on_progress = {},
                         StageTimings* timings = nullptr);
 
+  // The batched mode (options.batch_size > 0, else Error(InvalidArgument)) for audio that arrives as it
+  // goes: chunks of speech are transcribed between blocks, so that a few chunks' audio is all that is held,
+  // whatever the recording's length. Throws what `produce` throws.
+  Transcript transcribe_stream(const AudioProducer& produce, const TranscribeOptions& options,
+                               const SegmentCallback& on_segment = {},
+                               const ProgressCallback& on_progress = {}, StageTimings* timings = nullptr);
+
  private:
   // vad_filter: transcribe() of the speech only, times mapped back.
   Transcript transcribe_speech(const float* samples, size_t n_samples, const TranscribeOptions& options,
                                const SegmentCallback& on_segment, const ProgressCallback& on_progress,
                                StageTimings* timings);
-  // batch_size > 0: VAD chunks through the batched loop (pipeline/batched_loop.h).
-  Transcript transcribe_batched(const float* samples, size_t n_samples, const TranscribeOptions& options,
-                                const SegmentCallback& on_segment, const ProgressCallback& on_progress,
-                                StageTimings* timings);
   decode::DecodingResult decode_with_fallback(const TranscribeOptions& o, decode::DecodingOptions d,
                                               StageTimings* t);
 

@@ -120,14 +120,32 @@ SileroVad::~SileroVad() = default;
 
 std::vector<float> SileroVad::speech_probabilities(backend::Exec& ex, const float* samples,
                                                    size_t n_samples) const {
+  std::vector<float> probs(window_count(n_samples));
+  State state;
+  probabilities(ex, samples, 0, n_samples, 0, probs.size(), state, probs.data());
+  return probs;
+}
+
+void SileroVad::probabilities(backend::Exec& ex, const float* samples, size_t first, size_t n_samples,
+                              size_t w_begin, size_t w_end, State& state, float* probs) const {
   using backend::f32_view;
-  const size_t n_windows = window_count(n_samples);
-  std::vector<float> probs(n_windows);
-  const size_t rows = static_cast<size_t>(kBlock) * kStftFrames;
-  std::vector<float> frames(rows * kStftTaps), spec(rows * 2 * kStftBins), cols(rows * kStftBins * 3);
-  std::vector<float> act_a(rows * kStftBins), act_b(rows * kStftBins),
-      gates(static_cast<size_t>(kBlock) * kGates);
-  std::vector<float> h(kHidden, 0.0f), c(kHidden, 0.0f);
+  if (w_end <= w_begin) return;
+  const size_t n_windows = w_end - w_begin;
+  const size_t block = std::min<size_t>(kBlock, n_windows);
+  const size_t rows = block * kStftFrames;
+  std::vector<float>&frames = state.frames, &spec = state.spec, &cols = state.cols, &act_a = state.act_a,
+  &act_b = state.act_b, &gates = state.gates;
+  auto at_least = [](std::vector<float>& v, size_t n) {
+    if (v.size() < n) v.resize(n);
+  };
+  at_least(frames, rows * kStftTaps);
+  at_least(spec, rows * 2 * kStftBins);
+  at_least(cols, rows * kStftBins * 3);
+  at_least(act_a, rows * kStftBins);
+  at_least(act_b, rows * kStftBins);
+  at_least(gates, block * kGates);
+  float* h = state.h.data();
+  float* c = state.c.data();
 
   for (size_t w0 = 0; w0 < n_windows; w0 += kBlock) {
     const int nb = static_cast<int>(std::min<size_t>(kBlock, n_windows - w0));
@@ -136,7 +154,7 @@ std::vector<float> SileroVad::speech_probabilities(backend::Exec& ex, const floa
     // STFT frames: (nb · 4, 256), from each window's 576 inputs reflect-padded to 640.
     backend::cpu::parallel_for(ex.threads, nb, [&](int b) {
       float x[kInput + kContextSamples];
-      window_input(samples, n_samples, w0 + static_cast<size_t>(b), x);
+      window_input(samples, n_samples, w_begin + w0 + static_cast<size_t>(b), x, first);
       for (int j = 0; j < kContextSamples; ++j) x[kInput + j] = x[kInput - 2 - j];
       for (int t = 0; t < kStftFrames; ++t)
         std::memcpy(&frames[(static_cast<size_t>(b) * kStftFrames + t) * kStftTaps], x + t * kStftHop,
@@ -172,12 +190,10 @@ std::vector<float> SileroVad::speech_probabilities(backend::Exec& ex, const floa
                      {});
     for (int b = 0; b < nb; ++b) {
       float* g = &gates[static_cast<size_t>(b) * kGates];
-      add_recurrent(w_hh_t_.data(), h.data(), g);
-      probs[w0 + static_cast<size_t>(b)] =
-          sigmoid(lstm_cell(g, h.data(), c.data(), out_weight_.data(), out_bias_));
+      add_recurrent(w_hh_t_.data(), h, g);
+      probs[w0 + static_cast<size_t>(b)] = sigmoid(lstm_cell(g, h, c, out_weight_.data(), out_bias_));
     }
   }
-  return probs;
 }
 
 }  // namespace wisp::vad

@@ -28,6 +28,18 @@ class SileroVad {
   // SileroVADModel gives them (zero padding to whole windows, 64 samples of context, state from zero).
   std::vector<float> speech_probabilities(backend::Exec& ex, const float* samples, size_t n_samples) const;
 
+  // The LSTM's state, carried from window to window (zero at the start of a recording).
+  struct State {
+    std::vector<float> h = std::vector<float>(kHidden, 0.0f), c = std::vector<float>(kHidden, 0.0f);
+    std::vector<float> frames, spec, cols, act_a, act_b, gates;  // scratch, kept from call to call
+  };
+  // P(speech) of windows [w_begin, w_end) into probs[0, w_end − w_begin), for audio that arrives as it
+  // goes: samples[k] is the recording's sample first + k and holds windows' samples and the 64 before the
+  // first; n_samples bounds the recording (zeros past it; the audio's length for its last windows, anything
+  // past the windows' samples before that). `state` carries on from the window before w_begin.
+  void probabilities(backend::Exec& ex, const float* samples, size_t first, size_t n_samples, size_t w_begin,
+                     size_t w_end, State& state, float* probs) const;
+
   const std::string& path() const { return path_; }
 
  private:

@@ -34,12 +34,12 @@ std::vector<float> conv_relu(const ConvLayer& c, const std::vector<float>& x, in
 
 size_t window_count(size_t n_samples) { return n_samples / kWindowSamples + 1; }
 
-void window_input(const float* samples, size_t n_samples, size_t w, float* out) {
+void window_input(const float* samples, size_t n_samples, size_t w, float* out, size_t first) {
   const size_t start = w * kWindowSamples;  // the window's first sample; the context is the 64 before it
   for (int i = 0; i < kInput; ++i) {
     const size_t pos = start + static_cast<size_t>(i);
     const bool inside = pos >= kContextSamples && pos - kContextSamples < n_samples;
-    out[i] = inside ? samples[pos - kContextSamples] : 0.0f;
+    out[i] = inside ? samples[pos - kContextSamples - first] : 0.0f;
   }
 }
 

@@ -18,8 +18,9 @@ namespace wisp::vad {
 size_t window_count(size_t n_samples);
 
 // The network input of window w: the 64 samples before it (zeros before the audio) and its 512 samples
-// (zeros past the end of the audio). out: kContextSamples + kWindowSamples values.
-void window_input(const float* samples, size_t n_samples, size_t w, float* out);
+// (zeros past the end of the audio, n_samples long). out: kContextSamples + kWindowSamples values.
+// samples[k] is the audio's sample first + k: it must hold those of the window and its context.
+void window_input(const float* samples, size_t n_samples, size_t w, float* out, size_t first = 0);
 
 // P(speech) for every window of `samples` (16 kHz mono), the LSTM state starting at zero.
 std::vector<float> speech_probabilities_reference(const SileroModel& m, const float* samples,

@@ -27,4 +27,22 @@ struct SpeechChunk {
 std::vector<SpeechChunk> speech_chunks(const std::vector<SpeechSpan>& spans, int64_t max_samples,
                                        int64_t max_pause);
 
+// The same, span by span as they are found (vad::SpanTracker): a chunk is given out once the next span
+// does not fit it, or at finish().
+class ChunkPacker {
+ public:
+  ChunkPacker(int64_t max_samples, int64_t max_pause);  // throws Error(InvalidArgument) for bad bounds
+  void add(SpeechSpan span);                            // spans in order
+  void finish();
+  std::vector<SpeechChunk> take();  // the chunks complete since the last take, in order
+  // The open chunk's first sample (audio from it on is still needed), or -1 when none is open.
+  int64_t open_from() const { return open_ ? chunks_.back().start() : -1; }
+
+ private:
+  int64_t max_samples_, max_pause_;
+  std::vector<SpeechChunk> chunks_;  // complete, then the open one last (when open_)
+  bool open_ = false;
+  int64_t length_ = 0;  // of the open chunk's audio
+};
+
 }  // namespace wisp::vad

@@ -15,96 +15,139 @@ int64_t floor_div(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 
 
 std::vector<SpeechSpan> speech_spans(const std::vector<float>& probs, int64_t n_samples,
                                      const VadOptions& o) {
-  // The quantities of vad.py, in samples, as it computes them (floats where Python has floats).
+  SpanTracker t(o);
+  t.push(probs.data(), probs.size());
+  t.finish(n_samples);
+  return t.take();
+}
+
+// The quantities of vad.py, in samples, as it computes them (floats where Python has floats).
+SpanTracker::SpanTracker(const VadOptions& o) {
   const double sr = kSampleRate, window = kWindowSamples;
-  const double min_speech_samples = sr * o.min_speech_duration_ms / 1000.0;
-  const double speech_pad_samples = sr * o.speech_pad_ms / 1000.0;
-  const double max_speech_samples = sr * o.max_speech_duration_s - window - 2.0 * speech_pad_samples;
-  const double min_silence_samples = sr * o.min_silence_duration_ms / 1000.0;
-  const double min_silence_samples_at_max_speech = sr * 98.0 / 1000.0;
-  const float threshold = o.threshold;
-  const float neg_threshold = o.neg_threshold >= 0.0f ? o.neg_threshold : std::max(threshold - 0.15f, 0.01f);
+  min_speech_ = sr * o.min_speech_duration_ms / 1000.0;
+  pad_ = sr * o.speech_pad_ms / 1000.0;
+  max_speech_ = sr * o.max_speech_duration_s - window - 2.0 * pad_;
+  min_silence_ = sr * o.min_silence_duration_ms / 1000.0;
+  min_silence_at_max_ = sr * 98.0 / 1000.0;
+  threshold_ = o.threshold;
+  neg_threshold_ = o.neg_threshold >= 0.0f ? o.neg_threshold : std::max(threshold_ - 0.15f, 0.01f);
+}
 
-  std::vector<SpeechSpan> speeches;
-  bool triggered = false;
-  bool has_current = false;  // vad.py's current_speech dict is non-empty (it then always has a start)
-  SpeechSpan current;
-  int64_t temp_end = 0;  // a possible end of the current span (0: none; as vad.py, 0 is "unset")
-  int64_t prev_end = 0, next_start = 0;  // where to split a span that grows past max_speech_duration_s
-
-  for (size_t i = 0; i < probs.size(); ++i) {
-    const float p = probs[i];
-    const int64_t pos = static_cast<int64_t>(kWindowSamples) * static_cast<int64_t>(i);
-    if (p >= threshold && temp_end != 0) {
-      temp_end = 0;
-      if (next_start < prev_end) next_start = pos;
+// vad.py's loop over the windows, one at a time (temp_end 0 is "unset" there too).
+void SpanTracker::push(const float* probs, size_t n) {
+  for (size_t k = 0; k < n; ++k, ++windows_) {
+    const float p = probs[k];
+    const int64_t pos = static_cast<int64_t>(kWindowSamples) * static_cast<int64_t>(windows_);
+    if (p >= threshold_ && temp_end_ != 0) {
+      temp_end_ = 0;
+      if (next_start_ < prev_end_) next_start_ = pos;
     }
-    if (p >= threshold && !triggered) {
-      triggered = true;
-      current = {pos, 0};
-      has_current = true;
+    if (p >= threshold_ && !triggered_) {
+      triggered_ = true;
+      current_ = {pos, 0};
+      has_current_ = true;
       continue;
     }
-    if (triggered && static_cast<double>(pos - current.start) > max_speech_samples) {
-      if (prev_end != 0) {
-        current.end = prev_end;
-        speeches.push_back(current);
-        has_current = false;
-        if (next_start < prev_end) {  // still silence since prev_end: the span ends there
-          triggered = false;
+    if (triggered_ && static_cast<double>(pos - current_.start) > max_speech_) {
+      if (prev_end_ != 0) {
+        current_.end = prev_end_;
+        close(current_);
+        has_current_ = false;
+        if (next_start_ < prev_end_) {  // still silence since prev_end: the span ends there
+          triggered_ = false;
         } else {  // speech again since next_start: a new span starts there
-          current = {next_start, 0};
-          has_current = true;
+          current_ = {next_start_, 0};
+          has_current_ = true;
         }
-        prev_end = next_start = temp_end = 0;
+        prev_end_ = next_start_ = temp_end_ = 0;
       } else {  // no silence to split at: cut here
-        current.end = pos;
-        speeches.push_back(current);
-        has_current = false;
-        prev_end = next_start = temp_end = 0;
-        triggered = false;
+        current_.end = pos;
+        close(current_);
+        has_current_ = false;
+        prev_end_ = next_start_ = temp_end_ = 0;
+        triggered_ = false;
         continue;
       }
     }
-    if (p < neg_threshold && triggered) {
-      if (temp_end == 0) temp_end = pos;
-      if (static_cast<double>(pos - temp_end) > min_silence_samples_at_max_speech) prev_end = temp_end;
-      if (static_cast<double>(pos - temp_end) < min_silence_samples) continue;
-      current.end = temp_end;
-      if (static_cast<double>(current.end - current.start) > min_speech_samples) speeches.push_back(current);
-      has_current = false;
-      prev_end = next_start = temp_end = 0;
-      triggered = false;
+    if (p < neg_threshold_ && triggered_) {
+      if (temp_end_ == 0) temp_end_ = pos;
+      if (static_cast<double>(pos - temp_end_) > min_silence_at_max_) prev_end_ = temp_end_;
+      if (static_cast<double>(pos - temp_end_) < min_silence_) continue;
+      current_.end = temp_end_;
+      if (static_cast<double>(current_.end - current_.start) > min_speech_) close(current_);
+      has_current_ = false;
+      prev_end_ = next_start_ = temp_end_ = 0;
+      triggered_ = false;
       continue;
     }
   }
-  if (has_current && static_cast<double>(n_samples - current.start) > min_speech_samples) {
-    current.end = n_samples;
-    speeches.push_back(current);
-  }
+  pad_ready(false, 0);
+}
 
-  // Padding: each side by speech_pad_ms, or half the gap when two spans are closer than twice that.
-  const auto truncate = [](double v) { return static_cast<int64_t>(std::trunc(v)); };
-  for (size_t i = 0; i < speeches.size(); ++i) {
-    SpeechSpan& s = speeches[i];
-    if (i == 0) s.start = truncate(std::max(0.0, static_cast<double>(s.start) - speech_pad_samples));
-    if (i + 1 < speeches.size()) {
-      SpeechSpan& next = speeches[i + 1];
-      const int64_t silence = next.start - s.end;
-      if (static_cast<double>(silence) < 2.0 * speech_pad_samples) {
-        s.end += floor_div(silence, 2);
-        next.start = std::max<int64_t>(0, next.start - floor_div(silence, 2));
-      } else {
-        s.end = truncate(
-            std::min(static_cast<double>(n_samples), static_cast<double>(s.end) + speech_pad_samples));
-        next.start = truncate(std::max(0.0, static_cast<double>(next.start) - speech_pad_samples));
-      }
-    } else {
-      s.end =
-          truncate(std::min(static_cast<double>(n_samples), static_cast<double>(s.end) + speech_pad_samples));
-    }
+void SpanTracker::finish(int64_t n_samples) {
+  if (finished_) return;
+  finished_ = true;
+  if (has_current_ && static_cast<double>(n_samples - current_.start) > min_speech_) {
+    current_.end = n_samples;
+    close(current_);
   }
-  return speeches;
+  has_current_ = false;
+  pad_ready(true, n_samples);
+}
+
+// Padding: each side by speech_pad_ms, or half the gap when two spans are closer than twice that. A span's
+// start is padded when it closes (the span before it is known); its end once the next span's start is.
+void SpanTracker::close(SpeechSpan raw) {
+  const auto truncate = [](double v) { return static_cast<int64_t>(std::trunc(v)); };
+  SpeechSpan s = raw;
+  if (!any_out_) {
+    s.start = truncate(std::max(0.0, static_cast<double>(raw.start) - pad_));
+  } else {
+    const int64_t silence = raw.start - last_raw_end_;
+    if (static_cast<double>(silence) < 2.0 * pad_) {
+      s.start = std::max<int64_t>(0, raw.start - floor_div(silence, 2));
+      if (!closed_.empty()) closed_.back().end += floor_div(silence, 2);
+    } else {
+      s.start = truncate(std::max(0.0, static_cast<double>(raw.start) - pad_));
+      // Below the next span's start, so below the audio's length (vad.py's min with it changes nothing).
+      if (!closed_.empty()) closed_.back().end = truncate(static_cast<double>(closed_.back().end) + pad_);
+    }
+    for (const SpeechSpan& c : closed_) ready_.push_back(c);
+    closed_.clear();
+  }
+  any_out_ = true;
+  last_raw_end_ = raw.end;
+  closed_.push_back(s);  // its end still raw
+}
+
+void SpanTracker::pad_ready(bool at_end, int64_t n_samples) {
+  if (closed_.empty()) return;
+  const auto truncate = [](double v) { return static_cast<int64_t>(std::trunc(v)); };
+  SpeechSpan& last = closed_.back();
+  if (at_end) {
+    last.end = truncate(std::min(static_cast<double>(n_samples), static_cast<double>(last.end) + pad_));
+  } else {
+    // Where the next span can start at the earliest: the open one's start, or the next window. When that
+    // is twice the padding away, the end gets the whole padding whatever comes.
+    const int64_t next = has_current_ ? current_.start : static_cast<int64_t>(kWindowSamples * windows_);
+    if (static_cast<double>(next - last.end) < 2.0 * pad_) return;
+    last.end = truncate(static_cast<double>(last.end) + pad_);
+  }
+  ready_.push_back(last);
+  closed_.clear();
+}
+
+std::vector<SpeechSpan> SpanTracker::take() {
+  std::vector<SpeechSpan> out;
+  out.swap(ready_);
+  return out;
+}
+
+int64_t SpanTracker::needed_from() const {
+  if (!ready_.empty()) return ready_.front().start;
+  if (!closed_.empty()) return closed_.front().start;
+  const int64_t next = has_current_ ? current_.start : static_cast<int64_t>(kWindowSamples * windows_);
+  return std::max<int64_t>(0, next - static_cast<int64_t>(std::ceil(pad_)));
 }
 
 }  // namespace wisp::vad

@@ -214,8 +214,8 @@ int parse_command_line(int argc, char** argv, ParsedCommand* out) {
       ->check(seed_value())
       ->capture_default_str();
   tr->add_option("--max-stdin-minutes", t.max_stdin_minutes,
-                 "Most audio read from stdin (or a pipe), which is kept whole in memory (~230 MB per hour); "
-                 "more is an error: pass a file instead")
+                 "With --batch 0: most audio read from stdin (or a pipe), which is then kept whole in memory "
+                 "(~230 MB per hour); more is an error. The batched mode streams any length")
       ->check(finite_in(0.01, 1e5))
       ->capture_default_str();
   const std::string kVadGroup = "VAD (with --vad or --batch)";  // these options need one of them (below)

@@ -28,7 +28,7 @@ using namespace wisp_cli;
 
 namespace {
 
-// Inputs transcribed at once in the batched mode (each holds its decoded samples: ~230 MB per hour).
+// Inputs transcribed at once in the batched mode (each read as it is transcribed: a few chunks of it held).
 constexpr size_t kInputsAtOnce = 4;
 
 struct ProgressState {
@@ -151,7 +151,7 @@ int run_transcribe(const ParsedCommand& cmd, const char* argv0) {
   if (t.batch > 0 && t.inputs.size() > 1 && !t.verbose) {
     wisp_engine_params ep = wisp_engine_params_default();
     ep.n_threads = cmd.common.threads;
-    ep.max_audio_seconds = 0;  // bounded by the inputs under way at once (kInputsAtOnce)
+    ep.max_audio_seconds = 0;  // streamed: a few chunks of each input under way (kInputsAtOnce)
     ep.vad_model = t.vad_model.empty() ? nullptr : t.vad_model.c_str();
     wisp_transcribe_params pool_params = p;
     pool_params.on_progress = nullptr;  // per input; the count of inputs done is shown instead

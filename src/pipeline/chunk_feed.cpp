@@ -1,0 +1,94 @@
+#include "pipeline/chunk_feed.h"
+
+namespace wisp {
+
+void ChunkFeed::notify() {
+  if (listener_) listener_();
+}
+
+void ChunkFeed::put(std::vector<ReadyChunk> chunks, size_t samples_seen) {
+  {
+    std::lock_guard lk(mu_);
+    samples_seen_ = samples_seen;
+    if (abandoned_ || chunks.empty()) return;
+    for (ReadyChunk& c : chunks) {
+      speech_put_ += static_cast<double>(c.chunk.samples());
+      chunks_.push_back(std::move(c));
+    }
+  }
+  notify();
+}
+
+void ChunkFeed::close(size_t n_samples) {
+  {
+    std::lock_guard lk(mu_);
+    samples_seen_ = n_samples;
+    closed_ = true;
+  }
+  notify();
+}
+
+void ChunkFeed::expect(size_t n_samples) {
+  std::lock_guard lk(mu_);
+  expected_ = n_samples;
+}
+
+double ChunkFeed::unread() const {
+  std::lock_guard lk(mu_);
+  if (closed_) return 0.0;
+  if (expected_ == 0) return 3600.0 * 16000.0;
+  return expected_ > samples_seen_ ? static_cast<double>(expected_ - samples_seen_) : 0.0;
+}
+
+bool ChunkFeed::wait_for_room(size_t max_waiting) {
+  std::unique_lock lk(mu_);
+  room_.wait(lk, [&] { return abandoned_ || chunks_.size() < max_waiting; });
+  return !abandoned_;
+}
+
+bool ChunkFeed::pop(ReadyChunk& out) {
+  {
+    std::lock_guard lk(mu_);
+    if (chunks_.empty()) return false;
+    out = std::move(chunks_.front());
+    chunks_.pop_front();
+  }
+  room_.notify_all();
+  return true;
+}
+
+size_t ChunkFeed::waiting() const {
+  std::lock_guard lk(mu_);
+  return chunks_.size();
+}
+
+bool ChunkFeed::closed() const {
+  std::lock_guard lk(mu_);
+  return closed_;
+}
+
+bool ChunkFeed::drained() const {
+  std::lock_guard lk(mu_);
+  return closed_ && chunks_.empty();
+}
+
+size_t ChunkFeed::samples_seen() const {
+  std::lock_guard lk(mu_);
+  return samples_seen_;
+}
+
+double ChunkFeed::speech_put() const {
+  std::lock_guard lk(mu_);
+  return speech_put_;
+}
+
+void ChunkFeed::abandon() {
+  {
+    std::lock_guard lk(mu_);
+    abandoned_ = true;
+    chunks_.clear();
+  }
+  room_.notify_all();
+}
+
+}  // namespace wisp
