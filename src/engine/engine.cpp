@@ -155,15 +155,16 @@ std::shared_ptr<EngineJob> Engine::submit(std::vector<float> samples, const Tran
                                           std::function<void(double)> on_progress,
                                           std::function<bool()> cancelled) {
   return start(std::move(samples), {}, options, std::move(on_segment), std::move(on_progress),
-               std::move(cancelled));
+               std::move(cancelled), kChunksAheadInMemory);
 }
 
 std::shared_ptr<EngineJob> Engine::submit_stream(const AudioProducer& produce,
                                                  const TranscribeOptions& options,
                                                  std::function<bool(const Segment&)> on_segment,
                                                  std::function<void(double)> on_progress,
-                                                 std::function<bool()> cancelled) {
-  return start({}, produce, options, std::move(on_segment), std::move(on_progress), std::move(cancelled));
+                                                 std::function<bool()> cancelled, size_t chunks_ahead) {
+  return start({}, produce, options, std::move(on_segment), std::move(on_progress), std::move(cancelled),
+               chunks_ahead);
 }
 
 void Engine::wake() {
@@ -180,7 +181,7 @@ std::shared_ptr<EngineJob> Engine::start(std::vector<float> samples, const Audio
                                          const TranscribeOptions& options,
                                          std::function<bool(const Segment&)> on_segment,
                                          std::function<void(double)> on_progress,
-                                         std::function<bool()> cancelled) {
+                                         std::function<bool()> cancelled, size_t chunks_ahead) {
   TranscribeOptions o = options;
   if (o.batch_size <= 0) o.batch_size = kDefaultJobBatch;
   o.vad_filter = false;
@@ -228,10 +229,15 @@ std::shared_ptr<EngineJob> Engine::start(std::vector<float> samples, const Audio
   StageTimings found;
   SpeechStream speech(detector, ex, o, &found);
   const size_t ahead =
-      produce ? kChunksAheadPerSlot * static_cast<size_t>(o.batch_size) : kChunksAheadInMemory;
+      chunks_ahead > 0 ? chunks_ahead : kChunksAheadPerSlot * static_cast<size_t>(o.batch_size);
   audio::SampleSink sink;
   sink.length = [&](size_t len) { job->feed_.expect(len); };
   sink.block = [&](const float* block, size_t len) {
+    if (produce) {  // a stream's audio counts as it is read (and is given back with the job's)
+      std::lock_guard lk(mu_);
+      held_samples_ += len;
+      job->n_samples_ += len;
+    }
     speech.push(block, len);
     job->feed_.put(speech.take(), speech.samples_seen());
     return job->feed_.wait_for_room(ahead);

@@ -9,7 +9,8 @@
 //   Engine engine(model, {.threads = 2, .max_in_flight = 16});
 //   auto job = engine.submit(std::move(samples), options, on_segment);   // callbacks on the engine's thread
 //   Transcript t = job->wait();
-//   auto streamed = engine.submit_stream([&](const audio::SampleSink& s) { audio::decode_file_blocks(path, s); },
+//   auto streamed = engine.submit_stream([&](const audio::SampleSink& s) { audio::decode_file_blocks(path,
+//   s); },
 //                                        options);                        // read as it is transcribed
 #pragma once
 
@@ -42,7 +43,7 @@ struct EngineOptions {
   int max_jobs = 64;       // jobs queued or running at once; submit() refuses more (EngineBusy)
   // Audio the engine holds at once, queued and running jobs together (their samples: 230 MB per hour);
   // submit() refuses a job that would go past it (EngineBusy). 0: no limit. submit_stream()'s jobs hold a
-  // few chunks at a time and are not counted.
+  // few chunks at a time and count what they have read.
   double max_audio_seconds = 6 * 3600.0;
   std::string vad_model;  // "" finds the bundled Silero model
 };
@@ -63,8 +64,8 @@ class EngineJob {
 
  private:
   friend class Engine;
-  std::vector<float> samples_;  // submit()'s, released once done
-  size_t n_samples_ = 0;        // of samples_ (in the engine's audio budget)
+  std::vector<float> samples_;  // submit()'s, released once its speech is found
+  size_t n_samples_ = 0;        // in the engine's held audio (a stream's: as read); the engine's lock
   ChunkFeed feed_;
   BatchedJob job_;
   StageTimings timings_;
@@ -116,13 +117,14 @@ class Engine {
   // The same for audio that arrives as it goes (audio::decode_file_blocks, an upload being decoded): the
   // job is queued at once, then `produce` runs on the calling thread, its speech found block by block and
   // handed to the engine as it is found; the call returns once the audio is all read (or the job stopped).
-  // The engine transcribes meanwhile, and at most a few chunks wait for it: reading waits for room, so the
-  // audio held stays bounded whatever its length (it takes no share of max_audio_seconds). What `produce`
-  // throws is thrown here after the job is cancelled.
+  // The engine transcribes meanwhile, and at most `chunks_ahead` chunks (0: two per chunk the job may have
+  // in flight) wait for it: reading waits for room, so the audio held stays bounded whatever its length.
+  // Its audio counts in the engine's held audio as it is read (the budget is checked at submission only).
+  // What `produce` throws is thrown here after the job is cancelled.
   std::shared_ptr<EngineJob> submit_stream(const AudioProducer& produce, const TranscribeOptions& o,
                                            std::function<bool(const Segment&)> on_segment = {},
                                            std::function<void(double)> on_progress = {},
-                                           std::function<bool()> cancelled = {});
+                                           std::function<bool()> cancelled = {}, size_t chunks_ahead = 0);
 
   // The sequential modes (o.batch_size 0: openai's loop; with o.vad_filter faster-whisper's) on the calling
   // thread, with a context of the engine's (kept for the next such call); counted against max_jobs and the
@@ -152,7 +154,8 @@ class Engine {
   const vad::SileroVad& vad();
   std::shared_ptr<EngineJob> start(std::vector<float> samples, const AudioProducer& produce,
                                    const TranscribeOptions& o, std::function<bool(const Segment&)> on_segment,
-                                   std::function<void(double)> on_progress, std::function<bool()> cancelled);
+                                   std::function<void(double)> on_progress, std::function<bool()> cancelled,
+                                   size_t chunks_ahead);
   void wake();  // a job's feed has new chunks (or closed)
 
   std::shared_ptr<const WhisperModel> model_;

@@ -180,21 +180,48 @@ void Server::routes() {
                     "model", "model_not_found");
 
       const httplib::MultipartFormData& file = req.files.find("file")->second;  // not copied
-      std::vector<float> samples;
-      try {
-        samples = wisp::audio::decode_memory(file.content.data(), file.content.size(), file.filename,
-                                             static_cast<size_t>(options_.max_audio_seconds * 16000.0));
-      } catch (const std::exception& e) {
-        // The decoder's cap on audio kept in memory ("... holds more than N min of audio ..."): too long
-        // here.
-        if (std::string(e.what()).find("holds more than") != std::string::npos)
-          return fail(413,
-                      "the audio is longer than the server takes (" +
-                          std::to_string(static_cast<int>(options_.max_audio_seconds / 60)) + " minutes)",
-                      "file");
+      const size_t max_samples = static_cast<size_t>(options_.max_audio_seconds * 16000.0);
+      auto too_long = [&] {
+        return fail(413,
+                    "the audio is longer than the server takes (" +
+                        std::to_string(static_cast<int>(options_.max_audio_seconds / 60)) + " minutes)",
+                    "file");
+      };
+      auto not_audio = [&](const std::exception& e) {
         return fail(400, std::string("the file is not audio wisp can read: ") + e.what(), "file");
+      };
+      // The batched mode reads the upload as it transcribes it (no float copy of the whole); the sequential
+      // one needs it whole.
+      const bool streamed = r.options.batch_size != 0;
+      std::vector<float> samples;
+      if (!streamed) {
+        try {
+          samples = wisp::audio::decode_memory(file.content.data(), file.content.size(), file.filename,
+                                               max_samples);
+        } catch (const std::exception& e) {
+          // The decoder's cap on audio kept in memory ("... holds more than N min of audio ..."): too long
+          // here.
+          if (std::string(e.what()).find("holds more than") != std::string::npos) return too_long();
+          return not_audio(e);
+        }
       }
-      const double audio_seconds = static_cast<double>(samples.size()) / 16000.0;
+      double audio_seconds = static_cast<double>(samples.size()) / 16000.0;
+      // The upload through the decoder block by block, cut short (AudioTooLong) past the limit: at once
+      // when the header says so, else once that much is read.
+      struct AudioTooLong {};
+      const wisp::AudioProducer upload = [&](const wisp::audio::SampleSink& sink) {
+        size_t read = 0;
+        wisp::audio::SampleSink capped;
+        capped.length = [&](size_t n) {
+          if (max_samples && n > max_samples) throw AudioTooLong{};
+          if (sink.length) sink.length(n);
+        };
+        capped.block = [&](const float* b, size_t n) {
+          if (max_samples && (read += n) > max_samples) throw AudioTooLong{};
+          return sink.block(b, n);
+        };
+        wisp::audio::decode_memory_blocks(file.content.data(), file.content.size(), file.filename, capped);
+      };
 
       // The client that asked is polled between decoder steps: gone, its work stops.
       auto probe = std::make_shared<ConnectionProbe>(req.remote_addr, req.remote_port, req.local_port);
@@ -203,6 +230,8 @@ void Server::routes() {
         try {
           start();
           return true;
+        } catch (const AudioTooLong&) {
+          too_long();
         } catch (const wisp::EngineBusy& e) {
           res.set_header("Retry-After", "1");
           fail(429, std::string(e.what()) + "; retry later");
@@ -211,6 +240,8 @@ void Server::routes() {
         } catch (const wisp::Error& e) {
           if (e.kind() == wisp::ErrorKind::Cancelled) {
             fail(499, "the client closed the connection");
+          } else if (e.kind() == wisp::ErrorKind::Audio || e.kind() == wisp::ErrorKind::Io) {
+            not_audio(e);
           } else if (e.kind() == wisp::ErrorKind::InvalidArgument) {
             fail(400, e.what(),
                  std::string(e.what()).find("language") != std::string::npos ? "language" : "");
@@ -268,9 +299,14 @@ void Server::routes() {
       std::function<bool(const wisp::Segment&)> on_segment;
       if (events)
         on_segment = [events](const wisp::Segment& seg) { return events->push(delta_event(seg)), true; };
-      if (!accepted(
-              [&] { job = engine->submit(std::move(samples), r.options, on_segment, {}, client_gone); }))
+      // Up to 32 chunks found ahead of the engine (the upload is in memory anyway): the call returns at once
+      // for most uploads, so streamed segments start as they come.
+      constexpr size_t kUploadChunksAhead = 32;
+      if (!accepted([&] {
+            job = engine->submit_stream(upload, r.options, on_segment, {}, client_gone, kUploadChunksAhead);
+          }))
         return;
+      audio_seconds = job->duration();
 
       if (!events) {
         wisp::Transcript t;
