@@ -244,10 +244,12 @@ void BatchedLoop::emit(JobState& j) {
     j.finished.erase(it);
     ++j.next_out;
   }
-  // The share of the speech found so far that is done, once every chunk is found (never going back).
-  const double total = b.feed->closed() ? b.feed->speech_put() : 0.0;
-  if (b.on_progress && total > 0 && j.done_speech / total > j.progress) {
-    j.progress = std::min(1.0, j.done_speech / total);
+  // The share of the speech found so far that is done, times the share of the recording read (known once
+  // it is all read, or from its header); never going back.
+  const double found = b.feed->speech_put();
+  const double share = found > 0 ? j.done_speech / found * b.feed->read_fraction() : 0.0;
+  if (b.on_progress && share > j.progress) {
+    j.progress = std::min(1.0, share);
     b.on_progress(j.progress);
   }
 }

@@ -1,5 +1,7 @@
 #include "pipeline/chunk_feed.h"
 
+#include <algorithm>
+
 namespace wisp {
 
 void ChunkFeed::notify() {
@@ -38,6 +40,13 @@ double ChunkFeed::unread() const {
   if (closed_) return 0.0;
   if (expected_ == 0) return 3600.0 * 16000.0;
   return expected_ > samples_seen_ ? static_cast<double>(expected_ - samples_seen_) : 0.0;
+}
+
+double ChunkFeed::read_fraction() const {
+  std::lock_guard lk(mu_);
+  if (closed_) return 1.0;
+  if (expected_ == 0) return 0.0;
+  return std::min(1.0, static_cast<double>(samples_seen_) / static_cast<double>(expected_));
 }
 
 bool ChunkFeed::wait_for_room(size_t max_waiting) {

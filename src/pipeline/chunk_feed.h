@@ -41,6 +41,8 @@ class ChunkFeed {
   // Samples still to be read: 0 once closed, what expect() said less what was read, or an hour's worth
   // when nothing was said (the shortest-first rule takes such a job for a long one).
   double unread() const;
+  // The share of the recording read: 1 once closed, else as far as expect() allows telling (0 without).
+  double read_fraction() const;
   void abandon();
 
  private:

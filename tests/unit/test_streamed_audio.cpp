@@ -4,6 +4,7 @@
 // leaves the engine serving others.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <stdexcept>
 
@@ -79,6 +80,29 @@ TEST(StreamedAudio, AnyBlocksGiveTheTranscriptOfTheWhole) {
   }
   EXPECT_THROW(t.transcribe_stream(blocks_of(x, 16000), greedy(0)),
                Error);  // the sequential mode needs it all
+}
+
+TEST(StreamedAudio, ProgressGoesUpToOne) {
+  const std::vector<float> x = recording(3);
+  Transcriber t(tiny_en(), 2);
+  for (bool told_length : {true, false}) {
+    std::vector<double> seen;
+    const AudioProducer produce = [&](const audio::SampleSink& sink) {
+      if (told_length && sink.length) sink.length(x.size());
+      for (size_t at = 0; at < x.size(); at += 16000 * 5)
+        if (!sink.block(x.data() + at, std::min<size_t>(16000 * 5, x.size() - at))) return;
+    };
+    t.transcribe_stream(produce, greedy(1), {}, [&](double f) { seen.push_back(f); });
+    SCOPED_TRACE(told_length);
+    ASSERT_FALSE(seen.empty());
+    EXPECT_TRUE(std::is_sorted(seen.begin(), seen.end()));
+    EXPECT_DOUBLE_EQ(seen.back(), 1.0);
+    // With the length told, it moves before the end of the reading; without, only once all is read.
+    if (told_length) {
+      EXPECT_GT(seen.size(), 2u);
+      EXPECT_LT(seen.front(), 0.5);
+    }
+  }
 }
 
 TEST(StreamedAudio, TheEngineTakesStreamsBesideWholeRecordings) {
