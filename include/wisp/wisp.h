@@ -225,6 +225,24 @@ double wisp_result_duration(const wisp_result* result); /* seconds of audio */
 int wisp_result_n_words(const wisp_result* result, int segment);
 const wisp_word* wisp_result_word(const wisp_result* result, int segment, int i);
 
+/* Audio pushed as it comes (a microphone, a network stream), in the batched mode (params->batch_size > 0;
+   0 is refused): 16 kHz mono float PCM in blocks of any size. The speech is found as it arrives, and each
+   chunk of it (at most 30 s, cut at pauses) is transcribed once found: its segments come through
+   params->on_segment, in time order, while later audio is still being pushed. Memory does not grow with the
+   length. The context serves nothing else until the stream is finished or freed; with an engine set
+   (wisp_context_set_engine) the chunks go to the engine, and the callbacks run on its thread. params, its
+   strings and user_data must outlive the stream. One thread at a time per stream. */
+typedef struct wisp_stream wisp_stream;
+wisp_status wisp_stream_begin(wisp_context* ctx, const wisp_transcribe_params* params, wisp_stream** out);
+/* Samples must be finite (NaN or infinity: WISP_ERR_INVALID_ARGUMENT); they are clamped to [-1, 1].
+   WISP_ERR_CANCELLED once on_segment returned 0: push no more (finish still gives what came out). */
+wisp_status wisp_stream_push(wisp_stream* stream, const float* samples, size_t n_samples);
+/* The end of the audio: the rest is transcribed and the whole result given, as wisp_transcribe_pcm gives it
+   (WISP_ERR_CANCELLED when on_segment stopped it). The stream is freed, whatever the status. */
+wisp_status wisp_stream_finish(wisp_stream* stream, wisp_result** out);
+/* Frees a stream that is not finished; its work is dropped. NULL is fine. */
+void wisp_stream_free(wisp_stream* stream);
+
 typedef struct wisp_timings {
   double load_audio_ms, mel_ms, encoder_ms, decoder_ms, total_ms;
   int n_windows;                       /* encoder runs */

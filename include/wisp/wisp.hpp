@@ -96,6 +96,23 @@ class Engine {
   std::unique_ptr<wisp_engine, void (*)(wisp_engine*)> e_;
 };
 
+// Audio pushed as it comes (wisp_stream_begin); Context::open_stream makes one.
+class Stream {
+ public:
+  void push(const float* samples, size_t n) { check(wisp_stream_push(s_.get(), samples, n)); }
+  void push(const std::vector<float>& samples) { push(samples.data(), samples.size()); }
+  Result finish() {
+    wisp_result* r = nullptr;
+    check(wisp_stream_finish(s_.release(), &r));
+    return Result(r);
+  }
+
+ private:
+  friend class Context;
+  explicit Stream(wisp_stream* s) : s_(s, &wisp_stream_free) {}
+  std::unique_ptr<wisp_stream, void (*)(wisp_stream*)> s_;
+};
+
 class Context {
  public:
   explicit Context(const Model& model) : model_(model.m_), c_(nullptr, &wisp_context_free) {
@@ -117,6 +134,12 @@ class Context {
     wisp_result* r = nullptr;
     check(wisp_transcribe_pcm(c_.get(), samples.data(), samples.size(), &p, &r));
     return Result(r);
+  }
+  // `p` (its strings, user_data) must outlive the stream.
+  Stream open_stream(const wisp_transcribe_params& p) {
+    wisp_stream* s = nullptr;
+    check(wisp_stream_begin(c_.get(), &p, &s));
+    return Stream(s);
   }
   wisp_context* get() const { return c_.get(); }
 

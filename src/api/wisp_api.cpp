@@ -1,5 +1,6 @@
 // The C API: the only extern "C" code. Every entry point catches everything and turns it into a
 // wisp_status plus a per-thread message; no exception crosses this file.
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstring>
@@ -206,6 +207,50 @@ void fill_segment_view(const wisp::Segment& s, wisp_segment* v, std::vector<wisp
 
 using Clock = std::chrono::steady_clock;
 
+// The C callbacks of `params` as the pipeline's; `cancelled` is set when on_segment asks to stop.
+struct Callbacks {
+  Callbacks(const wisp_transcribe_params* params, std::atomic<bool>* cancelled) {
+    if (params && params->on_segment) {
+      on_segment = [params, cancelled](const wisp::Segment& s) {
+        wisp_segment view{};
+        std::vector<wisp_word> words;
+        fill_segment_view(s, &view, &words);
+        *cancelled = params->on_segment(&view, params->user_data) == 0;
+        return !*cancelled;
+      };
+    }
+    if (params && params->on_progress)
+      on_progress = [params](double f) { params->on_progress(f, params->user_data); };
+  }
+  wisp::SegmentCallback on_segment;
+  wisp::ProgressCallback on_progress;
+};
+
+// The result's timings and segment views, once its transcript is in.
+void finish_result(wisp_result& r, const wisp::StageTimings& st, double load_audio_ms, double total_ms) {
+  r.timings.load_audio_ms = load_audio_ms;
+  r.timings.total_ms = total_ms;
+  r.timings.vad_ms = st.vad_ms;
+  r.timings.mel_ms = st.mel_ms;
+  r.timings.encoder_ms = st.encoder_ms;
+  r.timings.decoder_ms = st.decoder_ms;
+  r.timings.n_windows = st.n_windows;
+  r.timings.n_tokens = st.n_tokens;
+  r.timings.n_decode_steps = st.n_decode_steps;
+  r.timings.n_decode_passes = st.n_decode_passes;
+  r.timings.encoder_gflop = st.encoder_gflop;
+  r.timings.decoder_gflop = st.decoder_gflop;
+  r.segments.resize(r.transcript.segments.size());
+  r.words.resize(r.segments.size());
+  for (size_t i = 0; i < r.segments.size(); ++i)
+    fill_segment_view(r.transcript.segments[i], &r.segments[i], &r.words[i]);
+  r.text = r.transcript.text();
+}
+
+double ms_between(Clock::time_point a, Clock::time_point b) {
+  return std::chrono::duration<double, std::milli>(b - a).count();
+}
+
 // `load_audio` gives the whole recording; `blocks`, if set, hands it over block by block as it is decoded,
 // which the batched mode takes instead (memory bounded, no cap on its length).
 wisp_status run_transcription(wisp_context* ctx, const wisp_transcribe_params* params, wisp_result** out,
@@ -223,22 +268,12 @@ wisp_status run_transcription(wisp_context* ctx, const wisp_transcribe_params* p
     std::vector<float> samples;
     if (!streamed) samples = load_audio();
     const auto t1 = Clock::now();
-    wisp::SegmentCallback on_segment;
-    bool cancelled = false;
-    if (params && params->on_segment) {
-      on_segment = [&](const wisp::Segment& s) {
-        wisp_segment view{};
-        std::vector<wisp_word> words;
-        fill_segment_view(s, &view, &words);
-        cancelled = params->on_segment(&view, params->user_data) == 0;
-        return !cancelled;
-      };
-    }
-    wisp::ProgressCallback on_progress;
-    if (params && params->on_progress)
-      on_progress = [&](double f) { params->on_progress(f, params->user_data); };
+    std::atomic<bool> cancelled{false};
+    const Callbacks cb(params, &cancelled);
+    const wisp::SegmentCallback& on_segment = cb.on_segment;
+    const wisp::ProgressCallback& on_progress = cb.on_progress;
     wisp::StageTimings st;
-    double decode_ms = std::chrono::duration<double, std::milli>(t1 - t0).count();
+    double decode_ms = ms_between(t0, t1);
     if (streamed) {  // the decoding's own time: the producer's, less what the blocks took downstream
       const wisp::AudioProducer timed = [&](const wisp::audio::SampleSink& sink) {
         double downstream_ms = 0.0;
@@ -246,12 +281,12 @@ wisp_status run_transcription(wisp_context* ctx, const wisp_transcribe_params* p
         inner.block = [&](const float* b, size_t n) {
           const auto tb = Clock::now();
           const bool more = sink.block(b, n);
-          downstream_ms += std::chrono::duration<double, std::milli>(Clock::now() - tb).count();
+          downstream_ms += ms_between(tb, Clock::now());
           return more;
         };
         const auto tp = Clock::now();
         blocks(inner);
-        decode_ms = std::chrono::duration<double, std::milli>(Clock::now() - tp).count() - downstream_ms;
+        decode_ms = ms_between(tp, Clock::now()) - downstream_ms;
       };
       if (ctx->engine) {
         auto job = ctx->engine->submit_stream(timed, options, on_segment, on_progress);
@@ -270,29 +305,37 @@ wisp_status run_transcription(wisp_context* ctx, const wisp_transcribe_params* p
     }
     if (cancelled)
       throw wisp::Error(wisp::ErrorKind::Cancelled, "transcription stopped by the segment callback");
-    const auto t2 = Clock::now();
-    result->timings.load_audio_ms = decode_ms;
-    result->timings.total_ms = std::chrono::duration<double, std::milli>(t2 - t0).count();
-    result->timings.vad_ms = st.vad_ms;
-    result->timings.mel_ms = st.mel_ms;
-    result->timings.encoder_ms = st.encoder_ms;
-    result->timings.decoder_ms = st.decoder_ms;
-    result->timings.n_windows = st.n_windows;
-    result->timings.n_tokens = st.n_tokens;
-    result->timings.n_decode_steps = st.n_decode_steps;
-    result->timings.n_decode_passes = st.n_decode_passes;
-    result->timings.encoder_gflop = st.encoder_gflop;
-    result->timings.decoder_gflop = st.decoder_gflop;
-    result->segments.resize(result->transcript.segments.size());
-    result->words.resize(result->segments.size());
-    for (size_t i = 0; i < result->segments.size(); ++i)
-      fill_segment_view(result->transcript.segments[i], &result->segments[i], &result->words[i]);
-    result->text = result->transcript.text();
+    finish_result(*result, st, decode_ms, ms_between(t0, Clock::now()));
     *out = result.release();
   });
 }
 
 }  // namespace
+
+// Audio pushed as it comes: the context's own stream, or one into its engine.
+struct wisp_stream {
+  wisp_stream(wisp_context* c, const wisp_transcribe_params* params)
+      : ctx(c), options(to_options(params)), cb(params, &cancelled) {}
+  // An engine's job calls back on its thread until it has left: wait for that before anything goes.
+  ~wisp_stream() {
+    if (!there) return;
+    std::shared_ptr<wisp::EngineJob> job = there->job();
+    there.reset();  // unfinished: the job is cancelled
+    try {
+      job->wait();
+    } catch (...) {
+    }
+  }
+  wisp_context* ctx;
+  wisp::TranscribeOptions options;
+  std::atomic<bool> cancelled{false};
+  Callbacks cb;
+  wisp::StageTimings st;
+  std::unique_ptr<wisp::Transcriber::Stream> here;
+  std::unique_ptr<wisp::EngineStream> there;
+  std::vector<float> block;  // the caller's samples, checked and clamped
+  Clock::time_point t0 = Clock::now();
+};
 
 extern "C" {
 
@@ -534,6 +577,62 @@ wisp_status wisp_transcribe_pcm(wisp_context* ctx, const float* samples, size_t 
     return pcm;
   });
 }
+
+wisp_status wisp_stream_begin(wisp_context* ctx, const wisp_transcribe_params* params, wisp_stream** out) {
+  if (!ctx || !out) return invalid("context and stream pointer must not be NULL");
+  *out = nullptr;
+  return guarded([&] {
+    auto s = std::make_unique<wisp_stream>(ctx, params);
+    if (s->options.batch_size <= 0)
+      throw wisp::Error(
+          wisp::ErrorKind::InvalidArgument,
+          "a stream needs the batched mode (batch_size > 0): the sequential one needs all the audio");
+    if (ctx->engine)
+      s->there = ctx->engine->open_stream(s->options, s->cb.on_segment, s->cb.on_progress);
+    else
+      s->here = ctx->transcriber.open_stream(s->options, s->cb.on_segment, s->cb.on_progress, &s->st,
+                                             /*live=*/true);
+    *out = s.release();
+  });
+}
+
+wisp_status wisp_stream_push(wisp_stream* s, const float* samples, size_t n_samples) {
+  if (!s) return invalid("stream must not be NULL");
+  if (!samples && n_samples) return invalid("samples must not be NULL");
+  return guarded([&] {
+    for (size_t i = 0; i < n_samples; ++i)
+      if (!std::isfinite(samples[i]))
+        throw wisp::Error(wisp::ErrorKind::InvalidArgument, "samples contain NaN or infinity");
+    s->block.assign(samples, samples + n_samples);
+    wisp::audio::sanitize_samples(s->block.data(), s->block.size());
+    const bool more = s->here ? s->here->push(s->block.data(), s->block.size())
+                              : s->there->push(s->block.data(), s->block.size());
+    if (!more || s->cancelled)
+      throw wisp::Error(wisp::ErrorKind::Cancelled, "transcription stopped by the segment callback");
+  });
+}
+
+wisp_status wisp_stream_finish(wisp_stream* stream, wisp_result** out) {
+  std::unique_ptr<wisp_stream> s(stream);
+  if (!s || !out) return invalid("stream and result pointer must not be NULL");
+  *out = nullptr;
+  return guarded([&] {
+    auto result = std::make_unique<wisp_result>();
+    if (s->here) {
+      result->transcript = s->here->finish();
+    } else {
+      auto job = s->there->finish();
+      result->transcript = job->wait();
+      s->st = job->timings();
+    }
+    if (s->cancelled)
+      throw wisp::Error(wisp::ErrorKind::Cancelled, "transcription stopped by the segment callback");
+    finish_result(*result, s->st, 0.0, ms_between(s->t0, Clock::now()));
+    *out = result.release();
+  });
+}
+
+void wisp_stream_free(wisp_stream* s) { delete s; }
 
 int wisp_result_n_segments(const wisp_result* r) { return r ? static_cast<int>(r->segments.size()) : 0; }
 const wisp_segment* wisp_result_segment(const wisp_result* r, int i) {

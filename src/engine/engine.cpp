@@ -175,13 +175,37 @@ void Engine::wake() {
   cv_.notify_all();
 }
 
-// The job is queued first, then its audio (`samples`, or what `produce` hands over) goes through a
-// SpeechStream on this thread, its chunks to the job's feed as they are found.
+// The job is queued first, then its audio (`samples`, or what `produce` hands over) goes through the
+// stream on this thread.
 std::shared_ptr<EngineJob> Engine::start(std::vector<float> samples, const AudioProducer& produce,
                                          const TranscribeOptions& options,
                                          std::function<bool(const Segment&)> on_segment,
                                          std::function<void(double)> on_progress,
                                          std::function<bool()> cancelled, size_t chunks_ahead) {
+  const size_t n = samples.size();
+  std::unique_ptr<EngineStream> stream =
+      open(std::move(samples), options, std::move(on_segment), std::move(on_progress), std::move(cancelled),
+           chunks_ahead, /*count_read=*/static_cast<bool>(produce));
+  audio::SampleSink sink;
+  sink.length = [&](size_t len) { stream->expect(len); };
+  sink.block = [&](const float* block, size_t len) { return stream->push(block, len); };
+  (produce ? produce : samples_producer(stream->job_->samples_.data(), n))(sink);
+  return stream->finish();  // unfinished (what `produce` threw), the stream cancels its job
+}
+
+std::unique_ptr<EngineStream> Engine::open_stream(const TranscribeOptions& options,
+                                                  std::function<bool(const Segment&)> on_segment,
+                                                  std::function<void(double)> on_progress,
+                                                  std::function<bool()> cancelled, size_t chunks_ahead) {
+  return open({}, options, std::move(on_segment), std::move(on_progress), std::move(cancelled), chunks_ahead,
+              /*count_read=*/true);
+}
+
+std::unique_ptr<EngineStream> Engine::open(std::vector<float> samples, const TranscribeOptions& options,
+                                           std::function<bool(const Segment&)> on_segment,
+                                           std::function<void(double)> on_progress,
+                                           std::function<bool()> cancelled, size_t chunks_ahead,
+                                           bool count_read) {
   TranscribeOptions o = options;
   if (o.batch_size <= 0) o.batch_size = kDefaultJobBatch;
   o.vad_filter = false;
@@ -214,6 +238,9 @@ std::shared_ptr<EngineJob> Engine::start(std::vector<float> samples, const Audio
       j->error_ = std::make_exception_ptr(Error(ErrorKind::Cancelled, "transcription cancelled"));
     j->cv_.notify_all();
   };
+  const size_t ahead =
+      chunks_ahead > 0 ? chunks_ahead : kChunksAheadPerSlot * static_cast<size_t>(o.batch_size);
+  std::unique_ptr<EngineStream> stream(new EngineStream(*this, job, o, detector, ahead, count_read));
   {
     std::lock_guard lk(mu_);
     if (!accepting_) throw EngineStopping("the engine is shutting down");
@@ -221,43 +248,52 @@ std::shared_ptr<EngineJob> Engine::start(std::vector<float> samples, const Audio
     admission.queued = true;  // the engine gives its audio back when the job is done
   }
   cv_.notify_all();
+  return stream;
+}
 
-  // The speech, found on this thread with one core (the engine's cores are busy decoding), its time kept
-  // apart from the loop's (which writes the job's timings on its own thread) until the end.
-  backend::Workspace ws;
-  backend::Exec ex{1, &ws};
-  StageTimings found;
-  SpeechStream speech(detector, ex, o, &found);
-  const size_t ahead =
-      chunks_ahead > 0 ? chunks_ahead : kChunksAheadPerSlot * static_cast<size_t>(o.batch_size);
-  audio::SampleSink sink;
-  sink.length = [&](size_t len) { job->feed_.expect(len); };
-  sink.block = [&](const float* block, size_t len) {
-    if (produce) {  // a stream's audio counts as it is read (and is given back with the job's)
-      std::lock_guard lk(mu_);
-      held_samples_ += len;
-      job->n_samples_ += len;
-    }
-    speech.push(block, len);
-    job->feed_.put(speech.take(), speech.samples_seen());
-    return job->feed_.wait_for_room(ahead);
-  };
-  try {
-    (produce ? produce : samples_producer(job->samples_.data(), n))(sink);
-    speech.finish();
-    job->feed_.put(speech.take(), speech.samples_seen());
-  } catch (...) {
-    job->cancel();  // the job leaves at the loop's next step
-    job->feed_.close(speech.samples_seen());
-    throw;
+// The speech is found on the caller's thread with one core (the engine's cores are busy decoding), its
+// time kept apart from the loop's (which writes the job's timings on its own thread) until the end.
+EngineStream::EngineStream(Engine& engine, std::shared_ptr<EngineJob> job, const TranscribeOptions& o,
+                           const vad::SileroVad& vad, size_t ahead, bool count_read)
+    : engine_(engine),
+      job_(std::move(job)),
+      ex_{1, &ws_},
+      speech_(std::make_unique<SpeechStream>(vad, ex_, o, &found_)),
+      ahead_(ahead),
+      count_read_(count_read) {}
+
+EngineStream::~EngineStream() {
+  if (finished_) return;
+  job_->cancel();  // the job leaves at the loop's next step
+  job_->feed_.close(speech_->samples_seen());
+}
+
+void EngineStream::expect(size_t n_samples) { job_->feed_.expect(n_samples); }
+
+bool EngineStream::push(const float* samples, size_t n) {
+  if (finished_ || job_->feed_.abandoned()) return false;
+  if (count_read_) {  // a stream's audio counts as it is read (and is given back with the job's)
+    std::lock_guard lk(engine_.mu_);
+    engine_.held_samples_ += n;
+    job_->n_samples_ += n;
   }
+  speech_->push(samples, n);
+  job_->feed_.put(speech_->take(), speech_->samples_seen());
+  return job_->feed_.wait_for_room(ahead_);
+}
+
+std::shared_ptr<EngineJob> EngineStream::finish() {
+  if (finished_) return job_;
+  speech_->finish();
+  job_->feed_.put(speech_->take(), speech_->samples_seen());
   {
-    std::lock_guard lk(j->mu_);
-    job->timings_.vad_ms += found.vad_ms;
-    std::vector<float>().swap(job->samples_);  // chunks hold their own audio
+    std::lock_guard lk(job_->mu_);
+    job_->timings_.vad_ms += found_.vad_ms;
+    std::vector<float>().swap(job_->samples_);  // chunks hold their own audio
   }
-  job->feed_.close(speech.samples_seen());
-  return job;
+  finished_ = true;
+  job_->feed_.close(speech_->samples_seen());
+  return job_;
 }
 
 void Engine::stop_accepting() {

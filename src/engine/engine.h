@@ -26,6 +26,8 @@
 #include <thread>
 #include <vector>
 
+#include "backend/buffer.h"
+#include "backend/exec.h"
 #include "model/whisper_model.h"
 #include "pipeline/batched_loop.h"
 #include "pipeline/transcribe_options.h"
@@ -36,6 +38,8 @@ namespace wisp {
 namespace vad {
 class SileroVad;
 }
+class SpeechStream;
+class Engine;
 
 struct EngineOptions {
   int threads = 0;         // compute threads of the engine's loop (0: every core)
@@ -64,6 +68,7 @@ class EngineJob {
 
  private:
   friend class Engine;
+  friend class EngineStream;
   std::vector<float> samples_;  // submit()'s, released once its speech is found
   size_t n_samples_ = 0;        // in the engine's held audio (a stream's: as read); the engine's lock
   ChunkFeed feed_;
@@ -90,6 +95,37 @@ struct EngineStats {
   uint64_t step_rows_le[8] = {};  // [i]: steps with rows <= kRowBuckets[i] (not cumulative); [7]: more
 
   EngineStats& operator+=(const EngineStats& o);  // of two engines
+};
+
+// Audio handed to the engine as it comes (Engine::open_stream: a microphone, a network stream): push()
+// finds the speech in each block on the calling thread and hands the chunks over as they are found,
+// waiting while enough of them wait for the engine; finish() ends the audio and gives the job to wait on.
+// Destroyed unfinished, its job is cancelled. One thread at a time.
+class EngineStream {
+ public:
+  ~EngineStream();
+  EngineStream(const EngineStream&) = delete;
+  EngineStream& operator=(const EngineStream&) = delete;
+
+  // The next samples (16 kHz mono, finite, in [-1, 1]); false once the job has left (its on_segment
+  // returned false, or it was cancelled): push no more.
+  bool push(const float* samples, size_t n);
+  void expect(size_t n_samples);        // the recording's length, if known (progress, shortest-first)
+  std::shared_ptr<EngineJob> finish();  // the job, complete once its wait() returns
+  const std::shared_ptr<EngineJob>& job() const { return job_; }
+
+ private:
+  friend class Engine;
+  EngineStream(Engine& engine, std::shared_ptr<EngineJob> job, const TranscribeOptions& o,
+               const vad::SileroVad& vad, size_t ahead, bool count_read);
+  Engine& engine_;
+  std::shared_ptr<EngineJob> job_;
+  backend::Workspace ws_;
+  backend::Exec ex_;
+  StageTimings found_;  // the speech finding's time, given to the job at the end
+  std::unique_ptr<SpeechStream> speech_;
+  size_t ahead_;
+  bool count_read_, finished_ = false;
 };
 
 class Engine {
@@ -126,6 +162,13 @@ class Engine {
                                            std::function<void(double)> on_progress = {},
                                            std::function<bool()> cancelled = {}, size_t chunks_ahead = 0);
 
+  // A job fed by the caller (EngineStream), admitted and queued at once; throws as submit() does.
+  // `chunks_ahead` as submit_stream's. Its audio counts in the held audio as it is pushed.
+  std::unique_ptr<EngineStream> open_stream(const TranscribeOptions& o,
+                                            std::function<bool(const Segment&)> on_segment = {},
+                                            std::function<void(double)> on_progress = {},
+                                            std::function<bool()> cancelled = {}, size_t chunks_ahead = 0);
+
   // The sequential modes (o.batch_size 0: openai's loop; with o.vad_filter faster-whisper's) on the calling
   // thread, with a context of the engine's (kept for the next such call); counted against max_jobs and the
   // audio budget like a batched job. on_segment returning false stops it; `cancelled` is polled at each
@@ -150,8 +193,13 @@ class Engine {
     size_t n;
     bool queued = false;
   };
+  friend class EngineStream;
   void run();
   const vad::SileroVad& vad();
+  std::unique_ptr<EngineStream> open(std::vector<float> samples, const TranscribeOptions& o,
+                                     std::function<bool(const Segment&)> on_segment,
+                                     std::function<void(double)> on_progress, std::function<bool()> cancelled,
+                                     size_t chunks_ahead, bool count_read);
   std::shared_ptr<EngineJob> start(std::vector<float> samples, const AudioProducer& produce,
                                    const TranscribeOptions& o, std::function<bool(const Segment&)> on_segment,
                                    std::function<void(double)> on_progress, std::function<bool()> cancelled,

@@ -91,6 +91,11 @@ double ChunkFeed::speech_put() const {
   return speech_put_;
 }
 
+bool ChunkFeed::abandoned() const {
+  std::lock_guard lk(mu_);
+  return abandoned_;
+}
+
 void ChunkFeed::abandon() {
   {
     std::lock_guard lk(mu_);

@@ -44,6 +44,7 @@ class ChunkFeed {
   // The share of the recording read: 1 once closed, else as far as expect() allows telling (0 without).
   double read_fraction() const;
   void abandon();
+  bool abandoned() const;
 
  private:
   void notify();

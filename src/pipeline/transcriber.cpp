@@ -152,36 +152,78 @@ AudioProducer samples_producer(const float* samples, size_t n) {
 Transcript Transcriber::transcribe_stream(const AudioProducer& produce, const TranscribeOptions& o,
                                           const SegmentCallback& on_segment,
                                           const ProgressCallback& on_progress, StageTimings* timings) {
+  std::unique_ptr<Stream> stream = open_stream(o, on_segment, on_progress, timings);
+  audio::SampleSink sink;
+  sink.length = [&](size_t n) { stream->expect(n); };
+  sink.block = [&](const float* samples, size_t n) { return stream->push(samples, n); };
+  produce(sink);
+  return stream->finish();
+}
+
+// The loop runs whenever enough chunks wait to fill its slots.
+struct Transcriber::Stream::State {
+  State(Transcriber& t, const TranscribeOptions& o, StageTimings* timings, bool live)
+      : speech(*t.vad_, t.exec_, o, timings),
+        loop(*t.model_, t.encoder_, t.decoder_, t.exec_.threads, o.batch_size),
+        ahead(live ? 1 : kChunksAheadPerSlot * static_cast<size_t>(o.batch_size)),
+        live(live) {}
+  SpeechStream speech;
+  ChunkFeed feed;
+  BatchedJob job;
+  BatchedLoop loop;  // declared after the job and its feed: destroyed (dropping the job) before them
+  size_t ahead;
+  bool live;
+  bool finished = false;
+};
+
+std::unique_ptr<Transcriber::Stream> Transcriber::open_stream(const TranscribeOptions& o,
+                                                              const SegmentCallback& on_segment,
+                                                              const ProgressCallback& on_progress,
+                                                              StageTimings* timings, bool live) {
   validate_options(o, *model_);
   if (o.batch_size <= 0) throw Error(ErrorKind::InvalidArgument, "streamed audio needs the batched mode");
   prepare(o);
-  SpeechStream speech(*vad_, exec_, o, timings);
-  ChunkFeed feed;
-  BatchedJob job;
-  job.feed = &feed;
+  auto s = std::make_unique<Stream::State>(*this, o, timings, live);
+  BatchedJob& job = s->job;
+  job.feed = &s->feed;
   job.options = o;
   job.language = requested_language(o, *model_);
   job.on_segment = on_segment;
   job.on_progress = on_progress;
   job.timings = timings;
-  BatchedLoop loop(*model_, encoder_, decoder_, exec_.threads, o.batch_size);
-  loop.add(&job);
-  // The loop runs whenever enough chunks wait to fill its slots; reading stops if the job does.
-  const size_t ahead = kChunksAheadPerSlot * static_cast<size_t>(o.batch_size);
-  audio::SampleSink sink;
-  sink.length = [&](size_t n) { feed.expect(n); };
-  sink.block = [&](const float* samples, size_t n) {
-    speech.push(samples, n);
-    feed.put(speech.take(), speech.samples_seen());
-    while (!loop.empty() && feed.waiting() >= ahead) loop.step();
-    return !loop.empty();
-  };
-  produce(sink);
-  speech.finish();
-  feed.put(speech.take(), speech.samples_seen());
-  feed.close(speech.samples_seen());
-  while (!loop.empty()) loop.step();
-  return std::move(job.transcript);
+  s->loop.add(&job);
+  return std::unique_ptr<Stream>(new Stream(std::move(s)));
+}
+
+Transcriber::Stream::Stream(std::unique_ptr<State> s) : s_(std::move(s)) {}
+Transcriber::Stream::~Stream() = default;
+
+void Transcriber::Stream::expect(size_t n_samples) { s_->feed.expect(n_samples); }
+
+bool Transcriber::Stream::push(const float* samples, size_t n) {
+  State& s = *s_;
+  if (s.finished || s.loop.empty()) return false;
+  s.speech.push(samples, n);
+  s.feed.put(s.speech.take(), s.speech.samples_seen());
+  if (s.live) {  // everything found, through
+    while (!s.loop.empty() && s.loop.step()) {
+    }
+  } else {
+    while (!s.loop.empty() && s.feed.waiting() >= s.ahead) s.loop.step();
+  }
+  return !s.loop.empty();
+}
+
+Transcript Transcriber::Stream::finish() {
+  State& s = *s_;
+  if (!s.finished) {
+    s.finished = true;
+    s.speech.finish();
+    s.feed.put(s.speech.take(), s.speech.samples_seen());
+    s.feed.close(s.speech.samples_seen());
+    while (!s.loop.empty()) s.loop.step();
+  }
+  return s.job.transcript;
 }
 
 decode::DecodingResult Transcriber::decode_with_fallback(const TranscribeOptions& o,

@@ -71,6 +71,16 @@ class Transcriber {
                                const SegmentCallback& on_segment = {},
                                const ProgressCallback& on_progress = {}, StageTimings* timings = nullptr);
 
+  // The same with the caller pushing the audio (a microphone, a network stream): see Stream. The stream
+  // uses this context until it is finished or destroyed. `live`: each push transcribes all that was found
+  // (the segments as soon as can be); else only once enough chunks wait to fill the loop's slots (a file:
+  // the most work per step).
+  class Stream;
+  std::unique_ptr<Stream> open_stream(const TranscribeOptions& options,
+                                      const SegmentCallback& on_segment = {},
+                                      const ProgressCallback& on_progress = {},
+                                      StageTimings* timings = nullptr, bool live = false);
+
  private:
   // vad_filter: transcribe() of the speech only, times mapped back.
   Transcript transcribe_speech(const float* samples, size_t n_samples, const TranscribeOptions& options,
@@ -88,6 +98,24 @@ class Transcriber {
   std::vector<float> window_mel_, audio_features_;
   std::unique_ptr<vad::SileroVad> vad_;  // loaded on first use, from vad_path_
   std::string vad_path_;
+};
+
+// The batched mode on audio the caller pushes (Transcriber::open_stream): push() finds the speech in each
+// block and transcribes the chunks found (live), or once enough wait to fill the loop's slots, on this
+// thread (segments through on_segment as each chunk is done, in time order); finish() transcribes the rest.
+class Transcriber::Stream {
+ public:
+  ~Stream();
+  // The next samples (16 kHz mono, finite, in [-1, 1]); false once stopped (on_segment returned false).
+  bool push(const float* samples, size_t n);
+  void expect(size_t n_samples);  // the recording's length, if known (progress)
+  Transcript finish();
+
+ private:
+  friend class Transcriber;
+  struct State;
+  explicit Stream(std::unique_ptr<State> s);
+  std::unique_ptr<State> s_;
 };
 
 }  // namespace wisp
