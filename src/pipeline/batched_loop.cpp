@@ -275,14 +275,16 @@ bool BatchedLoop::step() {
     if (j->job->cancelled && j->job->cancelled()) j->keep_going = false;
   retire_jobs();
 
-  // Which jobs wait this round (shortest remaining work first).
+  // Which jobs wait this round (shortest remaining work first), measured against the jobs that have work
+  // now: one whose chunks are still being found holds no one back.
   const auto now = Clock::now();
   double least = -1.0;
   for (auto& j : jobs_)
-    if (least < 0 || j->remaining() < least) least = j->remaining();
+    if ((j->live > 0 || j->job->feed->waiting() > 0) && (least < 0 || j->remaining() < least))
+      least = j->remaining();
   int paused_chunks = 0;
   for (auto& j : jobs_) {
-    j->paused = j->chunks_left() > 1 && j->remaining() > kPauseRatio * least &&
+    j->paused = least >= 0 && j->chunks_left() > 1 && j->remaining() > kPauseRatio * least &&
                 std::chrono::duration<double>(now - j->last_run).count() < kMaxPauseSeconds;
     if (j->paused)
       paused_chunks += j->live;

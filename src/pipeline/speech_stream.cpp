@@ -12,8 +12,8 @@
 namespace wisp {
 namespace {
 
-// Drops v's first `n` values (the samples before what is still needed) once they are half of it or more:
-// each sample is moved a few times at most.
+// v holds samples from `begin` on: drops those before keep_from once they are half of v or more (each
+// sample is moved a few times at most).
 void drop_front(std::vector<float>& v, size_t& begin, size_t keep_from) {
   if (keep_from <= begin) return;
   const size_t n = std::min(keep_from - begin, v.size());
