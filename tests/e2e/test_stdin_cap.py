@@ -21,14 +21,14 @@ HEADER = (b"RIFF" + struct.pack("<I", 0xFFFFFFFF) + b"WAVEfmt " + struct.pack("<
 LIMIT_BYTES = 2 * 3600 * 32000
 
 
-def feed(stream):
+def write_all(stream, blocks):
+    """HEADER and then each block to `stream` until a reader goes away; closes it. Returns the bytes sent."""
     sent = 0
-    chunk = bytes(1 << 16)
     try:
         stream.write(HEADER)
-        while sent < LIMIT_BYTES:
-            stream.write(chunk)
-            sent += len(chunk)
+        for block in blocks:
+            stream.write(block)
+            sent += len(block)
     except (BrokenPipeError, OSError, ValueError):
         pass
     finally:
@@ -37,6 +37,11 @@ def feed(stream):
         except OSError:
             pass
     return sent
+
+
+def feed(stream):
+    chunk = bytes(1 << 16)
+    return write_all(stream, (chunk for _ in range(LIMIT_BYTES // len(chunk))))
 
 
 def check_capped(what, args, stdin_writer=None):
@@ -99,17 +104,7 @@ def streamed(minutes):
     repeats = int(minutes * 60 * 32000 / len(pcm))
 
     def writer(stream):
-        try:
-            stream.write(HEADER)
-            for _ in range(repeats):
-                stream.write(pcm)
-        except (BrokenPipeError, OSError, ValueError):
-            pass
-        finally:
-            try:
-                stream.close()
-            except OSError:
-                pass
+        write_all(stream, (pcm for _ in range(repeats)))
 
     r, w = os.pipe()
     proc = subprocess.Popen([WISP, "transcribe", "-q", "-f", "json", "--beam-size", "1", "--max-stdin-minutes", "1",
