@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <utility>
 #include <vector>
 
 #include "backend/cpu/threads.h"
@@ -52,6 +54,15 @@ void level_between_centres(const float* in, float* out, size_t lo, size_t hi, si
   }
 }
 
+// The samples levelled between the centres of blocks b0 and b0 + 1, [lo, hi), in a recording of n samples
+// and n_blocks blocks (the first and last half-blocks: the nearest block's). While the audio still comes,
+// neither is known yet: SIZE_MAX for both.
+std::pair<size_t, size_t> between_centres(size_t b0, size_t n_blocks, size_t n) {
+  const size_t lo = b0 == 0 ? 0 : std::min(n, kDetectionBlock / 2 + b0 * kDetectionBlock);
+  const size_t hi = b0 + 1 == n_blocks ? n : std::min(n, kDetectionBlock / 2 + (b0 + 1) * kDetectionBlock);
+  return {lo, hi};
+}
+
 }  // namespace
 
 float speech_gain(const float* samples, size_t begin, size_t end) {
@@ -98,8 +109,7 @@ std::vector<float> levelled_for_detection(const float* samples, size_t n, int th
   // first and last half-blocks: the nearest block's). One stretch of samples per b0, each on its own.
   backend::cpu::parallel_for(threads, static_cast<int>(n_blocks), [&](int seg) {
     const size_t b0 = static_cast<size_t>(seg), b1 = std::min(n_blocks - 1, b0 + 1);
-    const size_t lo = b0 == 0 ? 0 : std::min(n, kBlock / 2 + b0 * kBlock);
-    const size_t hi = b0 + 1 == n_blocks ? n : std::min(n, kBlock / 2 + (b0 + 1) * kBlock);
+    const auto [lo, hi] = between_centres(b0, n_blocks, n);
     level_between_centres(samples + lo, out.data() + lo, lo, hi, b0, gain[b0], gain[b1]);
   });
   return out;
@@ -116,8 +126,7 @@ void DetectionLeveller::push(const float* samples, size_t n, std::vector<float>&
   // Every stretch between two centres whose both blocks are known.
   while (next_segment_ + 2 <= gains_.size()) {
     const size_t b0 = next_segment_;
-    const size_t lo = b0 == 0 ? 0 : kDetectionBlock / 2 + b0 * kDetectionBlock;
-    const size_t hi = kDetectionBlock / 2 + (b0 + 1) * kDetectionBlock;
+    const auto [lo, hi] = between_centres(b0, SIZE_MAX, SIZE_MAX);
     emit(lo, hi, b0, gains_[b0], gains_[b0 + 1], out);
     ++next_segment_;
   }
@@ -133,10 +142,8 @@ void DetectionLeveller::finish(std::vector<float>& out) {
     gains_.push_back(block_gain(buf_.data(), begin - buf_begin_, n - buf_begin_, energy_));
   }
   for (size_t b0 = next_segment_; b0 < n_blocks; ++b0) {
-    const size_t b1 = std::min(n_blocks - 1, b0 + 1);
-    const size_t lo = b0 == 0 ? 0 : std::min(n, kDetectionBlock / 2 + b0 * kDetectionBlock);
-    const size_t hi = b0 + 1 == n_blocks ? n : std::min(n, kDetectionBlock / 2 + (b0 + 1) * kDetectionBlock);
-    emit(lo, hi, b0, gains_[b0], gains_[b1], out);
+    const auto [lo, hi] = between_centres(b0, n_blocks, n);
+    emit(lo, hi, b0, gains_[b0], gains_[std::min(n_blocks - 1, b0 + 1)], out);
   }
   next_segment_ = n_blocks;
   buf_.clear();

@@ -8,8 +8,9 @@
 namespace wisp::vad {
 namespace {
 
-// Python's a // b for integers (floor division).
+// Python's a // b for integers (floor division), and int() of a float.
 int64_t floor_div(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0)) ? 1 : 0); }
+int64_t truncate(double v) { return static_cast<int64_t>(std::trunc(v)); }
 
 }  // namespace
 
@@ -98,7 +99,6 @@ void SpanTracker::finish(int64_t n_samples) {
 // Padding: each side by speech_pad_ms, or half the gap when two spans are closer than twice that. A span's
 // start is padded when it closes (the span before it is known); its end once the next span's start is.
 void SpanTracker::close(SpeechSpan raw) {
-  const auto truncate = [](double v) { return static_cast<int64_t>(std::trunc(v)); };
   SpeechSpan s = raw;
   if (!any_out_) {
     s.start = truncate(std::max(0.0, static_cast<double>(raw.start) - pad_));
@@ -106,35 +106,36 @@ void SpanTracker::close(SpeechSpan raw) {
     const int64_t silence = raw.start - last_raw_end_;
     if (static_cast<double>(silence) < 2.0 * pad_) {
       s.start = std::max<int64_t>(0, raw.start - floor_div(silence, 2));
-      if (!closed_.empty()) closed_.back().end += floor_div(silence, 2);
+      if (pending_) pending_->end += floor_div(silence, 2);
     } else {
       s.start = truncate(std::max(0.0, static_cast<double>(raw.start) - pad_));
       // Below the next span's start, so below the audio's length (vad.py's min with it changes nothing).
-      if (!closed_.empty()) closed_.back().end = truncate(static_cast<double>(closed_.back().end) + pad_);
+      if (pending_) pending_->end = truncate(static_cast<double>(pending_->end) + pad_);
     }
-    for (const SpeechSpan& c : closed_) ready_.push_back(c);
-    closed_.clear();
+    if (pending_) ready_.push_back(*pending_);
   }
   any_out_ = true;
   last_raw_end_ = raw.end;
-  closed_.push_back(s);  // its end still raw
+  pending_ = s;  // its end still raw
 }
 
 void SpanTracker::pad_ready(bool at_end, int64_t n_samples) {
-  if (closed_.empty()) return;
-  const auto truncate = [](double v) { return static_cast<int64_t>(std::trunc(v)); };
-  SpeechSpan& last = closed_.back();
+  if (!pending_) return;
+  SpeechSpan& last = *pending_;
   if (at_end) {
     last.end = truncate(std::min(static_cast<double>(n_samples), static_cast<double>(last.end) + pad_));
   } else {
-    // Where the next span can start at the earliest: the open one's start, or the next window. When that
-    // is twice the padding away, the end gets the whole padding whatever comes.
-    const int64_t next = has_current_ ? current_.start : static_cast<int64_t>(kWindowSamples * windows_);
-    if (static_cast<double>(next - last.end) < 2.0 * pad_) return;
+    // When the next span is twice the padding away at the earliest, the end gets the whole padding whatever
+    // comes.
+    if (static_cast<double>(earliest_next_start() - last.end) < 2.0 * pad_) return;
     last.end = truncate(static_cast<double>(last.end) + pad_);
   }
   ready_.push_back(last);
-  closed_.clear();
+  pending_.reset();
+}
+
+int64_t SpanTracker::earliest_next_start() const {
+  return has_current_ ? current_.start : static_cast<int64_t>(kWindowSamples * windows_);
 }
 
 std::vector<SpeechSpan> SpanTracker::take() {
@@ -145,9 +146,8 @@ std::vector<SpeechSpan> SpanTracker::take() {
 
 int64_t SpanTracker::needed_from() const {
   if (!ready_.empty()) return ready_.front().start;
-  if (!closed_.empty()) return closed_.front().start;
-  const int64_t next = has_current_ ? current_.start : static_cast<int64_t>(kWindowSamples * windows_);
-  return std::max<int64_t>(0, next - static_cast<int64_t>(std::ceil(pad_)));
+  if (pending_) return pending_->start;
+  return std::max<int64_t>(0, earliest_next_start() - static_cast<int64_t>(std::ceil(pad_)));
 }
 
 }  // namespace wisp::vad

@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <vector>
 
 namespace wisp::vad {
@@ -51,6 +52,7 @@ class SpanTracker {
  private:
   void close(SpeechSpan raw);  // a span of speech ends (before padding)
   void pad_ready(bool at_end, int64_t n_samples);
+  int64_t earliest_next_start() const;  // the open span's start, or the next window's
 
   // vad.py's quantities, in samples.
   double min_speech_, pad_, max_speech_, min_silence_, min_silence_at_max_;
@@ -60,8 +62,9 @@ class SpanTracker {
   bool triggered_ = false, has_current_ = false;
   SpeechSpan current_;
   int64_t temp_end_ = 0, prev_end_ = 0, next_start_ = 0;
-  // The last span closed, start padded and end not yet (at most one), and the spans final.
-  std::vector<SpeechSpan> closed_, ready_;
+  // The last span closed, its start padded and its end not yet; the spans final.
+  std::optional<SpeechSpan> pending_;
+  std::vector<SpeechSpan> ready_;
   int64_t last_raw_end_ = 0;  // of the last span closed, before padding
   bool any_out_ = false;      // a span has been closed (the first one's start is padded on its own)
   bool finished_ = false;
