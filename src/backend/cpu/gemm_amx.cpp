@@ -71,10 +71,11 @@ void gemm_i8_amx(const I8Block& b, int m0, int m1, int n0, int n1) {
   const size_t panel_bytes = w.panel_elems();
   alignas(64) int32_t c[32 * 32];
   const float* wscale = w.scale;
-  for (int n = n0; n < n1; n += 32) {
-    const int nt = n1 - n >= 32 ? 2 : 1;
-    for (int m = m0; m < m1; m += 32) {
-      const int mt = m1 - m > 16 ? 2 : 1;
+  // Rows outer: a band's activations stay in L1 while its output is written row after row.
+  for (int m = m0; m < m1; m += 32) {
+    const int mt = m1 - m > 16 ? 2 : 1;
+    for (int n = n0; n < n1; n += 32) {
+      const int nt = n1 - n >= 32 ? 2 : 1;
       pick<0>(mt, nt)(b.a + static_cast<size_t>(m) * b.lda, b.lda,
                       static_cast<const int8_t*>(w.data) + (n / 16) * panel_bytes, panel_bytes, w.Kp, c);
       for (int j = 0; j < nt; ++j) {
@@ -97,10 +98,10 @@ void gemm_bf16_amx(const Bf16Block& b, int m0, int m1, int n0, int n1) {
   const PackedView& w = b.w;
   const size_t panel_bytes = w.panel_elems() * 2;
   alignas(64) float c[32 * 32];
-  for (int n = n0; n < n1; n += 32) {
-    const int nt = n1 - n >= 32 ? 2 : 1;
-    for (int m = m0; m < m1; m += 32) {
-      const int mt = m1 - m > 16 ? 2 : 1;
+  for (int m = m0; m < m1; m += 32) {
+    const int mt = m1 - m > 16 ? 2 : 1;
+    for (int n = n0; n < n1; n += 32) {
+      const int nt = n1 - n >= 32 ? 2 : 1;
       pick<1>(mt, nt)(
           b.a + static_cast<size_t>(m) * b.lda, static_cast<size_t>(b.lda) * 2,
           reinterpret_cast<const uint8_t*>(static_cast<const uint16_t*>(w.data)) + (n / 16) * panel_bytes,
