@@ -110,6 +110,18 @@ class Backend {
     layer_norm(ex, x, gamma, beta, scratch);
     linear(ex, w, scratch, y, ep);
   }
+  // x += fc2(GELU(fc1(LayerNorm(x)))) (eps 1e-5; fc1's and fc2's biases as packed): a Transformer block's MLP
+  // with its residual. `scratch` (x's shape) and `hidden` (x.rows, fc1.out) are room a backend may use; the
+  // result equals norm_linear then linear to the bit.
+  virtual void mlp(Exec& ex, const PackedLinear& fc1, const PackedLinear& fc2, TensorView x,
+                   const float* gamma, const float* beta, TensorView scratch, TensorView hidden) const {
+    Epilogue gelu;
+    gelu.gelu = true;
+    Epilogue residual;
+    residual.accumulate = true;
+    norm_linear(ex, fc1, x, gamma, beta, scratch, hidden, gelu);
+    linear(ex, fc2, hidden, x, residual);
+  }
   // y += x.
   virtual void add(Exec& ex, TensorView x, TensorView y) const = 0;
   // y[i] = table[ids[i]] + pos[i] for i < y.rows (pos: (y.rows, D) fp32 rows).

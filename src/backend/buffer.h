@@ -47,6 +47,7 @@ class Workspace {
     kAttention,  // attention scores and packed keys/values
     kAttention2,
     kConv,  // im2col columns of the conv stem
+    kMlp,   // a fused MLP's bands (per thread: operands, hidden rows)
     kSlotCount
   };
   template <typename T>

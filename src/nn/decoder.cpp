@@ -125,8 +125,6 @@ const float* Decoder::forward(const int* tokens, const Run* runs, int n_runs) {
     R += run.length;
     attended += run.length * (run.position + (run.length + 1) / 2.0 + n_audio_ctx_);
   }
-  Epilogue gelu;
-  gelu.gelu = true;
   Epilogue residual;
   residual.accumulate = true;
 
@@ -186,8 +184,7 @@ const float* Decoder::forward(const int* tokens, const Run* runs, int n_runs) {
     // MLP
     const int F = l.mlp.fc1.out;
     ffn_.resize(static_cast<size_t>(R) * F);
-    be.norm_linear(ex_, *l.mlp.fc1, x, l.mlp.ln.gamma, l.mlp.ln.beta, h, f32_view(ffn_.data(), R, F), gelu);
-    be.linear(ex_, *l.mlp.fc2, f32_view(ffn_.data(), R, F), x, residual);
+    be.mlp(ex_, *l.mlp.fc1, *l.mlp.fc2, x, l.mlp.ln.gamma, l.mlp.ln.beta, h, f32_view(ffn_.data(), R, F));
   }
   be.layer_norm(ex_, x, w.ln.gamma, w.ln.beta, h);
   return h_.data();

@@ -59,9 +59,8 @@ void Encoder::encode_window(const float* mel, float* out) {
     // x = x + mlp(ln(x))
     const int F = l.mlp.fc1.out;
     ffn_.resize(sizeof(float) * T * F);
-    be.norm_linear(ex_, *l.mlp.fc1, x, l.mlp.ln.gamma, l.mlp.ln.beta, h, f32_view(ffn_.as<float>(), T, F),
-                   gelu);
-    be.linear(ex_, *l.mlp.fc2, f32_view(ffn_.as<float>(), T, F), x, residual);
+    be.mlp(ex_, *l.mlp.fc1, *l.mlp.fc2, x, l.mlp.ln.gamma, l.mlp.ln.beta, h,
+           f32_view(ffn_.as<float>(), T, F));
   }
   be.layer_norm(ex_, x, w.ln_post.gamma, w.ln_post.beta, f32_view(out, T, D));
 }

@@ -143,6 +143,48 @@ TEST_P(BackendVsReference, NormLinearEqualsLayerNormThenLinear) {
     }
 }
 
+// A Transformer MLP with its residual in one call (the CPU backend fuses it in bands of rows with int8 on
+// AMX) gives what norm_linear then linear give, to the bit; and the result still matches the reference's. Row
+// counts below and past the fused pass's threshold (128) and a ragged last band; widths off the 64 grid.
+TEST_P(BackendVsReference, MlpEqualsNormLinearThenLinear) {
+  std::mt19937 rng(29);
+  for (auto [M, D] : {std::pair{1, 64}, std::pair{5, 100}, std::pair{127, 64}, std::pair{128, 100},
+                      std::pair{161, 384}, std::pair{300, 64}}) {
+    const int F = 4 * D;
+    const auto W1 = random_vec(static_cast<size_t>(F) * D, rng, 0.1f);
+    const auto W2 = random_vec(static_cast<size_t>(D) * F, rng, 0.05f);
+    const auto b1 = random_vec(F, rng), b2 = random_vec(D, rng);
+    const auto gamma = random_vec(D, rng), beta = random_vec(D, rng);
+    const WeightView w1{DType::F32, W1.data(), F, D, nullptr}, w2{DType::F32, W2.data(), D, F, nullptr};
+    auto c1 = cpu_->pack_linear(w1, b1.data(), LinearUse::ManyRows);
+    auto c2 = cpu_->pack_linear(w2, b2.data(), LinearUse::ManyRows);
+    auto r1 = ref_->pack_linear(w1, b1.data(), LinearUse::ManyRows);
+    auto r2 = ref_->pack_linear(w2, b2.data(), LinearUse::ManyRows);
+    const int ld = D + 3;  // rows with a stride
+    const auto x0 = random_vec(static_cast<size_t>(M) * ld, rng, 3.0f);
+    auto x = x0, x2 = x0, x_ref = x0;
+    auto view = [&](std::vector<float>& v) {
+      TensorView t = f32_view(v.data(), M, D);
+      t.row_stride = ld;
+      return t;
+    };
+    std::vector<float> h(static_cast<size_t>(M) * D), hidden(static_cast<size_t>(M) * F);
+    cpu_->mlp(ex_, *c1, *c2, view(x), gamma.data(), beta.data(), f32_view(h.data(), M, D),
+              f32_view(hidden.data(), M, F));
+    Epilogue gelu, residual;
+    gelu.gelu = true;
+    residual.accumulate = true;
+    cpu_->norm_linear(ex_, *c1, view(x2), gamma.data(), beta.data(), f32_view(h.data(), M, D),
+                      f32_view(hidden.data(), M, F), gelu);
+    cpu_->linear(ex_, *c2, f32_view(hidden.data(), M, F), view(x2), residual);
+    ASSERT_EQ(std::memcmp(x.data(), x2.data(), sizeof(float) * x.size()), 0)
+        << cpu_->description() << " M=" << M << " D=" << D;
+    ref_->mlp(ref_ex_, *r1, *r2, view(x_ref), gamma.data(), beta.data(), f32_view(h.data(), M, D),
+              f32_view(hidden.data(), M, F));
+    ASSERT_LT(rel_diff(x, x_ref), tol()) << cpu_->description() << " M=" << M << " D=" << D;
+  }
+}
+
 TEST_P(BackendVsReference, ConvStemOnChannelMajorInput) {
   std::mt19937 rng(22);
   for (int stride : {1, 2})
@@ -209,7 +251,8 @@ TEST_P(BackendVsReference, AttentionJobsCausalOffsetsSinkAndCopies) {
     for (int j = 0; j < 2; ++j) {  // two jobs, each with its own cache
       kc.push_back(cpu_->make_kv_cache(cap, D, H));
       kr.push_back(ref_->make_kv_cache(cap, D, H));
-      // Written in two parts (as a prompt then steps are), then copied to a fresh cache and used from there.
+      // Written in two parts (as a prompt then steps are), then copied to a fresh cache and used from
+      // there.
       const auto k = random_vec(static_cast<size_t>(c.kv_len) * D, rng),
                  v = random_vec(static_cast<size_t>(c.kv_len) * D, rng);
       const int first = c.kv_len / 2;

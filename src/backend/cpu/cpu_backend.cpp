@@ -9,6 +9,7 @@
 #include "backend/cpu/elementwise.h"
 #include "backend/cpu/gemm.h"
 #include "backend/cpu/linear_f16.h"
+#include "backend/cpu/mlp.h"
 #include "backend/cpu/threads.h"
 #include "core/error.h"
 
@@ -126,6 +127,21 @@ class CpuBackend final : public Backend {
     }
     const RowNorm norm{gamma, beta};
     run_linear(ex, w, x, y, ep, &norm);
+  }
+
+  void mlp(Exec& ex, const PackedLinear& fc1, const PackedLinear& fc2, TensorView x, const float* gamma,
+           const float* beta, TensorView scratch, TensorView hidden) const override {
+    const auto& w1 = static_cast<const CpuLinear&>(fc1);
+    const auto& w2 = static_cast<const CpuLinear&>(fc2);
+    if (w1.type == ComputeType::Int8 && w2.type == ComputeType::Int8 && x.contiguous_rows() &&
+        x.cols == w1.in && w2.in == w1.out && w2.out == x.cols &&
+        mlp_i8_fuses(isa_, x.rows, w1.i8.view(), w2.i8.view())) {
+      mlp_i8(ex, isa_, x.as<float>(), x.rows, static_cast<int>(x.row_stride), RowNorm{gamma, beta},
+             w1.i8.view(), w1.bias.empty() ? nullptr : w1.bias.data(), w2.i8.view(),
+             w2.bias.empty() ? nullptr : w2.bias.data());
+      return;
+    }
+    Backend::mlp(ex, fc1, fc2, x, gamma, beta, scratch, hidden);
   }
 
   void conv1d_k3(Exec& ex, const PackedLinear& w, TensorView x, int stride, TensorView y,

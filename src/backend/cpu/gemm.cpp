@@ -76,6 +76,15 @@ void for_bands(const Exec& ex, int M, int Np, size_t column_bytes, Run&& run) {
 
 }  // namespace
 
+void quantize_operand_rows(Isa isa, const float* x, int ldx, int m0, int rows, int K, const RowNorm* norm,
+                           int8_t* q, int ldq, float* scale, bool shift) {
+  const bool avx512 = static_cast<int>(isa) >= static_cast<int>(Isa::Avx512);
+  operand_rows(x, ldx, m0, rows, K, norm, [&](const float* src, int n, int ld, int r) {
+    (avx512 ? quantize_rows_i8_avx512 : quantize_rows_i8)(
+        src, n, K, ld, q + static_cast<size_t>(m0 + r) * ldq, ldq, scale + m0 + r, shift);
+  });
+}
+
 I8Kernel i8_kernel(Isa isa, bool* unsigned_activations) {
   *unsigned_activations = false;
   switch (runnable(isa)) {
@@ -126,7 +135,6 @@ void gemm_i8(const Exec& ex, Isa isa, const float* x, int M, int ldx, const Pack
              float* y, int ldy, const RowNorm* norm) {
   if (M <= 0 || w.N <= 0) return;
   isa = runnable(isa);
-  const bool avx512 = static_cast<int>(isa) >= static_cast<int>(Isa::Avx512);
   // AMX runs a few rows in tiles of that many rows (amx_tiles.h), and from 3 rows on that beats vpdpbusd;
   // below, the tile instructions' fixed costs do not pay (kernel bench, dec_fc1 of tiny / base: M = 1
   // 8.2 / 14.9 µs AMX against 6.5 / 12.0 VNNI, M = 2 9.1-10.3 / 13.6-14.9 against 8.0-8.2 / 12.8-14.4,
@@ -139,11 +147,8 @@ void gemm_i8(const Exec& ex, Isa isa, const float* x, int M, int ldx, const Pack
   const I8Kernel kernel = i8_kernel(isa, &shift);
   const bool amx = isa == Isa::Amx;
   parallel_for(ex.threads, (M + kQuantRows - 1) / kQuantRows, [&](int t) {
-    const int m0 = t * kQuantRows, rows = std::min(kQuantRows, M - m0);
-    operand_rows(x, ldx, m0, rows, w.K, norm, [&](const float* src, int n, int ld, int r) {
-      (avx512 ? quantize_rows_i8_avx512 : quantize_rows_i8)(
-          src, n, w.K, ld, q + static_cast<size_t>(m0 + r) * w.Kp, w.Kp, scale + m0 + r, shift);
-    });
+    const int m0 = t * kQuantRows;
+    quantize_operand_rows(isa, x, ldx, m0, std::min(kQuantRows, M - m0), w.K, norm, q, w.Kp, scale, shift);
   });
   if (amx) std::fill(q + static_cast<size_t>(M) * w.Kp, q + static_cast<size_t>(Mp) * w.Kp, int8_t{0});
 

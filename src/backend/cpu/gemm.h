@@ -91,6 +91,12 @@ void gemm_bf16(const Exec& ex, Isa isa, const float* x, int M, int ldx, const Pa
 void gemm_f32(const Exec& ex, Isa isa, const float* x, int M, int ldx, const PackedView& w,
               const Epilogue& ep, float* y, int ldy);
 
+// The int8 operand of gemm_i8 for rows [m0, m0 + rows) of x: layer-normalised with `norm` if given, then
+// quantize_rows_i8 (its AVX-512 twin where `isa` has AVX-512, the same bytes) into q + (m0 + r) · ldq and
+// scale + m0 + r. `shift`: unsigned (x + 128) for the VNNI kernel.
+void quantize_operand_rows(Isa isa, const float* x, int ldx, int m0, int rows, int K, const RowNorm* norm,
+                           int8_t* q, int ldq, float* scale, bool shift);
+
 // The same products computed plainly (scalar loops over the same quantized / rounded operands): the oracle
 // the kernels are tested against.
 void gemm_i8_reference(const float* x, int M, int ldx, const PackedView& w, const Epilogue& ep, float* y,
