@@ -31,10 +31,10 @@ __attribute__((always_inline)) static inline __m512 exp_nonpos(__m512 x_in) {
   return _mm512_maskz_mov_ps(static_cast<__mmask16>(~under), result);
 }
 
-// 2^t for t <= 0 with relative error < 2e-5 (degree-4 polynomial on the fraction, scalef for the power):
-// for probabilities that are rounded to bf16 (relative precision 4e-3) right after.
+// 2^t for finite t <= 0 with relative error < 2e-5 (degree-4 polynomial on the fraction, scalef for the
+// power; below 2^-149 it gives 0): for probabilities that are rounded to bf16 (relative precision 4e-3)
+// right after. Not for t = -inf (NaN).
 __attribute__((always_inline)) static inline __m512 exp2_nonpos_fast(__m512 t) {
-  t = _mm512_max_ps(t, _mm512_set1_ps(-127.0f));
   const __m512 n = _mm512_roundscale_ps(t, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
   const __m512 f = _mm512_sub_ps(t, n);  // [-0.5, 0.5]
   __m512 p = _mm512_set1_ps(0.009618129f);
