@@ -100,7 +100,7 @@ void wisp_context_free(wisp_context* ctx);
 typedef struct wisp_engine_params {
   size_t struct_size;       /* sizeof(wisp_engine_params) */
   int n_threads;            /* compute threads of the engine (0: every core) */
-  int max_in_flight;        /* 30-s windows in flight over all calls, 1 to 256 (default 16) */
+  int max_in_flight;        /* 30-s windows in flight over all calls, 1 to 256 (default 6) */
   int max_jobs;             /* calls at once; more fail with WISP_ERR_BUSY (default 64) */
   double max_audio_seconds; /* audio of the calls under way at most, a call past it fails with
                                WISP_ERR_BUSY; default 6 h (~1.4 GB of samples); 0: no limit */

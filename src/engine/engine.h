@@ -6,7 +6,7 @@
 // and a newly arrived job gets the next free slots (the job with the fewest chunks in flight first), so a
 // 10-s request does not wait for an hour-long one.
 //
-//   Engine engine(model, {.threads = 2, .max_in_flight = 16});
+//   Engine engine(model, {.threads = 2, .max_in_flight = 6});
 //   auto job = engine.submit(std::move(samples), options, on_segment);   // callbacks on the engine's thread
 //   Transcript t = job->wait();
 //   auto streamed = engine.submit_stream([&](const audio::SampleSink& s) { audio::decode_file_blocks(path,
@@ -43,7 +43,13 @@ class Engine;
 
 struct EngineOptions {
   int threads = 0;         // compute threads of the engine's loop (0: every core)
-  int max_in_flight = 16;  // chunks (30-s windows) in flight over all jobs
+  // Chunks (30-s windows) in flight over all jobs. Each one's cross-attention keys and values (9.2 MB for
+  // tiny.en, 18.4 for base) are read at every decoder step: past a few, the step no longer runs from the
+  // last-level cache. Measured on a 2-core Xeon (AMX), bench/serve_load.py, 16 clients, tiny.en beam 5:
+  // 4 / 6 / 8 / 16 in flight gave 157 / 158-162 / 152-153 / 144-147 audio s/s (clips' p95 1.86 / 1.91-2.03 /
+  // 2.13 / 2.48-2.53 s); greedy and base no worse at 6 than at 16; the CLI's four long files at once 14 %
+  // sooner (greedy).
+  int max_in_flight = 6;
   int max_jobs = 64;       // jobs queued or running at once; submit() refuses more (EngineBusy)
   // Audio the engine holds at once, queued and running jobs together (their samples: 230 MB per hour);
   // submit() refuses a job that would go past it (EngineBusy). 0: no limit. submit_stream()'s jobs hold a
