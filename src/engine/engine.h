@@ -42,7 +42,7 @@ class SpeechStream;
 class Engine;
 
 struct EngineOptions {
-  int threads = 0;         // compute threads of the engine's loop (0: every core)
+  int threads = 0;  // compute threads of the engine's loop (0: every core)
   // Chunks (30-s windows) in flight over all jobs. Each one's cross-attention keys and values (9.2 MB for
   // tiny.en, 18.4 for base) are read at every decoder step: past a few, the step no longer runs from the
   // last-level cache. Measured on a 2-core Xeon (AMX), bench/serve_load.py, 16 clients, tiny.en beam 5:
@@ -50,7 +50,7 @@ struct EngineOptions {
   // 2.13 / 2.48-2.53 s); greedy and base no worse at 6 than at 16; the CLI's four long files at once 14 %
   // sooner (greedy).
   int max_in_flight = 6;
-  int max_jobs = 64;       // jobs queued or running at once; submit() refuses more (EngineBusy)
+  int max_jobs = 64;  // jobs queued or running at once; submit() refuses more (EngineBusy)
   // Audio the engine holds at once, queued and running jobs together (their samples: 230 MB per hour);
   // submit() refuses a job that would go past it (EngineBusy). 0: no limit. submit_stream()'s jobs hold a
   // few chunks at a time and count what they have read.
