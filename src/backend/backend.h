@@ -111,14 +111,17 @@ class Backend {
     linear(ex, w, scratch, y, ep);
   }
   // x += fc2(GELU(fc1(LayerNorm(x)))) (eps 1e-5; fc1's and fc2's biases as packed): a Transformer block's MLP
-  // with its residual. `scratch` (x's shape) and `hidden` (x.rows, fc1.out) are room a backend may use; the
-  // result equals norm_linear then linear to the bit.
+  // with its residual. `scratch` (x's shape) is room a backend may use; the hidden activations (x.rows,
+  // fc1.out), where a backend makes them, come from the workspace (Workspace::kMlp). The result equals
+  // norm_linear then linear to the bit.
   virtual void mlp(Exec& ex, const PackedLinear& fc1, const PackedLinear& fc2, TensorView x,
-                   const float* gamma, const float* beta, TensorView scratch, TensorView hidden) const {
+                   const float* gamma, const float* beta, TensorView scratch) const {
     Epilogue gelu;
     gelu.gelu = true;
     Epilogue residual;
     residual.accumulate = true;
+    const TensorView hidden =
+        f32_view(ex.ws->get<float>(Workspace::kMlp, static_cast<size_t>(x.rows) * fc1.out), x.rows, fc1.out);
     norm_linear(ex, fc1, x, gamma, beta, scratch, hidden, gelu);
     linear(ex, fc2, hidden, x, residual);
   }

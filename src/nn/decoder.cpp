@@ -182,9 +182,7 @@ const float* Decoder::forward(const int* tokens, const Run* runs, int n_runs) {
     be.linear(ex_, *l.cross_out, attn, x, residual);
 
     // MLP
-    const int F = l.mlp.fc1.out;
-    ffn_.resize(static_cast<size_t>(R) * F);
-    be.mlp(ex_, *l.mlp.fc1, *l.mlp.fc2, x, l.mlp.ln.gamma, l.mlp.ln.beta, h, f32_view(ffn_.data(), R, F));
+    be.mlp(ex_, *l.mlp.fc1, *l.mlp.fc2, x, l.mlp.ln.gamma, l.mlp.ln.beta, h);
   }
   be.layer_norm(ex_, x, w.ln.gamma, w.ln.beta, h);
   return h_.data();

@@ -57,10 +57,7 @@ void Encoder::encode_window(const float* mel, float* out) {
     be.attention(ex_, &job, 1, shape);
     be.linear(ex_, *l.attn.out, attn, x, residual);
     // x = x + mlp(ln(x))
-    const int F = l.mlp.fc1.out;
-    ffn_.resize(sizeof(float) * T * F);
-    be.mlp(ex_, *l.mlp.fc1, *l.mlp.fc2, x, l.mlp.ln.gamma, l.mlp.ln.beta, h,
-           f32_view(ffn_.as<float>(), T, F));
+    be.mlp(ex_, *l.mlp.fc1, *l.mlp.fc2, x, l.mlp.ln.gamma, l.mlp.ln.beta, h);
   }
   be.layer_norm(ex_, x, w.ln_post.gamma, w.ln_post.beta, f32_view(out, T, D));
 }

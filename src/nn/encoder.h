@@ -30,8 +30,8 @@ class Encoder {
 
   const WhisperModel& model_;
   backend::Exec& ex_;
-  backend::Buffer x1_, x_, h_, qkv_, attn_, ffn_;  // floats
-  std::unique_ptr<backend::KvCache> kv_;           // the window's keys and values, one layer at a time
+  backend::Buffer x1_, x_, h_, qkv_, attn_;  // floats
+  std::unique_ptr<backend::KvCache> kv_;     // the window's keys and values, one layer at a time
 };
 
 }  // namespace wisp::nn

@@ -130,7 +130,7 @@ class CpuBackend final : public Backend {
   }
 
   void mlp(Exec& ex, const PackedLinear& fc1, const PackedLinear& fc2, TensorView x, const float* gamma,
-           const float* beta, TensorView scratch, TensorView hidden) const override {
+           const float* beta, TensorView scratch) const override {
     const auto& w1 = static_cast<const CpuLinear&>(fc1);
     const auto& w2 = static_cast<const CpuLinear&>(fc2);
     if (w1.type == ComputeType::Int8 && w2.type == ComputeType::Int8 && x.contiguous_rows() &&
@@ -141,7 +141,7 @@ class CpuBackend final : public Backend {
              w2.bias.empty() ? nullptr : w2.bias.data());
       return;
     }
-    Backend::mlp(ex, fc1, fc2, x, gamma, beta, scratch, hidden);
+    Backend::mlp(ex, fc1, fc2, x, gamma, beta, scratch);
   }
 
   void conv1d_k3(Exec& ex, const PackedLinear& w, TensorView x, int stride, TensorView y,
