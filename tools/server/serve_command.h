@@ -11,11 +11,11 @@ namespace wisp_server {
 struct ServeCommand {
   std::string host = "127.0.0.1";
   int port = 8080;
-  std::string api_key;     // also $WISP_API_KEY
-  int beam_size = 5;       // default of requests that give none
-  int batch = 8;           // windows of one request in flight at most
+  std::string api_key;    // also $WISP_API_KEY
+  int beam_size = 5;      // default of requests that give none
+  int batch = 8;          // windows of one request in flight at most
   int max_in_flight = 6;  // windows in flight over all requests
-  int max_jobs = 64;       // transcriptions at once; more get 429
+  int max_jobs = 64;      // transcriptions at once; more get 429
   int max_upload_mb = 512;
   double max_held_audio_minutes = 360;  // audio of all requests under way; more get 429
   double max_audio_minutes = 180;
