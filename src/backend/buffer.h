@@ -47,7 +47,7 @@ class Workspace {
     kAttention,  // attention scores and packed keys/values
     kAttention2,
     kConv,  // im2col columns of the conv stem
-    kMlp,   // a fused MLP's bands (per thread: operands, hidden rows)
+    kMlp,   // an MLP's hidden activations (fused: per thread, a band's operands and hidden rows)
     kSlotCount
   };
   template <typename T>

@@ -152,15 +152,7 @@ void gemm_i8(const Exec& ex, Isa isa, const float* x, int M, int ldx, const Pack
   });
   if (amx) std::fill(q + static_cast<size_t>(M) * w.Kp, q + static_cast<size_t>(Mp) * w.Kp, int8_t{0});
 
-  I8Block b;
-  b.a = q;
-  b.lda = w.Kp;
-  b.a_scale = scale;
-  b.w = w;
-  b.ep = ep;
-  b.y = y;
-  b.ldy = ldy;
-  b.M = M;
+  const I8Block b{.a = q, .lda = w.Kp, .a_scale = scale, .w = w, .ep = ep, .y = y, .ldy = ldy, .M = M};
   if (amx)
     for_bands(ex, M, w.Np, static_cast<size_t>(w.Kp),
               [&](int m0, int m1, int n0, int n1) { kernel(b, m0, m1, n0, n1); });

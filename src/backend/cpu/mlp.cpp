@@ -34,12 +34,8 @@ void mlp_i8(const Exec& ex, Isa isa, float* x, int M, int ldx, const RowNorm& no
   const size_t per_thread = q1_bytes + q2_bytes + h_bytes + 2 * scale_bytes;
   char* scratch = ex.ws->get<char>(Workspace::kMlp, per_thread * std::max(1, ex.threads));
 
-  Epilogue ep1;
-  ep1.bias = bias1;
-  ep1.gelu = true;
-  Epilogue ep2;
-  ep2.bias = bias2;
-  ep2.accumulate = true;
+  const Epilogue ep1{.bias = bias1, .gelu = true};
+  const Epilogue ep2{.bias = bias2, .accumulate = true};
   const int bands = (M + kBandRows - 1) / kBandRows;
   parallel_for_slots(ex.threads, bands, [&](int band, int slot) {
     char* mine = scratch + per_thread * static_cast<size_t>(slot);
@@ -55,29 +51,14 @@ void mlp_i8(const Exec& ex, Isa isa, float* x, int M, int ldx, const RowNorm& no
 
     quantize_operand_rows(isa, xb, ldx, 0, rows, fc1.K, &norm, q1, fc1.Kp, s1, false);
     std::memset(q1 + static_cast<size_t>(rows) * fc1.Kp, 0, static_cast<size_t>(rows16 - rows) * fc1.Kp);
-    I8Block b1;
-    b1.a = q1;
-    b1.lda = fc1.Kp;
-    b1.a_scale = s1;
-    b1.w = fc1;
-    b1.ep = ep1;
-    b1.y = h;
-    b1.ldy = fc1.Np;
-    b1.M = rows;
-    gemm_i8_amx(b1, 0, rows, 0, fc1.Np);
+    gemm_i8_amx(
+        {.a = q1, .lda = fc1.Kp, .a_scale = s1, .w = fc1, .ep = ep1, .y = h, .ldy = fc1.Np, .M = rows}, 0,
+        rows, 0, fc1.Np);
 
     quantize_operand_rows(isa, h, fc1.Np, 0, rows, fc2.K, nullptr, q2, fc2.Kp, s2, false);
     std::memset(q2 + static_cast<size_t>(rows) * fc2.Kp, 0, static_cast<size_t>(rows16 - rows) * fc2.Kp);
-    I8Block b2;
-    b2.a = q2;
-    b2.lda = fc2.Kp;
-    b2.a_scale = s2;
-    b2.w = fc2;
-    b2.ep = ep2;
-    b2.y = xb;
-    b2.ldy = ldx;
-    b2.M = rows;
-    gemm_i8_amx(b2, 0, rows, 0, fc2.Np);
+    gemm_i8_amx({.a = q2, .lda = fc2.Kp, .a_scale = s2, .w = fc2, .ep = ep2, .y = xb, .ldy = ldx, .M = rows},
+                0, rows, 0, fc2.Np);
   });
 }
 
