@@ -10,8 +10,9 @@
 
 namespace wisp::backend::cpu {
 
-// Whether the fused pass pays for these weights on this ISA level: int8 on AMX, with fc1 and fc2 small
-// enough to stay in L2 while every band reads them again.
+// Whether the fused pass pays for these weights on this ISA level (one the machine runs): int8 on AMX, with
+// fc1 and fc2 small enough to stay in L2 while every band reads them again. The shapes are the caller's to
+// check.
 bool mlp_i8_fuses(Isa isa, int M, const PackedView& fc1, const PackedView& fc2);
 
 // x (M, D), row stride ldx, in place; fc1 (F, D) with bias1 (F) and GELU, fc2 (D, F) with bias2 (D) (either
