@@ -26,7 +26,8 @@ packages=(build-essential cmake pkg-config python3 python3-venv ffmpeg
           libavformat-dev libavcodec-dev libavutil-dev libswresample-dev
           libkissfft-dev libpcre2-dev zlib1g-dev nlohmann-json3-dev libcli11-dev libcpp-httplib-dev)
 [[ $WITH_TESTS == 1 ]] && packages+=(libgtest-dev clang-format clang libclang-rt-14-dev chromium)
-[[ $WITH_BENCH == 1 ]] && packages+=(libbenchmark-dev libdnnl-dev libopenblas-openmp-dev)
+# Debian's oneDNN CMake package looks for OpenCL (its GPU runtime) and fails the configure without it.
+[[ $WITH_BENCH == 1 ]] && packages+=(libbenchmark-dev libdnnl-dev ocl-icd-opencl-dev libopenblas-openmp-dev)
 
 missing=()
 for p in "${packages[@]}"; do
