@@ -1,5 +1,6 @@
 // The CPU backend's attention — each ISA level this machine runs × the KV-cache type each compute type
-// gets (fp32, or bf16 where the CPU has AVX-512 BF16) — on Whisper's two attention shapes:
+// gets (fp32, or bf16 where the CPU has AVX-512 BF16; int8 for the decoder's cross-attention with AMX) — on
+// Whisper's two attention shapes:
 //
 //   enc_self:  1500 query rows over 1500 keys per head, every key visible (one encoder layer of a 30-s
 //              window); compute-bound: GFLOP/s counts scores and the value product (4 · Tq · Tk · head_dim
@@ -40,6 +41,7 @@ struct Case {
   int rows;         // query rows per job
   int keys = 1500;  // audio positions of a 30-s window
   bool encoder() const { return rows == keys; }
+  KvUse use() const { return encoder() ? KvUse::SelfAttention : KvUse::CrossAttention; }
 };
 
 std::vector<Case> cases() {
@@ -64,7 +66,7 @@ void run(benchmark::State& state, Case c, ComputeType type, Isa isa) {
   std::vector<std::vector<float>> outs;
   std::vector<AttentionJob> jobs;
   for (int w = 0; w < c.windows; ++w) {
-    caches.push_back(backend->make_kv_cache(c.keys, D, c.heads));
+    caches.push_back(backend->make_kv_cache(c.keys, D, c.heads, c.use()));
     backend->kv_write(ex, *caches.back(), 0, f32_view(kv.data(), c.keys, D), f32_view(kv.data(), c.keys, D));
     outs.emplace_back(static_cast<size_t>(c.rows) * D);
   }
@@ -79,8 +81,9 @@ void run(benchmark::State& state, Case c, ComputeType type, Isa isa) {
   const double flops = 4.0 * c.windows * c.rows * c.keys * 64.0 * c.heads;
   state.counters["GFLOP/s"] = benchmark::Counter(flops / 1e9, benchmark::Counter::kIsIterationInvariantRate);
   if (!c.encoder()) {
-    // bf16 or fp32, as the backend chose for this level and type
-    const double elem = static_cast<const cpu::CpuKvCache&>(*caches[0]).bf16 ? 2 : 4;
+    // int8, bf16 or fp32, as the backend chose for this level and type (int8's scales not counted)
+    const cpu::KvFormat format = static_cast<const cpu::CpuKvCache&>(*caches[0]).format;
+    const double elem = format == cpu::KvFormat::I8 ? 1 : format == cpu::KvFormat::Bf16 ? 2 : 4;
     const double bytes = 2.0 * c.windows * c.keys * D * elem;  // keys and values, read once per window
     state.counters["GB/s"] = benchmark::Counter(bytes / 1e9, benchmark::Counter::kIsIterationInvariantRate);
   }

@@ -57,6 +57,13 @@ class KvCache {
   int capacity = 0, dim = 0, n_head = 0;
 };
 
+// What a cache holds, so a backend can choose its format.
+enum class KvUse {
+  SelfAttention,   // written as a sequence grows (or once, by the encoder) and read by its own queries
+  CrossAttention,  // an audio window's keys and values for the decoder: written once, then read by every
+                   // decoder step of every sequence on the window (the int8 CPU backend keeps them in int8)
+};
+
 struct AttentionShape {
   int n_head = 1, head_dim = 64;
   bool causal = false;  // query row i sits at position q_offset + i and sees keys [0, q_offset + i]
@@ -132,7 +139,7 @@ class Backend {
                      TensorView y) const = 0;
 
   // ---- attention ----
-  virtual std::unique_ptr<KvCache> make_kv_cache(int capacity, int dim, int n_head) const = 0;
+  virtual std::unique_ptr<KvCache> make_kv_cache(int capacity, int dim, int n_head, KvUse use) const = 0;
   // Keys k (L, dim) and values v (L, dim) go to positions [position, position + L).
   virtual void kv_write(Exec& ex, KvCache& kv, int position, TensorView k, TensorView v) const = 0;
   // dst's positions [0, length) become src's.

@@ -34,10 +34,10 @@ int Decoder::Pool::take() {
   return static_cast<int>(used.size()) - 1;
 }
 
-Decoder::Slot Decoder::make_slot(int capacity) const {
+Decoder::Slot Decoder::make_slot(int capacity, backend::KvUse use) const {
   Slot s;
   for (size_t l = 0; l < model_.decoder().layers.size(); ++l)
-    s.push_back(model_.backend().make_kv_cache(capacity, D_, model_.dims().n_text_head));
+    s.push_back(model_.backend().make_kv_cache(capacity, D_, model_.dims().n_text_head, use));
   return s;
 }
 
@@ -58,7 +58,7 @@ void Decoder::add_windows(const float* audio, int n, int* ids) {
   const int T = n_audio_ctx_, rows = n * T;
   for (int w = 0; w < n; ++w) {
     ids[w] = windows_.take();
-    if (windows_.slots[ids[w]].empty()) windows_.slots[ids[w]] = make_slot(T);
+    if (windows_.slots[ids[w]].empty()) windows_.slots[ids[w]] = make_slot(T, backend::KvUse::CrossAttention);
   }
   flops_ += 2.0 * rows * D_ * (2.0 * D_) * model_.decoder().layers.size();
   // (T, 2D) = audio · W_kvᵀ (keys | values) per window and layer, into the window's cache, in bands of
@@ -94,7 +94,7 @@ void Decoder::set_audio(const float* audio, int n) {
 
 int Decoder::acquire_sequence() {
   const int id = sequences_.take();
-  if (sequences_.slots[id].empty()) sequences_.slots[id] = make_slot(n_ctx_);
+  if (sequences_.slots[id].empty()) sequences_.slots[id] = make_slot(n_ctx_, backend::KvUse::SelfAttention);
   return id;
 }
 

@@ -90,7 +90,7 @@ class Decoder {
     std::vector<char> used;
     int take();  // the lowest free id (grows the pool when none is free)
   };
-  Slot make_slot(int capacity) const;
+  Slot make_slot(int capacity, backend::KvUse use) const;
   const Slot& window(int id) const;
   const Slot& sequence(int id) const;
 

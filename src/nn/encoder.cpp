@@ -45,7 +45,7 @@ void Encoder::encode_window(const float* mel, float* out) {
   h_.resize(sizeof(float) * T * D);
   qkv_.resize(sizeof(float) * T * 3 * D);
   attn_.resize(sizeof(float) * T * D);
-  if (!kv_) kv_ = be.make_kv_cache(T, D, d.n_audio_head);
+  if (!kv_) kv_ = be.make_kv_cache(T, D, d.n_audio_head, backend::KvUse::SelfAttention);
   const backend::TensorView h = f32_view(h_.as<float>(), T, D), attn = f32_view(attn_.as<float>(), T, D);
   const backend::TensorView qkv = f32_view(qkv_.as<float>(), T, 3 * D);
   const backend::AttentionShape shape{d.n_audio_head, D / d.n_audio_head, false};

@@ -239,52 +239,55 @@ TEST_P(BackendVsReference, AttentionJobsCausalOffsetsSinkAndCopies) {
     int q_rows, kv_len, q_offset;
     bool causal;
   };
-  for (Case c : {Case{1, 1, 0, true}, Case{5, 37, 32, true}, Case{70, 70, 0, true}, Case{3, 100, 0, false},
-                 Case{65, 17, 0, false}}) {
-    std::vector<std::unique_ptr<KvCache>> kc, kr;
-    std::vector<std::vector<float>> qs, outs, outs_ref, probs, probs_ref;
-    std::vector<AttentionJob> jc, jr;
-    const uint8_t heads[H] = {1, 0, 1};
-    std::vector<ProbabilitySink> sinks(4), sinks_ref(4);
-    for (int j = 0; j < 2; ++j) {  // two jobs, each with its own cache
-      kc.push_back(cpu_->make_kv_cache(cap, D, H));
-      kr.push_back(ref_->make_kv_cache(cap, D, H));
-      // Written in two parts (as a prompt then steps are), then copied to a fresh cache and used from
-      // there.
-      const auto k = random_vec(static_cast<size_t>(c.kv_len) * D, rng),
-                 v = random_vec(static_cast<size_t>(c.kv_len) * D, rng);
-      const int first = c.kv_len / 2;
-      for (auto [b, kv] : {std::pair{cpu_.get(), kc.back().get()}, std::pair{ref_.get(), kr.back().get()}}) {
-        Exec& e = b == cpu_.get() ? ex_ : ref_ex_;
-        if (first > 0) b->kv_write(e, *kv, 0, f32_view(k.data(), first, D), f32_view(v.data(), first, D));
-        b->kv_write(e, *kv, first, f32_view(k.data() + first * D, c.kv_len - first, D),
-                    f32_view(v.data() + first * D, c.kv_len - first, D));
+  for (KvUse use : {KvUse::SelfAttention, KvUse::CrossAttention})
+    for (Case c : {Case{1, 1, 0, true}, Case{5, 37, 32, true}, Case{70, 70, 0, true}, Case{3, 100, 0, false},
+                   Case{65, 17, 0, false}}) {
+      std::vector<std::unique_ptr<KvCache>> kc, kr;
+      std::vector<std::vector<float>> qs, outs, outs_ref, probs, probs_ref;
+      std::vector<AttentionJob> jc, jr;
+      const uint8_t heads[H] = {1, 0, 1};
+      std::vector<ProbabilitySink> sinks(4), sinks_ref(4);
+      for (int j = 0; j < 2; ++j) {  // two jobs, each with its own cache
+        kc.push_back(cpu_->make_kv_cache(cap, D, H, use));
+        kr.push_back(ref_->make_kv_cache(cap, D, H, use));
+        // Written in two parts (as a prompt then steps are), then copied to a fresh cache and used from
+        // there.
+        const auto k = random_vec(static_cast<size_t>(c.kv_len) * D, rng),
+                   v = random_vec(static_cast<size_t>(c.kv_len) * D, rng);
+        const int first = c.kv_len / 2;
+        for (auto [b, kv] :
+             {std::pair{cpu_.get(), kc.back().get()}, std::pair{ref_.get(), kr.back().get()}}) {
+          Exec& e = b == cpu_.get() ? ex_ : ref_ex_;
+          if (first > 0) b->kv_write(e, *kv, 0, f32_view(k.data(), first, D), f32_view(v.data(), first, D));
+          b->kv_write(e, *kv, first, f32_view(k.data() + first * D, c.kv_len - first, D),
+                      f32_view(v.data() + first * D, c.kv_len - first, D));
+        }
+        auto copy_c = cpu_->make_kv_cache(cap, D, H, use);
+        cpu_->kv_copy(ex_, *kc.back(), *copy_c, c.kv_len);
+        kc.back() = std::move(copy_c);
+        qs.push_back(random_vec(static_cast<size_t>(c.q_rows) * D, rng, 2.0f));
+        outs.emplace_back(static_cast<size_t>(c.q_rows) * D);
+        outs_ref.emplace_back(static_cast<size_t>(c.q_rows) * D);
+        probs.emplace_back(static_cast<size_t>(H) * c.q_rows * c.kv_len, -1.0f);
+        probs_ref.emplace_back(static_cast<size_t>(H) * c.q_rows * c.kv_len, -1.0f);
       }
-      auto copy_c = cpu_->make_kv_cache(cap, D, H);
-      cpu_->kv_copy(ex_, *kc.back(), *copy_c, c.kv_len);
-      kc.back() = std::move(copy_c);
-      qs.push_back(random_vec(static_cast<size_t>(c.q_rows) * D, rng, 2.0f));
-      outs.emplace_back(static_cast<size_t>(c.q_rows) * D);
-      outs_ref.emplace_back(static_cast<size_t>(c.q_rows) * D);
-      probs.emplace_back(static_cast<size_t>(H) * c.q_rows * c.kv_len, -1.0f);
-      probs_ref.emplace_back(static_cast<size_t>(H) * c.q_rows * c.kv_len, -1.0f);
+      for (int j = 0; j < 2; ++j) {
+        sinks[j] = {heads, probs[j].data(), static_cast<int64_t>(c.q_rows) * c.kv_len, c.kv_len};
+        sinks_ref[j] = {heads, probs_ref[j].data(), static_cast<int64_t>(c.q_rows) * c.kv_len, c.kv_len};
+        jc.push_back({f32_view(qs[j].data(), c.q_rows, D), kc[j].get(), c.kv_len, c.q_offset,
+                      f32_view(outs[j].data(), c.q_rows, D), &sinks[j]});
+        jr.push_back({f32_view(qs[j].data(), c.q_rows, D), kr[j].get(), c.kv_len, c.q_offset,
+                      f32_view(outs_ref[j].data(), c.q_rows, D), &sinks_ref[j]});
+      }
+      const AttentionShape shape{H, dh, c.causal};
+      cpu_->attention(ex_, jc.data(), 2, shape);
+      ref_->attention(ref_ex_, jr.data(), 2, shape);
+      for (int j = 0; j < 2; ++j) {
+        ASSERT_LT(rel_diff(outs[j], outs_ref[j]), tol())
+            << "q_rows " << c.q_rows << " kv " << c.kv_len << " use " << static_cast<int>(use);
+        ASSERT_LT(rel_diff(probs[j], probs_ref[j]), tol()) << "probabilities";
+      }
     }
-    for (int j = 0; j < 2; ++j) {
-      sinks[j] = {heads, probs[j].data(), static_cast<int64_t>(c.q_rows) * c.kv_len, c.kv_len};
-      sinks_ref[j] = {heads, probs_ref[j].data(), static_cast<int64_t>(c.q_rows) * c.kv_len, c.kv_len};
-      jc.push_back({f32_view(qs[j].data(), c.q_rows, D), kc[j].get(), c.kv_len, c.q_offset,
-                    f32_view(outs[j].data(), c.q_rows, D), &sinks[j]});
-      jr.push_back({f32_view(qs[j].data(), c.q_rows, D), kr[j].get(), c.kv_len, c.q_offset,
-                    f32_view(outs_ref[j].data(), c.q_rows, D), &sinks_ref[j]});
-    }
-    const AttentionShape shape{H, dh, c.causal};
-    cpu_->attention(ex_, jc.data(), 2, shape);
-    ref_->attention(ref_ex_, jr.data(), 2, shape);
-    for (int j = 0; j < 2; ++j) {
-      ASSERT_LT(rel_diff(outs[j], outs_ref[j]), tol()) << "q_rows " << c.q_rows << " kv " << c.kv_len;
-      ASSERT_LT(rel_diff(probs[j], probs_ref[j]), tol()) << "probabilities";
-    }
-  }
 }
 
 // The keys and values a cache holds do not depend on how they were written: in one call (whole 16-key
@@ -293,20 +296,21 @@ TEST_P(BackendVsReference, KvWriteIsTheSameInOneCallOrByRows) {
   std::mt19937 rng(26);
   for (int dh : {64, 40}) {
     const int H = 2, D = H * dh, cap = 150;
-    for (auto [first, n] : {std::pair{0, 150}, std::pair{5, 100}, std::pair{16, 33}, std::pair{31, 1}}) {
-      const auto k = random_vec(static_cast<size_t>(n) * D, rng),
-                 v = random_vec(static_cast<size_t>(n) * D, rng);
-      auto whole = cpu_->make_kv_cache(cap, D, H), rows = cpu_->make_kv_cache(cap, D, H);
-      cpu_->kv_write(ex_, *whole, first, f32_view(k.data(), n, D), f32_view(v.data(), n, D));
-      for (int t = 0; t < n; ++t)
-        cpu_->kv_write(ex_, *rows, first + t, f32_view(k.data() + t * D, 1, D),
-                       f32_view(v.data() + t * D, 1, D));
-      const auto& a = static_cast<const cpu::CpuKvCache&>(*whole).storage;
-      const auto& b = static_cast<const cpu::CpuKvCache&>(*rows).storage;
-      ASSERT_EQ(a.size(), b.size());
-      EXPECT_EQ(std::memcmp(a.data(), b.data(), a.size()), 0)
-          << "head_dim " << dh << " from " << first << ", " << n;
-    }
+    for (KvUse use : {KvUse::SelfAttention, KvUse::CrossAttention})
+      for (auto [first, n] : {std::pair{0, 150}, std::pair{5, 100}, std::pair{16, 33}, std::pair{31, 1}}) {
+        const auto k = random_vec(static_cast<size_t>(n) * D, rng),
+                   v = random_vec(static_cast<size_t>(n) * D, rng);
+        auto whole = cpu_->make_kv_cache(cap, D, H, use), rows = cpu_->make_kv_cache(cap, D, H, use);
+        cpu_->kv_write(ex_, *whole, first, f32_view(k.data(), n, D), f32_view(v.data(), n, D));
+        for (int t = 0; t < n; ++t)
+          cpu_->kv_write(ex_, *rows, first + t, f32_view(k.data() + t * D, 1, D),
+                         f32_view(v.data() + t * D, 1, D));
+        const auto& a = static_cast<const cpu::CpuKvCache&>(*whole).storage;
+        const auto& b = static_cast<const cpu::CpuKvCache&>(*rows).storage;
+        ASSERT_EQ(a.size(), b.size());
+        EXPECT_EQ(std::memcmp(a.data(), b.data(), a.size()), 0)
+            << "head_dim " << dh << " from " << first << ", " << n << " use " << static_cast<int>(use);
+      }
   }
 }
 
@@ -316,23 +320,25 @@ TEST_P(BackendVsReference, KvWriteIsTheSameInOneCallOrByRows) {
 TEST_P(BackendVsReference, AttentionManyRowsLongKeys) {
   std::mt19937 rng(25);
   const int H = 2, dh = 64, D = H * dh, cap = 1500;
-  for (int kv_len : {16, 127, 129, 333, 1500})
-    for (int q_rows : {16, 45, 100}) {
-      auto kc = cpu_->make_kv_cache(cap, D, H), kr = ref_->make_kv_cache(cap, D, H);
-      const auto k = random_vec(static_cast<size_t>(kv_len) * D, rng),
-                 v = random_vec(static_cast<size_t>(kv_len) * D, rng);
-      cpu_->kv_write(ex_, *kc, 0, f32_view(k.data(), kv_len, D), f32_view(v.data(), kv_len, D));
-      ref_->kv_write(ref_ex_, *kr, 0, f32_view(k.data(), kv_len, D), f32_view(v.data(), kv_len, D));
-      const auto q = random_vec(static_cast<size_t>(q_rows) * D, rng, 3.0f);
-      std::vector<float> out(q.size()), out_ref(q.size());
-      const AttentionJob jc{f32_view(q.data(), q_rows, D),   kc.get(), kv_len, 0,
-                            f32_view(out.data(), q_rows, D), nullptr};
-      const AttentionJob jr{f32_view(q.data(), q_rows, D),       kr.get(), kv_len, 0,
-                            f32_view(out_ref.data(), q_rows, D), nullptr};
-      cpu_->attention(ex_, &jc, 1, AttentionShape{H, dh, false});
-      ref_->attention(ref_ex_, &jr, 1, AttentionShape{H, dh, false});
-      ASSERT_LT(rel_diff(out, out_ref), tol()) << "q_rows " << q_rows << " kv " << kv_len;
-    }
+  for (KvUse use : {KvUse::SelfAttention, KvUse::CrossAttention})
+    for (int kv_len : {16, 127, 129, 333, 1500})
+      for (int q_rows : {16, 45, 100}) {
+        auto kc = cpu_->make_kv_cache(cap, D, H, use), kr = ref_->make_kv_cache(cap, D, H, use);
+        const auto k = random_vec(static_cast<size_t>(kv_len) * D, rng),
+                   v = random_vec(static_cast<size_t>(kv_len) * D, rng);
+        cpu_->kv_write(ex_, *kc, 0, f32_view(k.data(), kv_len, D), f32_view(v.data(), kv_len, D));
+        ref_->kv_write(ref_ex_, *kr, 0, f32_view(k.data(), kv_len, D), f32_view(v.data(), kv_len, D));
+        const auto q = random_vec(static_cast<size_t>(q_rows) * D, rng, 3.0f);
+        std::vector<float> out(q.size()), out_ref(q.size());
+        const AttentionJob jc{f32_view(q.data(), q_rows, D),   kc.get(), kv_len, 0,
+                              f32_view(out.data(), q_rows, D), nullptr};
+        const AttentionJob jr{f32_view(q.data(), q_rows, D),       kr.get(), kv_len, 0,
+                              f32_view(out_ref.data(), q_rows, D), nullptr};
+        cpu_->attention(ex_, &jc, 1, AttentionShape{H, dh, false});
+        ref_->attention(ref_ex_, &jr, 1, AttentionShape{H, dh, false});
+        ASSERT_LT(rel_diff(out, out_ref), tol())
+            << "q_rows " << q_rows << " kv " << kv_len << " use " << static_cast<int>(use);
+      }
 }
 
 INSTANTIATE_TEST_SUITE_P(Cpu, BackendVsReference, ::testing::ValuesIn(params()),

@@ -29,14 +29,59 @@ size_t value_offset(const CpuKvCache& kv, int key, int d) {
   return ((static_cast<size_t>(d / 16) * (kv.value_depth / 2) + key / 2) * 16 + d % 16) * 2 + key % 2;
 }
 
+// Tasks (job, head, query block) over int8 caches: the whole of each in attention_head_i8_amx.
+void attention_i8(Exec& ex, const AttentionJob* jobs, const std::vector<int>& first_task, int max_kv,
+                  const AttentionShape& shape) {
+  const int n_jobs = static_cast<int>(first_task.size()) - 1;
+  const size_t per_thread = attention_i8_scratch_bytes(kQueryBlock, max_kv);
+  char* scratch = ex.ws->get<char>(Workspace::kAttention, per_thread * std::max(1, ex.threads));
+  const float scale = 1.0f / std::sqrt(static_cast<float>(shape.head_dim));
+  parallel_for_slots(ex.threads, first_task[n_jobs], [&](int t, int slot) {
+    const int j =
+        static_cast<int>(std::upper_bound(first_task.begin(), first_task.end(), t) - first_task.begin()) - 1;
+    const AttentionJob& job = jobs[j];
+    const auto& kv = static_cast<const CpuKvCache&>(*job.kv);
+    const int blocks = (job.q.rows + kQueryBlock - 1) / kQueryBlock;
+    const int h = (t - first_task[j]) / blocks, qb = (t - first_task[j]) % blocks;
+    const int r0 = qb * kQueryBlock, rows = std::min(kQueryBlock, job.q.rows - r0);
+    int visible[kQueryBlock];
+    for (int i = 0; i < rows; ++i)
+      visible[i] = shape.causal ? std::min(job.kv_len, job.q_offset + r0 + i + 1) : job.kv_len;
+    float* probs = job.sink && job.sink->heads[h] ? job.sink->probs + h * job.sink->head_stride +
+                                                        static_cast<int64_t>(r0) * job.sink->row_stride
+                                                  : nullptr;
+    const int dh = shape.head_dim;
+    attention_head_i8_amx(
+        job.q.as<float>() + static_cast<int64_t>(r0) * job.q.row_stride + h * dh, job.q.row_stride, rows,
+        visible, job.kv_len, kv.keys<uint8_t>() + h * kv.key_head_elems,
+        kv.values<int8_t>() + h * kv.value_head_elems, kv.key_scales(h), kv.value_scales(h), kv.value_depth,
+        scale, job.out.as<float>() + static_cast<int64_t>(r0) * job.out.row_stride + h * dh,
+        job.out.row_stride, probs, probs ? job.sink->row_stride : 0,
+        scratch + per_thread * static_cast<size_t>(slot));
+  });
+}
+
 }  // namespace
 
-CpuKvCache::CpuKvCache(int cap, int dim_, int heads, bool use_bf16) : bf16(use_bf16) {
+CpuKvCache::CpuKvCache(int cap, int dim_, int heads, KvFormat fmt)
+    : format(fmt), bf16(fmt == KvFormat::Bf16) {
   capacity = cap;
   dim = dim_;
   n_head = heads;
   head_dim = dim / n_head;
   const int keys_p = round_up(capacity, 16), dims_p = round_up(head_dim, 16);
+  if (format == KvFormat::I8) {
+    if (head_dim != 64) throw Error(ErrorKind::Internal, "int8 KV caches need head_dim 64");
+    key_depth = 64;
+    value_depth = round_up(capacity, 64);
+    key_head_elems = static_cast<size_t>(keys_p) * 64;  // bytes
+    value_head_elems = static_cast<size_t>(value_depth) * 64;
+    values_offset = key_head_elems * n_head;
+    key_scales_offset = values_offset + value_head_elems * n_head;
+    value_scales_offset = key_scales_offset + sizeof(float) * keys_p * n_head;
+    storage.resize(value_scales_offset + sizeof(float) * value_depth * n_head);
+    return;
+  }
   key_depth = bf16 ? round_up(head_dim, 32) : head_dim;
   value_depth = bf16 ? round_up(capacity, 32) : capacity;
   key_head_elems = static_cast<size_t>(keys_p) * key_depth;
@@ -55,6 +100,12 @@ void kv_write(Exec& ex, CpuKvCache& kv, int position, TensorView k, TensorView v
   parallel_for(L * kv.dim >= (1 << 16) ? ex.threads : 1, kv.n_head, [&](int h) {
     const float* kh = k.as<float>() + h * dh;
     const float* vh = v.as<float>() + h * dh;
+    if (kv.format == KvFormat::I8) {
+      kv_write_head_i8(kh, k.row_stride, vh, v.row_stride, L, position, kv.value_depth,
+                       kv.keys<uint8_t>() + h * kv.key_head_elems,
+                       kv.values<int8_t>() + h * kv.value_head_elems, kv.key_scales(h), kv.value_scales(h));
+      return;
+    }
     if (kv.bf16) {
       kv_write_head_bf16(kh, k.row_stride, vh, v.row_stride, L, position, dh, kv.key_depth, kv.value_depth,
                          kv.keys<uint16_t>() + h * kv.key_head_elems,
@@ -76,9 +127,13 @@ void kv_write(Exec& ex, CpuKvCache& kv, int position, TensorView k, TensorView v
 }
 
 void kv_copy(const CpuKvCache& src, CpuKvCache& dst, int length) {
-  if (src.bf16 != dst.bf16 || src.dim != dst.dim || src.capacity != dst.capacity || length > src.capacity)
+  if (src.format != dst.format || src.dim != dst.dim || src.capacity != dst.capacity || length > src.capacity)
     throw Error(ErrorKind::Internal, "kv_copy between different caches");
   if (length <= 0) return;
+  if (src.format == KvFormat::I8) {  // written once per window, not copied on the hot path: all of it
+    std::memcpy(dst.storage.data(), src.storage.data(), src.storage.size());
+    return;
+  }
   const size_t elem = src.bf16 ? 2 : 4;
   // Keys: whole 16-key panels up to the length, contiguous per head.
   const size_t key_bytes = static_cast<size_t>((length + 15) / 16) * 16 * src.key_depth * elem;
@@ -112,9 +167,17 @@ void attention(Exec& ex, Isa isa, const AttentionJob* jobs, int n_jobs, const At
   }
   const int n_tasks = first_task[n_jobs];
   if (n_tasks == 0) return;
-  const bool bf16 = static_cast<const CpuKvCache&>(*jobs[0].kv).bf16;
+  const KvFormat format = static_cast<const CpuKvCache&>(*jobs[0].kv).format;
+  const bool bf16 = format == KvFormat::Bf16;
   const int dh = shape.head_dim;
   const float scale = 1.0f / std::sqrt(static_cast<float>(dh));
+  for (int j = 1; j < n_jobs; ++j)
+    if (static_cast<const CpuKvCache&>(*jobs[j].kv).format != format)
+      throw Error(ErrorKind::Internal, "attention jobs over caches of different formats");
+  if (format == KvFormat::I8) {
+    attention_i8(ex, jobs, first_task, max_kv, shape);
+    return;
+  }
 
   // Scratch per thread: scores (rows × kv) fp32; for bf16 also the query and probability rows as bf16, the
   // unnormalised output and the row sums.

@@ -15,10 +15,15 @@
 
 namespace wisp::backend::cpu {
 
+// How a cache stores its keys and values: fp32 or bf16 packed panels, or int8 with per-position scales
+// (attention_kernels.h; head_dim 64 on AMX only).
+enum class KvFormat { F32, Bf16, I8 };
+
 class CpuKvCache final : public KvCache {
  public:
-  CpuKvCache(int capacity, int dim, int n_head, bool bf16);
-  bool bf16 = false;
+  CpuKvCache(int capacity, int dim, int n_head, KvFormat format);
+  KvFormat format = KvFormat::F32;
+  bool bf16 = false;  // format == Bf16
   int head_dim = 0;
   // Per head: keys [Cp/16][kd][16](×2 interleaved for bf16), values [dp/16][vd][16](×2).
   int key_depth = 0;  // K of the key matrix: head_dim (fp32) or head_dim rounded up to 32 (bf16)
@@ -29,6 +34,22 @@ class CpuKvCache final : public KvCache {
   // pages (buffer.cpp), which a decoder step reads from end to end for every window in flight.
   Buffer storage;
   size_t values_offset = 0;  // bytes
+  // I8: after the values, the keys' scales [n_head][capacity rounded up to 16], then the values' scales
+  // [n_head][value_depth] (zeros past the written positions).
+  size_t key_scales_offset = 0, value_scales_offset = 0;  // bytes
+  float* key_scales(int h) {
+    return reinterpret_cast<float*>(storage.as<char>() + key_scales_offset) + h * key_scale_stride();
+  }
+  const float* key_scales(int h) const {
+    return reinterpret_cast<const float*>(storage.as<char>() + key_scales_offset) + h * key_scale_stride();
+  }
+  float* value_scales(int h) {
+    return reinterpret_cast<float*>(storage.as<char>() + value_scales_offset) + h * value_depth;
+  }
+  const float* value_scales(int h) const {
+    return reinterpret_cast<const float*>(storage.as<char>() + value_scales_offset) + h * value_depth;
+  }
+  int key_scale_stride() const { return (capacity + 15) / 16 * 16; }
   template <typename T>
   T* keys() {
     return storage.as<T>();

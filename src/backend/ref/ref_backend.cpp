@@ -145,7 +145,7 @@ class RefBackend final : public Backend {
     }
   }
 
-  std::unique_ptr<KvCache> make_kv_cache(int capacity, int dim, int n_head) const override {
+  std::unique_ptr<KvCache> make_kv_cache(int capacity, int dim, int n_head, KvUse) const override {
     auto kv = std::make_unique<RefKv>();
     kv->capacity = capacity;
     kv->dim = dim;
