@@ -41,7 +41,7 @@ struct Case {
   int rows;         // query rows per job
   int keys = 1500;  // audio positions of a 30-s window
   bool encoder() const { return rows == keys; }
-  KvUse use() const { return encoder() ? KvUse::SelfAttention : KvUse::CrossAttention; }
+  KvUse use() const { return encoder() ? KvUse::SelfAttention : KvUse::CrossAttentionBatched; }
 };
 
 std::vector<Case> cases() {

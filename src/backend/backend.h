@@ -60,8 +60,11 @@ class KvCache {
 // What a cache holds, so a backend can choose its format.
 enum class KvUse {
   SelfAttention,   // written as a sequence grows (or once, by the encoder) and read by its own queries
-  CrossAttention,  // an audio window's keys and values for the decoder: written once, then read by every
-                   // decoder step of every sequence on the window (the int8 CPU backend keeps them in int8)
+  CrossAttention,  // an audio window's keys and values for the decoder, written once, decoded on its own
+                   // (the sequential loop): kept at the attention's precision
+  CrossAttentionBatched,  // the same for one of several windows in flight (the batched mode): every decoder
+                          // step reads all of them, so a backend may keep them in fewer bytes (the int8 CPU
+                          // backend on AMX: int8)
 };
 
 struct AttentionShape {

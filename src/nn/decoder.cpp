@@ -30,6 +30,7 @@ int Decoder::Pool::take() {
       return static_cast<int>(i);
     }
   slots.emplace_back();  // the caller fills it
+  uses.push_back(backend::KvUse::SelfAttention);
   used.push_back(1);
   return static_cast<int>(used.size()) - 1;
 }
@@ -53,12 +54,15 @@ const Decoder::Slot& Decoder::sequence(int id) const {
   return sequences_.slots[id];
 }
 
-void Decoder::add_windows(const float* audio, int n, int* ids) {
+void Decoder::add_windows(const float* audio, int n, int* ids, backend::KvUse use) {
   const backend::Backend& be = model_.backend();
   const int T = n_audio_ctx_, rows = n * T;
   for (int w = 0; w < n; ++w) {
     ids[w] = windows_.take();
-    if (windows_.slots[ids[w]].empty()) windows_.slots[ids[w]] = make_slot(T, backend::KvUse::CrossAttention);
+    if (windows_.slots[ids[w]].empty() || windows_.uses[ids[w]] != use) {
+      windows_.slots[ids[w]] = make_slot(T, use);
+      windows_.uses[ids[w]] = use;
+    }
   }
   flops_ += 2.0 * rows * D_ * (2.0 * D_) * model_.decoder().layers.size();
   // (T, 2D) = audio · W_kvᵀ (keys | values) per window and layer, into the window's cache, in bands of
@@ -89,7 +93,7 @@ void Decoder::release_window(int id) {
 void Decoder::set_audio(const float* audio, int n) {
   for (auto& u : windows_.used) u = 0;
   std::vector<int> ids(n);
-  add_windows(audio, n, ids.data());
+  add_windows(audio, n, ids.data(), backend::KvUse::CrossAttention);
 }
 
 int Decoder::acquire_sequence() {

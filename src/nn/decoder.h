@@ -28,15 +28,19 @@ class Decoder {
 
   // ---- audio windows ----
   // audio: (n, 1500, D) encoder outputs; their cross-attention keys/values are computed (in bands of rows)
-  // and stored in n windows, whose ids go to ids[0..n).
-  void add_windows(const float* audio, int n, int* ids);
+  // and stored in n windows, whose ids go to ids[0..n). Windows for the batched mode, decoded among others
+  // in flight (KvUse::CrossAttentionBatched: the backend may store them in fewer bytes).
+  void add_windows(const float* audio, int n, int* ids) {
+    add_windows(audio, n, ids, backend::KvUse::CrossAttentionBatched);
+  }
   int add_window(const float* audio) {
     int id = 0;
     add_windows(audio, 1, &id);
     return id;
   }
   void release_window(int id);
-  // Releases every window, then adds n: ids 0 .. n-1 (the one-window loop of sequential decoding).
+  // Releases every window, then adds n: ids 0 .. n-1 (the one-window loop of sequential decoding; caches
+  // at the attention's own precision, KvUse::CrossAttention).
   void set_audio(const float* audio, int n);
 
   // ---- sequences ----
@@ -87,9 +91,11 @@ class Decoder {
   using Slot = std::vector<std::unique_ptr<backend::KvCache>>;  // one cache per layer
   struct Pool {
     std::vector<Slot> slots;
+    std::vector<backend::KvUse> uses;  // what each slot's caches were made for
     std::vector<char> used;
     int take();  // the lowest free id (grows the pool when none is free)
   };
+  void add_windows(const float* audio, int n, int* ids, backend::KvUse use);
   Slot make_slot(int capacity, backend::KvUse use) const;
   const Slot& window(int id) const;
   const Slot& sequence(int id) const;

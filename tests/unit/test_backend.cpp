@@ -239,7 +239,7 @@ TEST_P(BackendVsReference, AttentionJobsCausalOffsetsSinkAndCopies) {
     int q_rows, kv_len, q_offset;
     bool causal;
   };
-  for (KvUse use : {KvUse::SelfAttention, KvUse::CrossAttention})
+  for (KvUse use : {KvUse::SelfAttention, KvUse::CrossAttentionBatched})
     for (Case c : {Case{1, 1, 0, true}, Case{5, 37, 32, true}, Case{70, 70, 0, true}, Case{3, 100, 0, false},
                    Case{65, 17, 0, false}}) {
       std::vector<std::unique_ptr<KvCache>> kc, kr;
@@ -296,7 +296,7 @@ TEST_P(BackendVsReference, KvWriteIsTheSameInOneCallOrByRows) {
   std::mt19937 rng(26);
   for (int dh : {64, 40}) {
     const int H = 2, D = H * dh, cap = 150;
-    for (KvUse use : {KvUse::SelfAttention, KvUse::CrossAttention})
+    for (KvUse use : {KvUse::SelfAttention, KvUse::CrossAttentionBatched})
       for (auto [first, n] : {std::pair{0, 150}, std::pair{5, 100}, std::pair{16, 33}, std::pair{31, 1}}) {
         const auto k = random_vec(static_cast<size_t>(n) * D, rng),
                    v = random_vec(static_cast<size_t>(n) * D, rng);
@@ -320,7 +320,7 @@ TEST_P(BackendVsReference, KvWriteIsTheSameInOneCallOrByRows) {
 TEST_P(BackendVsReference, AttentionManyRowsLongKeys) {
   std::mt19937 rng(25);
   const int H = 2, dh = 64, D = H * dh, cap = 1500;
-  for (KvUse use : {KvUse::SelfAttention, KvUse::CrossAttention})
+  for (KvUse use : {KvUse::SelfAttention, KvUse::CrossAttentionBatched})
     for (int kv_len : {16, 127, 129, 333, 1500})
       for (int q_rows : {16, 45, 100}) {
         auto kc = cpu_->make_kv_cache(cap, D, H, use), kr = ref_->make_kv_cache(cap, D, H, use);
