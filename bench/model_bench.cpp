@@ -1,4 +1,5 @@
-// The network's two halves on their own, without audio or decoding logic: the encoder per 30-s window, and
+// The network's two halves on their own, without audio or decoding logic: the encoder per 30-s window, the
+// decoder's cross-attention keys and values of a window (computed once per window, with the encoder), and
 // one greedy decoder step (a token for each of W windows in flight, the batched mode's inner loop) for
 // W = 1, 2, 4, 8, 16, so the cost per sequence of a batched step can be set against a single one.
 // Random mel and audio features; medians.
@@ -59,6 +60,18 @@ int main(int argc, char** argv) {
       ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
     }
     std::printf("encoder: %.1f ms per window\n", median(ms));
+    {  // the decoder's cross-attention keys and values of a window (the batched mode's caches)
+      nn::Decoder decoder(*model, ex);
+      int id = decoder.add_window(features.data());  // warm-up
+      ms.clear();
+      for (int r = 0; r < runs; ++r) {
+        decoder.release_window(id);
+        const auto t0 = Clock::now();
+        id = decoder.add_window(features.data());
+        ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+      }
+      std::printf("cross-attention keys/values: %.2f ms per window\n", median(ms));
+    }
 
     double single = 0;
     for (int W : {1, 2, 4, 8, 16}) {

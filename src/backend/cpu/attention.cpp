@@ -53,7 +53,7 @@ void attention_i8(Exec& ex, const AttentionJob* jobs, const std::vector<int>& fi
     const int dh = shape.head_dim;
     attention_head_i8_amx(
         job.q.as<float>() + static_cast<int64_t>(r0) * job.q.row_stride + h * dh, job.q.row_stride, rows,
-        visible, job.kv_len, kv.keys<uint8_t>() + h * kv.key_head_elems,
+        visible, job.kv_len, kv.keys<int8_t>() + h * kv.key_head_elems,
         kv.values<int8_t>() + h * kv.value_head_elems, kv.key_scales(h), kv.value_scales(h), kv.value_depth,
         scale, job.out.as<float>() + static_cast<int64_t>(r0) * job.out.row_stride + h * dh,
         job.out.row_stride, probs, probs ? job.sink->row_stride : 0,
@@ -102,7 +102,7 @@ void kv_write(Exec& ex, CpuKvCache& kv, int position, TensorView k, TensorView v
     const float* vh = v.as<float>() + h * dh;
     if (kv.format == KvFormat::I8) {
       kv_write_head_i8(kh, k.row_stride, vh, v.row_stride, L, position, kv.value_depth,
-                       kv.keys<uint8_t>() + h * kv.key_head_elems,
+                       kv.keys<int8_t>() + h * kv.key_head_elems,
                        kv.values<int8_t>() + h * kv.value_head_elems, kv.key_scales(h), kv.value_scales(h));
       return;
     }
