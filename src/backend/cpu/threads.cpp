@@ -26,6 +26,21 @@ struct Job {
   std::atomic<int> users{0};    // workers still holding this job
 };
 
+// Guards the list of posted jobs: held for a push, a scan or an erase of a few pointers, so a waiter spins
+// (a std::mutex here cost two futex calls per parallel loop whenever a worker woke to a job while its
+// poster still held the lock, tens per decoder step).
+class SpinLock {
+ public:
+  void lock() {
+    while (flag_.exchange(true, std::memory_order_acquire))
+      while (flag_.load(std::memory_order_relaxed)) _mm_pause();
+  }
+  void unlock() { flag_.store(false, std::memory_order_release); }
+
+ private:
+  std::atomic<bool> flag_{false};
+};
+
 // Runs tasks of `job` until none are left.
 void work(Job& job, int slot) {
   for (int i = job.next.fetch_add(1, std::memory_order_relaxed); i < job.n_tasks;
@@ -50,18 +65,21 @@ class Pool {
     job.max_helpers = std::min(threads - 1, static_cast<int>(workers_.size()));
     if (job.max_helpers > 0) {
       {
-        std::lock_guard<std::mutex> lock(mutex_);
+        std::lock_guard<SpinLock> lock(jobs_lock_);
         jobs_.push_back(&job);
-        pending_.fetch_add(1, std::memory_order_release);
+        pending_.fetch_add(1, std::memory_order_seq_cst);
       }
-      wake_.notify_all();
+      if (sleepers_.load(std::memory_order_seq_cst) > 0) {
+        { std::lock_guard<std::mutex> lock(sleep_mutex_); }  // a worker between its check and its wait
+        wake_.notify_all();
+      }
     }
     work(job, 0);
     // Wait for the tasks that helpers took (not for helpers that never came).
     wait_until([&] { return job.done.load(std::memory_order_acquire) == n_tasks; });
     if (job.max_helpers > 0) {
       {
-        std::lock_guard<std::mutex> lock(mutex_);
+        std::lock_guard<SpinLock> lock(jobs_lock_);
         for (size_t i = 0; i < jobs_.size(); ++i)
           if (jobs_[i] == &job) {
             jobs_.erase(jobs_.begin() + static_cast<std::ptrdiff_t>(i));
@@ -90,7 +108,7 @@ class Pool {
     }
   }
 
-  // A job that still wants helpers, with this worker counted in (under the lock); or null.
+  // A job that still wants helpers, with this worker counted in (under jobs_lock_); or null.
   Job* take_job(int* slot) {
     for (Job* j : jobs_) {
       if (j->next.load(std::memory_order_relaxed) >= j->n_tasks) continue;
@@ -111,16 +129,21 @@ class Pool {
       const auto spin_until = std::chrono::steady_clock::now() + std::chrono::microseconds(200);
       while (pending_.load(std::memory_order_acquire) == 0 && std::chrono::steady_clock::now() < spin_until)
         for (int i = 0; i < 64; ++i) _mm_pause();
+      if (pending_.load(std::memory_order_seq_cst) == 0) {
+        sleepers_.fetch_add(1, std::memory_order_seq_cst);
+        std::unique_lock<std::mutex> lock(sleep_mutex_);
+        wake_.wait(lock, [&] { return pending_.load(std::memory_order_seq_cst) > 0; });
+        sleepers_.fetch_sub(1, std::memory_order_seq_cst);
+      }
       Job* job = nullptr;
       int slot = 0;
       {
-        std::unique_lock<std::mutex> lock(mutex_);
-        if (pending_.load(std::memory_order_relaxed) == 0)
-          wake_.wait(lock, [&] { return pending_.load(std::memory_order_relaxed) > 0; });
+        std::lock_guard<SpinLock> lock(jobs_lock_);
         job = take_job(&slot);
       }
-      if (!job) {
-        std::this_thread::yield();  // every posted job has its helpers: let them run
+      if (!job) {  // every posted job has its helpers or its last tasks taken: wait for it to be erased
+        for (int i = 0; i < 256 && pending_.load(std::memory_order_relaxed) > 0; ++i) _mm_pause();
+        if (pending_.load(std::memory_order_relaxed) > 0) std::this_thread::yield();
         continue;
       }
       work(*job, slot);
@@ -128,10 +151,13 @@ class Pool {
     }
   }
 
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  std::vector<Job*> jobs_;       // posted jobs (guarded by mutex_)
+  SpinLock jobs_lock_;
+  std::vector<Job*> jobs_;       // posted jobs (guarded by jobs_lock_)
   std::atomic<int> pending_{0};  // jobs_.size(), readable without the lock
+  // Idle workers sleep on wake_ (after spinning); a poster notifies only when one is asleep.
+  std::mutex sleep_mutex_;
+  std::condition_variable wake_;
+  std::atomic<int> sleepers_{0};
   std::vector<std::thread> workers_;
 };
 
