@@ -347,5 +347,40 @@ INSTANTIATE_TEST_SUITE_P(Cpu, BackendVsReference, ::testing::ValuesIn(params()),
                                   compute_type_name(std::get<1>(i.param));
                          });
 
+// The int8 cross-attention caches' two kernels multiply the same bytes exactly (AMX tiles, AVX-512 VNNI), so
+// they give the same outputs and probabilities to the bit, for one row (greedy), beams and a prompt's rows.
+TEST(Int8CrossAttention, AmxAndVnniKernelsAgreeToTheBit) {
+  if (!cpu::isa_supported(cpu::Isa::Amx)) GTEST_SKIP() << "no AMX on this CPU";
+  auto amx = make_cpu_backend(ComputeType::Int8, cpu::Isa::Amx);
+  auto vnni = make_cpu_backend(ComputeType::Int8, cpu::Isa::Avx512Vnni);
+  Workspace ws;
+  Exec ex{2, &ws};
+  std::mt19937 rng(27);
+  const int H = 2, D = H * 64, cap = 1500;
+  for (auto [rows, kv_len] : {std::pair{1, 1500}, std::pair{5, 1500}, std::pair{9, 333}, std::pair{70, 17}}) {
+    const auto k = random_vec(static_cast<size_t>(kv_len) * D, rng, 2.0f),
+               v = random_vec(static_cast<size_t>(kv_len) * D, rng);
+    const auto q = random_vec(static_cast<size_t>(rows) * D, rng, 3.0f);
+    std::vector<float> out[2], probs[2];
+    int which = 0;
+    for (Backend* b : {amx.get(), vnni.get()}) {
+      auto kv = b->make_kv_cache(cap, D, H, KvUse::CrossAttentionBatched);
+      ASSERT_EQ(static_cast<const cpu::CpuKvCache&>(*kv).format, cpu::KvFormat::I8);
+      b->kv_write(ex, *kv, 0, f32_view(k.data(), kv_len, D), f32_view(v.data(), kv_len, D));
+      out[which].assign(q.size(), 0.0f);
+      probs[which].assign(static_cast<size_t>(H) * rows * kv_len, -1.0f);
+      const uint8_t heads[H] = {1, 1};
+      const ProbabilitySink sink{heads, probs[which].data(), static_cast<int64_t>(rows) * kv_len, kv_len};
+      const AttentionJob job{f32_view(q.data(), rows, D),          kv.get(), kv_len, 0,
+                             f32_view(out[which].data(), rows, D), &sink};
+      b->attention(ex, &job, 1, AttentionShape{H, 64, false});
+      ++which;
+    }
+    EXPECT_EQ(std::memcmp(out[0].data(), out[1].data(), sizeof(float) * out[0].size()), 0) << "rows " << rows;
+    EXPECT_EQ(std::memcmp(probs[0].data(), probs[1].data(), sizeof(float) * probs[0].size()), 0)
+        << "rows " << rows;
+  }
+}
+
 }  // namespace
 }  // namespace wisp::backend

@@ -29,9 +29,10 @@ size_t value_offset(const CpuKvCache& kv, int key, int d) {
   return ((static_cast<size_t>(d / 16) * (kv.value_depth / 2) + key / 2) * 16 + d % 16) * 2 + key % 2;
 }
 
-// Tasks (job, head, query block) over int8 caches: the whole of each in attention_head_i8_amx.
-void attention_i8(Exec& ex, const AttentionJob* jobs, const std::vector<int>& first_task, int max_kv,
+// Tasks (job, head, query block) over int8 caches: the whole of each in the AMX or the VNNI kernel.
+void attention_i8(Exec& ex, Isa isa, const AttentionJob* jobs, const std::vector<int>& first_task, int max_kv,
                   const AttentionShape& shape) {
+  const auto head = isa == Isa::Amx ? attention_head_i8_amx : attention_head_i8_vnni;
   const int n_jobs = static_cast<int>(first_task.size()) - 1;
   const size_t per_thread = attention_i8_scratch_bytes(kQueryBlock, max_kv);
   char* scratch = ex.ws->get<char>(Workspace::kAttention, per_thread * std::max(1, ex.threads));
@@ -51,13 +52,12 @@ void attention_i8(Exec& ex, const AttentionJob* jobs, const std::vector<int>& fi
                                                         static_cast<int64_t>(r0) * job.sink->row_stride
                                                   : nullptr;
     const int dh = shape.head_dim;
-    attention_head_i8_amx(
-        job.q.as<float>() + static_cast<int64_t>(r0) * job.q.row_stride + h * dh, job.q.row_stride, rows,
-        visible, job.kv_len, kv.keys<int8_t>() + h * kv.key_head_elems,
-        kv.values<int8_t>() + h * kv.value_head_elems, kv.key_scales(h), kv.value_scales(h), kv.value_depth,
-        scale, job.out.as<float>() + static_cast<int64_t>(r0) * job.out.row_stride + h * dh,
-        job.out.row_stride, probs, probs ? job.sink->row_stride : 0,
-        scratch + per_thread * static_cast<size_t>(slot));
+    head(job.q.as<float>() + static_cast<int64_t>(r0) * job.q.row_stride + h * dh, job.q.row_stride, rows,
+         visible, job.kv_len, kv.keys<uint8_t>() + h * kv.key_head_elems,
+         kv.values<int8_t>() + h * kv.value_head_elems, kv.key_scales(h), kv.value_scales(h), kv.value_depth,
+         scale, job.out.as<float>() + static_cast<int64_t>(r0) * job.out.row_stride + h * dh,
+         job.out.row_stride, probs, probs ? job.sink->row_stride : 0,
+         scratch + per_thread * static_cast<size_t>(slot));
   });
 }
 
@@ -102,7 +102,7 @@ void kv_write(Exec& ex, CpuKvCache& kv, int position, TensorView k, TensorView v
     const float* vh = v.as<float>() + h * dh;
     if (kv.format == KvFormat::I8) {
       kv_write_head_i8(kh, k.row_stride, vh, v.row_stride, L, position, kv.value_depth,
-                       kv.keys<int8_t>() + h * kv.key_head_elems,
+                       kv.keys<uint8_t>() + h * kv.key_head_elems,
                        kv.values<int8_t>() + h * kv.value_head_elems, kv.key_scales(h), kv.value_scales(h));
       return;
     }
@@ -175,7 +175,7 @@ void attention(Exec& ex, Isa isa, const AttentionJob* jobs, int n_jobs, const At
     if (static_cast<const CpuKvCache&>(*jobs[j].kv).format != format)
       throw Error(ErrorKind::Internal, "attention jobs over caches of different formats");
   if (format == KvFormat::I8) {
-    attention_i8(ex, jobs, first_task, max_kv, shape);
+    attention_i8(ex, isa, jobs, first_task, max_kv, shape);
     return;
   }
 

@@ -16,7 +16,7 @@
 namespace wisp::backend::cpu {
 
 // How a cache stores its keys and values: fp32 or bf16 packed panels, or int8 with per-position scales
-// (attention_kernels.h; head_dim 64 on AMX only).
+// (attention_kernels.h; head_dim 64, from AVX-512 VNNI up).
 enum class KvFormat { F32, Bf16, I8 };
 
 class CpuKvCache final : public KvCache {

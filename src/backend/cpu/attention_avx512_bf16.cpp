@@ -82,34 +82,6 @@ void softmax_rows_to_bf16(float* S, int ld_s, int rows, int L, const int* visibl
 
 namespace {
 
-// Rows r[0..16) of 16 dwords → column j of the 16 × 16 block in r[j], in four rounds of lane shuffles.
-__attribute__((always_inline)) inline void transpose16x16_epi32(__m512i r[16]) {
-  __m512i t[16];
-  for (int i = 0; i < 16; i += 2) {  // pairs of rows: dwords interleaved
-    t[i] = _mm512_unpacklo_epi32(r[i], r[i + 1]);
-    t[i + 1] = _mm512_unpackhi_epi32(r[i], r[i + 1]);
-  }
-  for (int i = 0; i < 16; i += 4) {  // quads: qwords interleaved
-    r[i] = _mm512_unpacklo_epi64(t[i], t[i + 2]);
-    r[i + 1] = _mm512_unpackhi_epi64(t[i], t[i + 2]);
-    r[i + 2] = _mm512_unpacklo_epi64(t[i + 1], t[i + 3]);
-    r[i + 3] = _mm512_unpackhi_epi64(t[i + 1], t[i + 3]);
-  }
-  // Now r[4q + c] holds, in each 128-bit lane l, column c of rows 4q..4q+3 for columns 4l..4l+3.
-  for (int i = 0; i < 4; ++i) {                                   // 128-bit lanes of quads 0/1 and 2/3
-    t[i] = _mm512_shuffle_i32x4(r[i], r[4 + i], 0x88);            // lanes 0, 2 of each
-    t[4 + i] = _mm512_shuffle_i32x4(r[i], r[4 + i], 0xdd);        // lanes 1, 3
-    t[8 + i] = _mm512_shuffle_i32x4(r[8 + i], r[12 + i], 0x88);   // lanes 0, 2
-    t[12 + i] = _mm512_shuffle_i32x4(r[8 + i], r[12 + i], 0xdd);  // lanes 1, 3
-  }
-  for (int i = 0; i < 4; ++i) {
-    r[i] = _mm512_shuffle_i32x4(t[i], t[8 + i], 0x88);            // columns 0-3
-    r[8 + i] = _mm512_shuffle_i32x4(t[i], t[8 + i], 0xdd);        // columns 8-11
-    r[4 + i] = _mm512_shuffle_i32x4(t[4 + i], t[12 + i], 0x88);   // columns 4-7
-    r[12 + i] = _mm512_shuffle_i32x4(t[4 + i], t[12 + i], 0xdd);  // columns 12-15
-  }
-}
-
 // Keys, layout [key/16][d/2][16][2]: the pair (d, d+1) of one key is one 32-bit word, and consecutive
 // pairs are 16 words apart. One key at a time: a scatter of its pairs.
 void key_write_one(const float* kr, int key, int head_dim, int key_depth, uint16_t* keys) {
@@ -137,7 +109,7 @@ void key_write_panel(const float* k, int64_t ldk, int key, int head_dim, int key
       const float* kr = k + t * ldk + d;
       r[t] = (__m512i)_mm512_cvtne2ps_pbh(_mm512_maskz_loadu_ps(hi, kr + 16), _mm512_maskz_loadu_ps(lo, kr));
     }
-    transpose16x16_epi32(r);
+    avx512::transpose16x16_epi32(r);
     for (int j = 0; j < 16; ++j) _mm512_storeu_si512(panel + d / 2 + j, r[j]);
   }
 }

@@ -19,24 +19,30 @@ void softmax_rows_to_bf16(float* S, int ld_s, int rows, int L, const int* visibl
 void kv_write_head_bf16(const float* k, int64_t ldk, const float* v, int64_t ldv, int n, int position,
                         int head_dim, int key_depth, int value_depth, uint16_t* keys, uint16_t* values);
 
-// int8 caches (AMX, head_dim 64; cross-attention, written once per window and read by every decoder step).
-// Per head, with one fp32 scale per position for the keys and one for the values (x ≈ q · scale, |q| ≤ 127):
-//   keys   [key/16][d/4][16][4]: a 16-key panel is one AMX B tile of the product q · kᵀ;
+// int8 caches (head_dim 64; the decoder's cross-attention in the batched mode, written once per window and
+// read by every decoder step), on CPUs with AVX-512 VNNI. Per head, with one fp32 scale per position for the
+// keys and one for the values (x ≈ q · scale, |q| ≤ 127):
+//   keys   [key/16][d/4][16][4], stored as q + 128 (unsigned): a 16-key panel is one AMX B tile of the
+//          product q · kᵀ, and its row g the 16 keys' dims 4g..4g+3 for vpdpbusd;
 //   values [d/16][key/4][16][4] (value_depth keys, a multiple of 64): a 16-dim panel of 64 keys is one B tile
-//          of the product P · v.
-// Positions [position, position + n) from fp32 rows (row strides in elements).
+//          of the product P · v, a row 16 dims of 4 keys.
+// Positions [position, position + n) from fp32 rows (row strides in elements); AVX-512 F/BW/DQ.
 void kv_write_head_i8(const float* k, int64_t ldk, const float* v, int64_t ldv, int n, int position,
-                      int value_depth, int8_t* keys, int8_t* values, float* key_scale, float* value_scale);
-// Scratch for attention_head_i8_amx over `rows` (≤ 64) query rows and L keys.
+                      int value_depth, uint8_t* keys, int8_t* values, float* key_scale, float* value_scale);
+// Scratch for the attention below over `rows` (≤ 64) query rows and L keys.
 size_t attention_i8_scratch_bytes(int rows, int L);
 // out_h(rows, 64) = softmax(scale · q_h · K_hᵀ) · V_h over keys [0, visible[i]) of L for row i; with `probs`,
 // row i's probabilities over all L keys go to probs + i · probs_ld. The query rows and the probabilities are
 // multiplied in 15- and 16-bit fixed point (a high and a low byte each), so the error is the cache's own
-// rounding.
+// rounding. The two give the same numbers (exact integer products): AMX tiles, or AVX-512 VNNI.
 void attention_head_i8_amx(const float* q, int64_t ldq, int rows, const int* visible, int L,
-                           const int8_t* keys, const int8_t* values, const float* key_scale,
+                           const uint8_t* keys, const int8_t* values, const float* key_scale,
                            const float* value_scale, int value_depth, float scale, float* out, int64_t ldo,
                            float* probs, int64_t probs_ld, void* scratch);
+void attention_head_i8_vnni(const float* q, int64_t ldq, int rows, const int* visible, int L,
+                            const uint8_t* keys, const int8_t* values, const float* key_scale,
+                            const float* value_scale, int value_depth, float scale, float* out, int64_t ldo,
+                            float* probs, int64_t probs_ld, void* scratch);
 
 // AMX, head_dim 64: S(rows, ceil16(L)) = Q · Kᵀ with Q as bf16 rows (ld 64 elements, rows padded with
 // zeros to a multiple of 16) and K one head's packed keys (key_depth 64). Writes whole 16-key panels.

@@ -197,10 +197,11 @@ class CpuBackend final : public Backend {
   }
 
   std::unique_ptr<KvCache> make_kv_cache(int capacity, int dim, int n_head, KvUse use) const override {
-    // Cross-attention in int8 where the products are int8 anyway and AMX multiplies them: a decoder step
-    // reads every window's keys and values, half the bytes of bf16 (attention_i8_amx.cpp).
-    if (use == KvUse::CrossAttentionBatched && type_ == ComputeType::Int8 && isa_ == Isa::Amx &&
-        dim == 64 * n_head)
+    // The batched mode's cross-attention in int8 where the products are int8 anyway and the CPU multiplies
+    // bytes (AVX-512 VNNI, AMX): a decoder step reads every window's keys and values, half the bytes of bf16
+    // (attention_kernels.h).
+    if (use == KvUse::CrossAttentionBatched && type_ == ComputeType::Int8 &&
+        static_cast<int>(isa_) >= static_cast<int>(Isa::Avx512Vnni) && dim == 64 * n_head)
       return std::make_unique<CpuKvCache>(capacity, dim, n_head, KvFormat::I8);
     return std::make_unique<CpuKvCache>(capacity, dim, n_head,
                                         attention_bf16() ? KvFormat::Bf16 : KvFormat::F32);

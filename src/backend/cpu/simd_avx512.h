@@ -1,5 +1,6 @@
-// Vector math for AVX-512 kernels (16 floats): exp for x <= 0, erf, GELU, epilogue stores. Internal
-// linkage only (static inline), so translation units built for different ISAs never share a definition.
+// Vector math for AVX-512 kernels (16 floats): exp for x <= 0, erf, GELU, epilogue stores, a 16 × 16 dword
+// transpose. Internal linkage only (static inline), so translation units built for different ISAs never
+// share a definition.
 #pragma once
 
 #if !defined(__AVX512F__) || !defined(__AVX512BW__)
@@ -64,6 +65,34 @@ __attribute__((always_inline)) static inline __m512 erf(__m512 x) {
 __attribute__((always_inline)) static inline __m512 gelu(__m512 v) {
   const __m512 e = erf(_mm512_mul_ps(v, _mm512_set1_ps(0.70710678118654752f)));
   return _mm512_mul_ps(_mm512_mul_ps(_mm512_set1_ps(0.5f), v), _mm512_add_ps(_mm512_set1_ps(1.0f), e));
+}
+
+// Rows r[0..16) of 16 dwords → column j of the 16 × 16 block in r[j], in four rounds of lane shuffles.
+__attribute__((always_inline)) static inline void transpose16x16_epi32(__m512i r[16]) {
+  __m512i t[16];
+  for (int i = 0; i < 16; i += 2) {  // pairs of rows: dwords interleaved
+    t[i] = _mm512_unpacklo_epi32(r[i], r[i + 1]);
+    t[i + 1] = _mm512_unpackhi_epi32(r[i], r[i + 1]);
+  }
+  for (int i = 0; i < 16; i += 4) {  // quads: qwords interleaved
+    r[i] = _mm512_unpacklo_epi64(t[i], t[i + 2]);
+    r[i + 1] = _mm512_unpackhi_epi64(t[i], t[i + 2]);
+    r[i + 2] = _mm512_unpacklo_epi64(t[i + 1], t[i + 3]);
+    r[i + 3] = _mm512_unpackhi_epi64(t[i + 1], t[i + 3]);
+  }
+  // Now r[4q + c] holds, in each 128-bit lane l, column c of rows 4q..4q+3 for columns 4l..4l+3.
+  for (int i = 0; i < 4; ++i) {                                   // 128-bit lanes of quads 0/1 and 2/3
+    t[i] = _mm512_shuffle_i32x4(r[i], r[4 + i], 0x88);            // lanes 0, 2 of each
+    t[4 + i] = _mm512_shuffle_i32x4(r[i], r[4 + i], 0xdd);        // lanes 1, 3
+    t[8 + i] = _mm512_shuffle_i32x4(r[8 + i], r[12 + i], 0x88);   // lanes 0, 2
+    t[12 + i] = _mm512_shuffle_i32x4(r[8 + i], r[12 + i], 0xdd);  // lanes 1, 3
+  }
+  for (int i = 0; i < 4; ++i) {
+    r[i] = _mm512_shuffle_i32x4(t[i], t[8 + i], 0x88);            // columns 0-3
+    r[8 + i] = _mm512_shuffle_i32x4(t[i], t[8 + i], 0xdd);        // columns 8-11
+    r[4 + i] = _mm512_shuffle_i32x4(t[4 + i], t[12 + i], 0x88);   // columns 4-7
+    r[12 + i] = _mm512_shuffle_i32x4(t[4 + i], t[12 + i], 0xdd);  // columns 12-15
+  }
 }
 
 static inline __mmask16 first_lanes(int n) {  // n in [0, 16]

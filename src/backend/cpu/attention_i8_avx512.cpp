@@ -1,0 +1,143 @@
+// The int8 cross-attention cache's writes (attention_kernels.h): one scale per position and head, keys
+// offset by 128 (unsigned bytes), values as signed bytes, in the layouts the AMX and VNNI kernels read.
+// AVX-512 F/BW/DQ only, so a CPU with either kernel runs them.
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+
+#include "backend/cpu/attention_i8.h"
+#include "backend/cpu/attention_kernels.h"
+
+namespace wisp::backend::cpu {
+namespace {
+
+constexpr int kDh = i8attn::kDh;
+
+// x (64 floats) → 64 int8 with x ≈ q · scale; returns the scale (0 for a zero row). The scalar and the
+// vector forms round alike (nearest even, the same products), so a position's bytes do not depend on which
+// one wrote them.
+float quantize64_scalar(const float* x, int8_t* q) {
+  float amax = 0.0f;
+  for (int d = 0; d < kDh; ++d) amax = std::max(amax, std::fabs(x[d]));
+  const float inv = amax > 0.0f ? 127.0f / amax : 0.0f;
+  for (int d = 0; d < kDh; ++d) q[d] = static_cast<int8_t>(std::nearbyint(x[d] * inv));
+  return amax / 127.0f;
+}
+
+__m512i quantize64(const float* x, float* scale) {
+  __m512 v[4];
+  __m512 amax = _mm512_setzero_ps();
+  for (int i = 0; i < 4; ++i) {
+    v[i] = _mm512_loadu_ps(x + 16 * i);
+    amax = _mm512_max_ps(amax, _mm512_abs_ps(v[i]));
+  }
+  const float m = _mm512_reduce_max_ps(amax);
+  const __m512 inv = _mm512_set1_ps(m > 0.0f ? 127.0f / m : 0.0f);
+  *scale = m / 127.0f;
+  __m512i out = _mm512_setzero_si512();
+  for (int i = 0; i < 4; ++i)
+    out = _mm512_inserti32x4(out, _mm512_cvtepi32_epi8(_mm512_cvtps_epi32(_mm512_mul_ps(v[i], inv))), i);
+  return out;
+}
+
+// Sixteen rows x + i · ldx (64 floats each) → q[i], 64 int8 as quantize64 makes them (the same bytes and
+// scales[i]), with the rows' maxima found together: their vectors transposed, then one max across them
+// (a horizontal reduction per row waited on its own chain of shuffles).
+void quantize16(const float* x, int64_t ldx, float* scales, __m512i q[16]) {
+  __m512i m[16];
+  for (int i = 0; i < 16; ++i) {
+    const float* r = x + i * ldx;
+    const __m512 a = _mm512_max_ps(_mm512_abs_ps(_mm512_loadu_ps(r)), _mm512_abs_ps(_mm512_loadu_ps(r + 16)));
+    const __m512 b =
+        _mm512_max_ps(_mm512_abs_ps(_mm512_loadu_ps(r + 32)), _mm512_abs_ps(_mm512_loadu_ps(r + 48)));
+    m[i] = _mm512_castps_si512(_mm512_max_ps(a, b));
+  }
+  avx512::transpose16x16_epi32(m);  // m[j]: lane j of every row's maxima
+  __m512 amax = _mm512_castsi512_ps(m[0]);
+  for (int j = 1; j < 16; ++j) amax = _mm512_max_ps(amax, _mm512_castsi512_ps(m[j]));
+  const __mmask16 live = _mm512_cmp_ps_mask(amax, _mm512_setzero_ps(), _CMP_GT_OQ);
+  const __m512 inv = _mm512_maskz_div_ps(live, _mm512_set1_ps(127.0f), amax);
+  _mm512_storeu_ps(scales, _mm512_div_ps(amax, _mm512_set1_ps(127.0f)));
+  for (int i = 0; i < 16; ++i) {
+    const float* r = x + i * ldx;
+    const __m512 s = _mm512_permutexvar_ps(_mm512_set1_epi32(i), inv);
+    __m512i out = _mm512_setzero_si512();
+    for (int c = 0; c < 4; ++c)
+      out = _mm512_inserti32x4(
+          out, _mm512_cvtepi32_epi8(_mm512_cvtps_epi32(_mm512_mul_ps(_mm512_loadu_ps(r + 16 * c), s))), c);
+    q[i] = out;
+  }
+}
+
+// Byte offsets inside one head (attention_kernels.h): keys [key/16][d/4][16][4], values [d/16][key/4][16][4].
+size_t key_byte(int key, int d) {
+  return ((static_cast<size_t>(key / 16) * 16 + d / 4) * 16 + key % 16) * 4 + d % 4;
+}
+size_t value_byte(int key, int d, int value_depth) {
+  return ((static_cast<size_t>(d / 16) * (value_depth / 4) + key / 4) * 16 + d % 16) * 4 + key % 4;
+}
+
+}  // namespace
+
+void kv_write_head_i8(const float* k, int64_t ldk, const float* v, int64_t ldv, int n, int position,
+                      int value_depth, uint8_t* keys, int8_t* values, float* key_scale, float* value_scale) {
+  // Keys: whole panels of 16 as one 16 × 16-dword transpose (a dword = 4 dims of one key), else byte by byte.
+  for (int t = 0; t < n;) {
+    const int key = position + t;
+    if (key % 16 == 0 && n - t >= 16) {
+      __m512i r[16];
+      quantize16(k + t * ldk, ldk, &key_scale[key], r);
+      for (int i = 0; i < 16; ++i) r[i] = _mm512_xor_si512(r[i], _mm512_set1_epi8(-128));  // + 128
+      avx512::transpose16x16_epi32(r);
+      auto* panel = reinterpret_cast<__m512i*>(keys + static_cast<size_t>(key / 16) * 16 * 64);
+      for (int j = 0; j < 16; ++j) _mm512_storeu_si512(panel + j, r[j]);
+      t += 16;
+    } else {
+      int8_t q[kDh];
+      key_scale[key] = quantize64_scalar(k + t * ldk, q);
+      for (int d = 0; d < kDh; ++d) keys[key_byte(key, d)] = static_cast<uint8_t>(q[d] + 128);
+      ++t;
+    }
+  }
+  // Values: four positions at a time (sixteen quantized together where they are there), interleaved byte by
+  // byte within each 16-dim panel (one 128-bit lane of the quantized rows per panel), then the lanes
+  // regrouped into the panels' 64-byte rows.
+  auto write_four = [&](const __m512i a[4], int key) {
+    const __m512i t0 = _mm512_unpacklo_epi8(a[0], a[1]), t1 = _mm512_unpackhi_epi8(a[0], a[1]);
+    const __m512i t2 = _mm512_unpacklo_epi8(a[2], a[3]), t3 = _mm512_unpackhi_epi8(a[2], a[3]);
+    // w_i, lane l: dims 16l + 4i .. 16l + 4i + 3 of the four positions.
+    const __m512i w0 = _mm512_unpacklo_epi16(t0, t2), w1 = _mm512_unpackhi_epi16(t0, t2);
+    const __m512i w2 = _mm512_unpacklo_epi16(t1, t3), w3 = _mm512_unpackhi_epi16(t1, t3);
+    const __m512i u0 = _mm512_shuffle_i32x4(w0, w1, 0x44), u1 = _mm512_shuffle_i32x4(w2, w3, 0x44);
+    const __m512i u2 = _mm512_shuffle_i32x4(w0, w1, 0xee), u3 = _mm512_shuffle_i32x4(w2, w3, 0xee);
+    const __m512i panel[4] = {_mm512_shuffle_i32x4(u0, u1, 0x88), _mm512_shuffle_i32x4(u0, u1, 0xdd),
+                              _mm512_shuffle_i32x4(u2, u3, 0x88), _mm512_shuffle_i32x4(u2, u3, 0xdd)};
+    for (int p = 0; p < 4; ++p) _mm512_storeu_si512(values + value_byte(key, 16 * p, value_depth), panel[p]);
+  };
+  for (int t = 0; t < n;) {
+    const int key = position + t;
+    if (key % 16 == 0 && n - t >= 16) {
+      __m512i r[16];
+      quantize16(v + t * ldv, ldv, &value_scale[key], r);
+      for (int g = 0; g < 16; g += 4) write_four(r + g, key + g);
+      t += 16;
+    } else if (key % 4 == 0 && n - t >= 4) {
+      __m512i a[4];
+      for (int i = 0; i < 4; ++i) a[i] = quantize64(v + (t + i) * ldv, &value_scale[key + i]);
+      write_four(a, key);
+      t += 4;
+    } else {
+      int8_t q[kDh];
+      value_scale[key] = quantize64_scalar(v + t * ldv, q);
+      for (int d = 0; d < kDh; ++d) values[value_byte(key, d, value_depth)] = q[d];
+      ++t;
+    }
+  }
+}
+
+size_t attention_i8_scratch_bytes(int rows, int L) { return i8attn::scratch_bytes(rows, L); }
+
+}  // namespace wisp::backend::cpu
