@@ -27,6 +27,15 @@ float quantize64_scalar(const float* x, int8_t* q) {
   return amax / 127.0f;
 }
 
+// x0..x3 (16 products each, |x| ≤ 127) rounded to 64 int8 in order. (The lane of an insert must be a literal:
+// a loop index is one only once the loop is unrolled, which builds without optimisation do not do.)
+__m512i round_to_bytes(__m512 x0, __m512 x1, __m512 x2, __m512 x3) {
+  __m512i out = _mm512_castsi128_si512(_mm512_cvtepi32_epi8(_mm512_cvtps_epi32(x0)));
+  out = _mm512_inserti32x4(out, _mm512_cvtepi32_epi8(_mm512_cvtps_epi32(x1)), 1);
+  out = _mm512_inserti32x4(out, _mm512_cvtepi32_epi8(_mm512_cvtps_epi32(x2)), 2);
+  return _mm512_inserti32x4(out, _mm512_cvtepi32_epi8(_mm512_cvtps_epi32(x3)), 3);
+}
+
 __m512i quantize64(const float* x, float* scale) {
   __m512 v[4];
   __m512 amax = _mm512_setzero_ps();
@@ -37,10 +46,8 @@ __m512i quantize64(const float* x, float* scale) {
   const float m = _mm512_reduce_max_ps(amax);
   const __m512 inv = _mm512_set1_ps(m > 0.0f ? 127.0f / m : 0.0f);
   *scale = m / 127.0f;
-  __m512i out = _mm512_setzero_si512();
-  for (int i = 0; i < 4; ++i)
-    out = _mm512_inserti32x4(out, _mm512_cvtepi32_epi8(_mm512_cvtps_epi32(_mm512_mul_ps(v[i], inv))), i);
-  return out;
+  return round_to_bytes(_mm512_mul_ps(v[0], inv), _mm512_mul_ps(v[1], inv), _mm512_mul_ps(v[2], inv),
+                        _mm512_mul_ps(v[3], inv));
 }
 
 // Sixteen rows x + i · ldx (64 floats each) → q[i], 64 int8 as quantize64 makes them (the same bytes and
@@ -64,11 +71,9 @@ void quantize16(const float* x, int64_t ldx, float* scales, __m512i q[16]) {
   for (int i = 0; i < 16; ++i) {
     const float* r = x + i * ldx;
     const __m512 s = _mm512_permutexvar_ps(_mm512_set1_epi32(i), inv);
-    __m512i out = _mm512_setzero_si512();
-    for (int c = 0; c < 4; ++c)
-      out = _mm512_inserti32x4(
-          out, _mm512_cvtepi32_epi8(_mm512_cvtps_epi32(_mm512_mul_ps(_mm512_loadu_ps(r + 16 * c), s))), c);
-    q[i] = out;
+    q[i] =
+        round_to_bytes(_mm512_mul_ps(_mm512_loadu_ps(r), s), _mm512_mul_ps(_mm512_loadu_ps(r + 16), s),
+                       _mm512_mul_ps(_mm512_loadu_ps(r + 32), s), _mm512_mul_ps(_mm512_loadu_ps(r + 48), s));
   }
 }
 
