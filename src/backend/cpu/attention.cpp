@@ -21,50 +21,77 @@ int round_up(int x, int m) { return (x + m - 1) / m * m; }
 
 // Element offsets inside one head's packed matrices (see gemm.h for the layouts).
 size_t key_offset(const CpuKvCache& kv, int key, int d) {
-  if (!kv.bf16) return (static_cast<size_t>(key / 16) * kv.key_depth + d) * 16 + key % 16;
+  if (!kv.bf16()) return (static_cast<size_t>(key / 16) * kv.key_depth + d) * 16 + key % 16;
   return ((static_cast<size_t>(key / 16) * (kv.key_depth / 2) + d / 2) * 16 + key % 16) * 2 + d % 2;
 }
 size_t value_offset(const CpuKvCache& kv, int key, int d) {
-  if (!kv.bf16) return (static_cast<size_t>(d / 16) * kv.value_depth + key) * 16 + d % 16;
+  if (!kv.bf16()) return (static_cast<size_t>(d / 16) * kv.value_depth + key) * 16 + d % 16;
   return ((static_cast<size_t>(d / 16) * (kv.value_depth / 2) + key / 2) * 16 + d % 16) * 2 + key % 2;
 }
 
-// Tasks (job, head, query block) over int8 caches: the whole of each in the AMX or the VNNI kernel.
+// Task t of an attention call: its job, head and block of query rows, the keys each row sees (all, or when
+// causal up to its own position) and where its probabilities go (null when not asked for).
+struct Task {
+  const AttentionJob* job = nullptr;
+  int h = 0, r0 = 0, rows = 0;
+  int visible[kQueryBlock];
+  float* probs = nullptr;
+};
+Task locate(const AttentionJob* jobs, const std::vector<int>& first_task, const AttentionShape& shape,
+            int t) {
+  Task k;
+  const int j =
+      static_cast<int>(std::upper_bound(first_task.begin(), first_task.end(), t) - first_task.begin()) - 1;
+  const AttentionJob& job = jobs[j];
+  k.job = &job;
+  const int blocks = (job.q.rows + kQueryBlock - 1) / kQueryBlock;
+  k.h = (t - first_task[j]) / blocks;
+  k.r0 = (t - first_task[j]) % blocks * kQueryBlock;
+  k.rows = std::min(kQueryBlock, job.q.rows - k.r0);
+  for (int i = 0; i < k.rows; ++i)
+    k.visible[i] = shape.causal ? std::min(job.kv_len, job.q_offset + k.r0 + i + 1) : job.kv_len;
+  if (job.sink && job.sink->heads[k.h])
+    k.probs =
+        job.sink->probs + k.h * job.sink->head_stride + static_cast<int64_t>(k.r0) * job.sink->row_stride;
+  return k;
+}
+
+// Tasks over int8 caches: the whole of each in the AMX or the VNNI kernel.
 void attention_i8(Exec& ex, Isa isa, const AttentionJob* jobs, const std::vector<int>& first_task, int max_kv,
                   const AttentionShape& shape) {
   const auto head = isa == Isa::Amx ? attention_head_i8_amx : attention_head_i8_vnni;
-  const int n_jobs = static_cast<int>(first_task.size()) - 1;
+  const int n_tasks = first_task.back();
   const size_t per_thread = attention_i8_scratch_bytes(kQueryBlock, max_kv);
   char* scratch = ex.ws->get<char>(Workspace::kAttention, per_thread * std::max(1, ex.threads));
   const float scale = 1.0f / std::sqrt(static_cast<float>(shape.head_dim));
-  parallel_for_slots(ex.threads, first_task[n_jobs], [&](int t, int slot) {
-    const int j =
-        static_cast<int>(std::upper_bound(first_task.begin(), first_task.end(), t) - first_task.begin()) - 1;
-    const AttentionJob& job = jobs[j];
+  const int dh = shape.head_dim;
+  parallel_for_slots(ex.threads, n_tasks, [&](int t, int slot) {
+    const Task k = locate(jobs, first_task, shape, t);
+    const AttentionJob& job = *k.job;
     const auto& kv = static_cast<const CpuKvCache&>(*job.kv);
-    const int blocks = (job.q.rows + kQueryBlock - 1) / kQueryBlock;
-    const int h = (t - first_task[j]) / blocks, qb = (t - first_task[j]) % blocks;
-    const int r0 = qb * kQueryBlock, rows = std::min(kQueryBlock, job.q.rows - r0);
-    int visible[kQueryBlock];
-    for (int i = 0; i < rows; ++i)
-      visible[i] = shape.causal ? std::min(job.kv_len, job.q_offset + r0 + i + 1) : job.kv_len;
-    float* probs = job.sink && job.sink->heads[h] ? job.sink->probs + h * job.sink->head_stride +
-                                                        static_cast<int64_t>(r0) * job.sink->row_stride
-                                                  : nullptr;
-    const int dh = shape.head_dim;
-    head(job.q.as<float>() + static_cast<int64_t>(r0) * job.q.row_stride + h * dh, job.q.row_stride, rows,
-         visible, job.kv_len, kv.keys<uint8_t>() + h * kv.key_head_elems,
-         kv.values<int8_t>() + h * kv.value_head_elems, kv.key_scales(h), kv.value_scales(h), kv.value_depth,
-         scale, job.out.as<float>() + static_cast<int64_t>(r0) * job.out.row_stride + h * dh,
-         job.out.row_stride, probs, probs ? job.sink->row_stride : 0,
-         scratch + per_thread * static_cast<size_t>(slot));
+    I8HeadJob h;
+    h.q = job.q.as<float>() + static_cast<int64_t>(k.r0) * job.q.row_stride + k.h * dh;
+    h.ldq = job.q.row_stride;
+    h.rows = k.rows;
+    h.visible = k.visible;
+    h.L = job.kv_len;
+    h.keys = kv.keys<uint8_t>() + k.h * kv.key_head_elems;
+    h.values = kv.values<int8_t>() + k.h * kv.value_head_elems;
+    h.key_scale = kv.key_scales(k.h);
+    h.value_scale = kv.value_scales(k.h);
+    h.value_depth = kv.value_depth;
+    h.scale = scale;
+    h.out = job.out.as<float>() + static_cast<int64_t>(k.r0) * job.out.row_stride + k.h * dh;
+    h.ldo = job.out.row_stride;
+    h.probs = k.probs;
+    h.probs_ld = k.probs ? job.sink->row_stride : 0;
+    head(h, scratch + per_thread * static_cast<size_t>(slot));
   });
 }
 
 }  // namespace
 
-CpuKvCache::CpuKvCache(int cap, int dim_, int heads, KvFormat fmt)
-    : format(fmt), bf16(fmt == KvFormat::Bf16) {
+CpuKvCache::CpuKvCache(int cap, int dim_, int heads, KvFormat fmt) : format(fmt) {
   capacity = cap;
   dim = dim_;
   n_head = heads;
@@ -82,11 +109,11 @@ CpuKvCache::CpuKvCache(int cap, int dim_, int heads, KvFormat fmt)
     storage.resize(value_scales_offset + sizeof(float) * value_depth * n_head);
     return;
   }
-  key_depth = bf16 ? round_up(head_dim, 32) : head_dim;
-  value_depth = bf16 ? round_up(capacity, 32) : capacity;
+  key_depth = bf16() ? round_up(head_dim, 32) : head_dim;
+  value_depth = bf16() ? round_up(capacity, 32) : capacity;
   key_head_elems = static_cast<size_t>(keys_p) * key_depth;
   value_head_elems = static_cast<size_t>(dims_p) * value_depth;
-  const size_t elem = bf16 ? 2 : 4;
+  const size_t elem = bf16() ? 2 : 4;
   // Zeroed: positions past the written length are read (times a zero weight) and must be finite.
   values_offset = key_head_elems * n_head * elem;  // a multiple of 1 KB: whole 16-key panels
   storage.resize(values_offset + value_head_elems * n_head * elem);
@@ -106,7 +133,7 @@ void kv_write(Exec& ex, CpuKvCache& kv, int position, TensorView k, TensorView v
                        kv.values<int8_t>() + h * kv.value_head_elems, kv.key_scales(h), kv.value_scales(h));
       return;
     }
-    if (kv.bf16) {
+    if (kv.bf16()) {
       kv_write_head_bf16(kh, k.row_stride, vh, v.row_stride, L, position, dh, kv.key_depth, kv.value_depth,
                          kv.keys<uint16_t>() + h * kv.key_head_elems,
                          kv.values<uint16_t>() + h * kv.value_head_elems);
@@ -134,7 +161,7 @@ void kv_copy(const CpuKvCache& src, CpuKvCache& dst, int length) {
     std::memcpy(dst.storage.data(), src.storage.data(), src.storage.size());
     return;
   }
-  const size_t elem = src.bf16 ? 2 : 4;
+  const size_t elem = src.bf16() ? 2 : 4;
   // Keys: whole 16-key panels up to the length, contiguous per head.
   const size_t key_bytes = static_cast<size_t>((length + 15) / 16) * 16 * src.key_depth * elem;
   // Values: per 16-dim panel, the first `length` keys (rounded up to a pair).
@@ -194,25 +221,18 @@ void attention(Exec& ex, Isa isa, const AttentionJob* jobs, int n_jobs, const At
   const bool amx_d64 = bf16 && isa == Isa::Amx && dh == 64;
 
   parallel_for_slots(ex.threads, n_tasks, [&](int t, int slot) {
-    const int j =
-        static_cast<int>(std::upper_bound(first_task.begin(), first_task.end(), t) - first_task.begin()) - 1;
-    const AttentionJob& job = jobs[j];
+    const Task k = locate(jobs, first_task, shape, t);
+    const AttentionJob& job = *k.job;
     const auto& kv = static_cast<const CpuKvCache&>(*job.kv);
-    const int blocks = (job.q.rows + kQueryBlock - 1) / kQueryBlock;
-    const int h = (t - first_task[j]) / blocks, qb = (t - first_task[j]) % blocks;
-    const int r0 = qb * kQueryBlock, rows = std::min(kQueryBlock, job.q.rows - r0);
+    const int h = k.h, r0 = k.r0, rows = k.rows;
+    const int* visible = k.visible;
+    float* probs = k.probs;
     const int L = job.kv_len, Lp16 = round_up(L, 16);
     char* mine = scratch + per_thread * static_cast<size_t>(slot);
     float* S = reinterpret_cast<float*>(mine);
     const int ld_s = round_up(L, 32);
     const float* q = job.q.as<float>() + static_cast<int64_t>(r0) * job.q.row_stride + h * dh;
     float* out = job.out.as<float>() + static_cast<int64_t>(r0) * job.out.row_stride + h * dh;
-    float* probs = job.sink && job.sink->heads[h] ? job.sink->probs + h * job.sink->head_stride +
-                                                        static_cast<int64_t>(r0) * job.sink->row_stride
-                                                  : nullptr;
-    // Keys each row sees: all, or (causal) up to its own position.
-    int visible[kQueryBlock];
-    for (int i = 0; i < rows; ++i) visible[i] = shape.causal ? std::min(L, job.q_offset + r0 + i + 1) : L;
 
     if (bf16) {
       uint16_t* q16 = reinterpret_cast<uint16_t*>(mine + scores_elems * 4);

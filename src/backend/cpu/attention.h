@@ -23,7 +23,7 @@ class CpuKvCache final : public KvCache {
  public:
   CpuKvCache(int capacity, int dim, int n_head, KvFormat format);
   KvFormat format = KvFormat::F32;
-  bool bf16 = false;  // format == Bf16
+  bool bf16() const { return format == KvFormat::Bf16; }
   int head_dim = 0;
   // Per head: keys [Cp/16][kd][16](×2 interleaved for bf16), values [dp/16][vd][16](×2).
   int key_depth = 0;  // K of the key matrix: head_dim (fp32) or head_dim rounded up to 32 (bf16)

@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "backend/cpu/attention_kernels.h"
 #include "backend/cpu/simd_avx512.h"
 
 namespace wisp::backend::cpu::i8attn {
@@ -59,14 +60,16 @@ static inline Scratch carve(void* scratch, int rows, int L) {
   return s;
 }
 
-// Queries → 15-bit fixed point per row, q15 = 256 · hi + lo with both bytes signed (lo the low byte
-// sign-extended, |hi| ≤ 64). Padding rows are zeros.
-static inline void quantize_queries(const float* q, int64_t ldq, int rows, const Scratch& s) {
+// The scratch laid out for `job`, with its queries in 15-bit fixed point per row: q15 = 256 · hi + lo with
+// both bytes signed (lo the low byte sign-extended, |hi| ≤ 64). Padding rows are zeros.
+static inline Scratch begin(const I8HeadJob& job, void* scratch) {
+  const Scratch s = carve(scratch, job.rows, job.L);
+  const int rows = job.rows;
   std::memset(s.q + 2 * rows * kDh, 0, static_cast<size_t>(s.r2 - 2 * rows) * kDh);
   for (int i = 0; i < rows; ++i) {
     int8_t* hi = s.q + 2 * i * kDh;
     int8_t* lo = hi + kDh;
-    const float* x = q + i * ldq;
+    const float* x = job.q + i * job.ldq;
     __m512 v[4], amax = _mm512_setzero_ps();
     for (int c = 0; c < 4; ++c) {
       v[c] = _mm512_loadu_ps(x + 16 * c);
@@ -86,16 +89,20 @@ static inline void quantize_queries(const float* q, int64_t ldq, int rows, const
     }
     s.offset[i] = 128 * _mm512_reduce_add_epi32(sum);
   }
+  return s;
 }
 
 // From the products in s.scores (rows 2i, 2i + 1: Σ hi · (k + 128), Σ lo · (k + 128)): t = scale · log2(e)
 // · q·k, k's scale applied per key; P = 2^(t − max t) (≤ 1); P · v_scale in 16-bit fixed point against the
 // largest value scale, its high and low bytes in s.probs rows 2i and 2i + 1 (zeros past the visible keys up
-// to s.lp and in padding rows); s.factor[i] the output's scale. With `probs`, row i's normalised
-// probabilities over all L keys go to probs + i · probs_ld.
-static inline void softmax(const Scratch& s, int rows, const int* visible, int L, const float* key_scale,
-                           const float* value_scale, float scale, float* probs, int64_t probs_ld) {
-  const int lp = s.lp;
+// to s.lp and in padding rows); s.factor[i] the output's scale; the probabilities to job.probs if asked.
+static inline void softmax(const Scratch& s, const I8HeadJob& job) {
+  const int lp = s.lp, rows = job.rows, L = job.L;
+  const int* visible = job.visible;
+  const float *key_scale = job.key_scale, *value_scale = job.value_scale;
+  float* probs = job.probs;
+  const int64_t probs_ld = job.probs_ld;
+  const float scale = job.scale;
   const float a = scale * 1.44269504088896341f;
   for (int i = 0; i < rows; ++i) {
     const int vis = visible[i];
@@ -157,8 +164,11 @@ static inline void softmax(const Scratch& s, int rows, const int* visible, int L
   std::memset(s.probs + static_cast<size_t>(2 * rows) * lp, 0, static_cast<size_t>(s.r2 - 2 * rows) * lp);
 }
 
-// out(rows, 64) from the value products in s.out (rows 2i, 2i + 1: high and low halves).
-static inline void finish(const Scratch& s, int rows, float* out, int64_t ldo) {
+// job.out from the value products in s.out (rows 2i, 2i + 1: high and low halves).
+static inline void finish(const Scratch& s, const I8HeadJob& job) {
+  const int rows = job.rows;
+  float* out = job.out;
+  const int64_t ldo = job.ldo;
   const __m512 k256 = _mm512_set1_ps(256.0f);
   for (int i = 0; i < rows; ++i) {
     const __m512 f = _mm512_set1_ps(s.factor[i]);

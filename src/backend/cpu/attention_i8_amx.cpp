@@ -15,13 +15,10 @@ namespace wisp::backend::cpu {
 
 using i8attn::kDh;
 
-void attention_head_i8_amx(const float* q, int64_t ldq, int rows, const int* visible, int L,
-                           const uint8_t* keys, const int8_t* values, const float* key_scale,
-                           const float* value_scale, int value_depth, float scale, float* out, int64_t ldo,
-                           float* probs, int64_t probs_ld, void* scratch) {
-  const i8attn::Scratch s = i8attn::carve(scratch, rows, L);
-  i8attn::quantize_queries(q, ldq, rows, s);
-  const int panels = (L + 15) / 16;
+void attention_head_i8_amx(const I8HeadJob& job, void* scratch) {
+  const i8attn::Scratch s = i8attn::begin(job, scratch);
+  const uint8_t* keys = job.keys;
+  const int panels = (job.L + 15) / 16;
   const size_t ld_s = static_cast<size_t>(s.lp) * 4;  // bytes
   // Scores: per block of 8 queries, tile 5 their bytes (s8), tiles 6/7 in turn a 16-key panel (u8), tiles 0-4
   // the products of five panels (a result tile waits for its store before it takes the next panel).
@@ -48,11 +45,11 @@ void attention_head_i8_amx(const float* q, int64_t ldq, int rows, const int* vis
     }
   }
 
-  i8attn::softmax(s, rows, visible, L, key_scale, value_scale, scale, probs, probs_ld);
+  i8attn::softmax(s, job);
 
   // Values: per block of 8 queries, tile 5 their probabilities' bytes for 64 keys, tiles 6/7 in turn a
   // 16-dim panel of those keys' values, tiles 0-3 the four panels' products, accumulated over the keys.
-  const size_t panel = static_cast<size_t>(value_depth / 4);  // 64-byte rows per 16-dim panel
+  const size_t panel = static_cast<size_t>(job.value_depth / 4);  // 64-byte rows per 16-dim panel
   const int blocks = s.lp / 64;
   for (int r = 0; r < s.r2; r += 16) {
     _tile_zero(0);
@@ -61,7 +58,7 @@ void attention_head_i8_amx(const float* q, int64_t ldq, int rows, const int* vis
     _tile_zero(3);
     for (int b = 0; b < blocks; ++b) {
       _tile_loadd(5, s.probs + static_cast<size_t>(r) * s.lp + b * 64, s.lp);
-      const int8_t* vb = values + static_cast<size_t>(b) * 1024;
+      const int8_t* vb = job.values + static_cast<size_t>(b) * 1024;
       _tile_loadd(6, vb, 64);
       _tile_dpbusd(0, 5, 6);
       _tile_loadd(7, vb + panel * 64, 64);
@@ -77,7 +74,7 @@ void attention_head_i8_amx(const float* q, int64_t ldq, int rows, const int* vis
     _tile_stored(3, s.out + r * kDh + 48, kDh * 4);
   }
 
-  i8attn::finish(s, rows, out, ldo);
+  i8attn::finish(s, job);
 }
 
 }  // namespace wisp::backend::cpu

@@ -14,16 +14,13 @@ namespace wisp::backend::cpu {
 
 using i8attn::kDh;
 
-void attention_head_i8_vnni(const float* q, int64_t ldq, int rows, const int* visible, int L,
-                            const uint8_t* keys, const int8_t* values, const float* key_scale,
-                            const float* value_scale, int value_depth, float scale, float* out, int64_t ldo,
-                            float* probs, int64_t probs_ld, void* scratch) {
-  const i8attn::Scratch s = i8attn::carve(scratch, rows, L);
-  i8attn::quantize_queries(q, ldq, rows, s);
+void attention_head_i8_vnni(const I8HeadJob& job, void* scratch) {
+  const i8attn::Scratch s = i8attn::begin(job, scratch);
+  const int rows = job.rows;
 
   // Scores: four 16-key panels at a time; a panel's row g holds dims 4g..4g+3 of its 16 keys.
-  const int panels = (L + 15) / 16;
-  const auto* kp = reinterpret_cast<const __m512i*>(keys);
+  const int panels = (job.L + 15) / 16;
+  const auto* kp = reinterpret_cast<const __m512i*>(job.keys);
   for (int i = 0; i < rows; ++i) {
     const auto* qh = reinterpret_cast<const int32_t*>(s.q + 2 * i * kDh);
     const auto* ql = reinterpret_cast<const int32_t*>(s.q + (2 * i + 1) * kDh);
@@ -48,17 +45,17 @@ void attention_head_i8_vnni(const float* q, int64_t ldq, int rows, const int* vi
     }
   }
 
-  i8attn::softmax(s, rows, visible, L, key_scale, value_scale, scale, probs, probs_ld);
+  i8attn::softmax(s, job);
 
   // Values: four keys at a time into all four 16-dim panels; a panel's row holds 16 dims of 4 keys.
-  const size_t panel = static_cast<size_t>(value_depth / 4);  // 64-byte rows per 16-dim panel
-  const auto* vp = reinterpret_cast<const __m512i*>(values);
+  const size_t panel = static_cast<size_t>(job.value_depth / 4);  // 64-byte rows per 16-dim panel
+  const auto* vp = reinterpret_cast<const __m512i*>(job.values);
   for (int i = 0; i < rows; ++i) {
     const auto* ph = reinterpret_cast<const int32_t*>(s.probs + static_cast<size_t>(2 * i) * s.lp);
     const auto* pl = reinterpret_cast<const int32_t*>(s.probs + static_cast<size_t>(2 * i + 1) * s.lp);
     __m512i hi[4], lo[4];
     for (int d = 0; d < 4; ++d) hi[d] = lo[d] = _mm512_setzero_si512();
-    const int groups = (visible[i] + 3) / 4;
+    const int groups = (job.visible[i] + 3) / 4;
     for (int g = 0; g < groups; ++g) {
       const __m512i bh = _mm512_set1_epi32(ph[g]), bl = _mm512_set1_epi32(pl[g]);
       for (int d = 0; d < 4; ++d) {
@@ -73,7 +70,7 @@ void attention_head_i8_vnni(const float* q, int64_t ldq, int rows, const int* vi
     }
   }
 
-  i8attn::finish(s, rows, out, ldo);
+  i8attn::finish(s, job);
 }
 
 }  // namespace wisp::backend::cpu

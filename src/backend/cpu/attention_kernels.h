@@ -29,20 +29,32 @@ void kv_write_head_bf16(const float* k, int64_t ldk, const float* v, int64_t ldv
 // Positions [position, position + n) from fp32 rows (row strides in elements); AVX-512 F/BW/DQ.
 void kv_write_head_i8(const float* k, int64_t ldk, const float* v, int64_t ldv, int n, int position,
                       int value_depth, uint8_t* keys, int8_t* values, float* key_scale, float* value_scale);
-// Scratch for the attention below over `rows` (≤ 64) query rows and L keys.
+// One head's block of query rows against an int8 cache: out_h(rows, 64) = softmax(scale · q_h · K_hᵀ) · V_h
+// over keys [0, visible[i]) of L for row i; with `probs`, row i's probabilities over all L keys go to probs
+// + i · probs_ld. The query rows and the probabilities are multiplied in 15- and 16-bit fixed point (a high
+// and a low byte each), so the error is the cache's own rounding.
+struct I8HeadJob {
+  const float* q = nullptr;  // (rows, 64), row stride ldq
+  int64_t ldq = 0;
+  int rows = 0;  // ≤ 64
+  const int* visible = nullptr;
+  int L = 0;
+  const uint8_t* keys = nullptr;  // the head's keys, values and their scales (layouts above)
+  const int8_t* values = nullptr;
+  const float* key_scale = nullptr;
+  const float* value_scale = nullptr;
+  int value_depth = 0;
+  float scale = 0.0f;
+  float* out = nullptr;  // (rows, 64), row stride ldo
+  int64_t ldo = 0;
+  float* probs = nullptr;
+  int64_t probs_ld = 0;
+};
+// Scratch for a job of `rows` query rows over L keys.
 size_t attention_i8_scratch_bytes(int rows, int L);
-// out_h(rows, 64) = softmax(scale · q_h · K_hᵀ) · V_h over keys [0, visible[i]) of L for row i; with `probs`,
-// row i's probabilities over all L keys go to probs + i · probs_ld. The query rows and the probabilities are
-// multiplied in 15- and 16-bit fixed point (a high and a low byte each), so the error is the cache's own
-// rounding. The two give the same numbers (exact integer products): AMX tiles, or AVX-512 VNNI.
-void attention_head_i8_amx(const float* q, int64_t ldq, int rows, const int* visible, int L,
-                           const uint8_t* keys, const int8_t* values, const float* key_scale,
-                           const float* value_scale, int value_depth, float scale, float* out, int64_t ldo,
-                           float* probs, int64_t probs_ld, void* scratch);
-void attention_head_i8_vnni(const float* q, int64_t ldq, int rows, const int* visible, int L,
-                            const uint8_t* keys, const int8_t* values, const float* key_scale,
-                            const float* value_scale, int value_depth, float scale, float* out, int64_t ldo,
-                            float* probs, int64_t probs_ld, void* scratch);
+// The same numbers from both (exact integer products): AMX tiles, or AVX-512 VNNI.
+void attention_head_i8_amx(const I8HeadJob& job, void* scratch);
+void attention_head_i8_vnni(const I8HeadJob& job, void* scratch);
 
 // AMX, head_dim 64: S(rows, ceil16(L)) = Q · Kᵀ with Q as bf16 rows (ld 64 elements, rows padded with
 // zeros to a multiple of 16) and K one head's packed keys (key_depth 64). Writes whole 16-key panels.
