@@ -1,6 +1,6 @@
 // The CPU backend's attention — each ISA level this machine runs × the KV-cache type each compute type
-// gets (fp32, or bf16 where the CPU has AVX-512 BF16; int8 for the decoder's cross-attention with AMX) — on
-// Whisper's two attention shapes:
+// gets (fp32, or bf16 where the CPU has AVX-512 BF16; int8 for the decoder's cross-attention from VNNI up) —
+// on Whisper's two attention shapes:
 //
 //   enc_self:  1500 query rows over 1500 keys per head, every key visible (one encoder layer of a 30-s
 //              window); compute-bound: GFLOP/s counts scores and the value product (4 · Tq · Tk · head_dim

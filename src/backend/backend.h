@@ -64,7 +64,7 @@ enum class KvUse {
                    // (the sequential loop): kept at the attention's precision
   CrossAttentionBatched,  // the same for one of several windows in flight (the batched mode): every decoder
                           // step reads all of them, so a backend may keep them in fewer bytes (the int8 CPU
-                          // backend on AMX: int8)
+                          // backend from AVX-512 VNNI up: int8)
 };
 
 struct AttentionShape {

@@ -57,13 +57,13 @@ Task locate(const AttentionJob* jobs, const std::vector<int>& first_task, const 
 }
 
 // Tasks over int8 caches: the whole of each in the AMX or the VNNI kernel.
-void attention_i8(Exec& ex, Isa isa, const AttentionJob* jobs, const std::vector<int>& first_task, int max_kv,
-                  const AttentionShape& shape) {
+// Scratch per thread for blocks of up to max_rows query rows (a decoder step's few, not kQueryBlock).
+void attention_i8(Exec& ex, Isa isa, const AttentionJob* jobs, const std::vector<int>& first_task,
+                  int max_rows, int max_kv, const AttentionShape& shape, float scale) {
   const auto head = isa == Isa::Amx ? attention_head_i8_amx : attention_head_i8_vnni;
   const int n_tasks = first_task.back();
-  const size_t per_thread = attention_i8_scratch_bytes(kQueryBlock, max_kv);
+  const size_t per_thread = attention_i8_scratch_bytes(max_rows, max_kv);
   char* scratch = ex.ws->get<char>(Workspace::kAttention, per_thread * std::max(1, ex.threads));
-  const float scale = 1.0f / std::sqrt(static_cast<float>(shape.head_dim));
   const int dh = shape.head_dim;
   parallel_for_slots(ex.threads, n_tasks, [&](int t, int slot) {
     const Task k = locate(jobs, first_task, shape, t);
@@ -181,7 +181,8 @@ void kv_copy(const CpuKvCache& src, CpuKvCache& dst, int length) {
 void attention(Exec& ex, Isa isa, const AttentionJob* jobs, int n_jobs, const AttentionShape& shape) {
   // Tasks: (job, head, query block).
   std::vector<int> first_task(n_jobs + 1, 0);
-  int max_kv = 1;
+  int max_kv = 1, max_rows = 1;
+  const KvFormat format = n_jobs > 0 ? static_cast<const CpuKvCache&>(*jobs[0].kv).format : KvFormat::F32;
   for (int j = 0; j < n_jobs; ++j) {
     const AttentionJob& job = jobs[j];
     const auto& kv = static_cast<const CpuKvCache&>(*job.kv);
@@ -189,20 +190,19 @@ void attention(Exec& ex, Isa isa, const AttentionJob* jobs, int n_jobs, const At
         kv.head_dim != shape.head_dim || job.q.cols != kv.dim || job.out.cols != kv.dim ||
         job.out.rows != job.q.rows)
       throw Error(ErrorKind::Internal, "attention job does not fit its cache");
+    if (kv.format != format)
+      throw Error(ErrorKind::Internal, "attention jobs over caches of different formats");
     max_kv = std::max(max_kv, job.kv_len);
+    max_rows = std::max(max_rows, std::min(job.q.rows, kQueryBlock));
     first_task[j + 1] = first_task[j] + shape.n_head * ((job.q.rows + kQueryBlock - 1) / kQueryBlock);
   }
   const int n_tasks = first_task[n_jobs];
   if (n_tasks == 0) return;
-  const KvFormat format = static_cast<const CpuKvCache&>(*jobs[0].kv).format;
   const bool bf16 = format == KvFormat::Bf16;
   const int dh = shape.head_dim;
   const float scale = 1.0f / std::sqrt(static_cast<float>(dh));
-  for (int j = 1; j < n_jobs; ++j)
-    if (static_cast<const CpuKvCache&>(*jobs[j].kv).format != format)
-      throw Error(ErrorKind::Internal, "attention jobs over caches of different formats");
   if (format == KvFormat::I8) {
-    attention_i8(ex, isa, jobs, first_task, max_kv, shape);
+    attention_i8(ex, isa, jobs, first_task, max_rows, max_kv, shape, scale);
     return;
   }
 

@@ -36,22 +36,8 @@ __m512i round_to_bytes(__m512 x0, __m512 x1, __m512 x2, __m512 x3) {
   return _mm512_inserti32x4(out, _mm512_cvtepi32_epi8(_mm512_cvtps_epi32(x3)), 3);
 }
 
-__m512i quantize64(const float* x, float* scale) {
-  __m512 v[4];
-  __m512 amax = _mm512_setzero_ps();
-  for (int i = 0; i < 4; ++i) {
-    v[i] = _mm512_loadu_ps(x + 16 * i);
-    amax = _mm512_max_ps(amax, _mm512_abs_ps(v[i]));
-  }
-  const float m = _mm512_reduce_max_ps(amax);
-  const __m512 inv = _mm512_set1_ps(m > 0.0f ? 127.0f / m : 0.0f);
-  *scale = m / 127.0f;
-  return round_to_bytes(_mm512_mul_ps(v[0], inv), _mm512_mul_ps(v[1], inv), _mm512_mul_ps(v[2], inv),
-                        _mm512_mul_ps(v[3], inv));
-}
-
-// Sixteen rows x + i · ldx (64 floats each) → q[i], 64 int8 as quantize64 makes them (the same bytes and
-// scales[i]), with the rows' maxima found together: their vectors transposed, then one max across them
+// Sixteen rows x + i · ldx (64 floats each) → q[i], 64 int8 as quantize64_scalar makes them (the same bytes
+// and scales[i]), with the rows' maxima found together: their vectors transposed, then one max across them
 // (a horizontal reduction per row waited on its own chain of shuffles).
 void quantize16(const float* x, int64_t ldx, float* scales, __m512i q[16]) {
   __m512i m[16];
@@ -107,9 +93,9 @@ void kv_write_head_i8(const float* k, int64_t ldk, const float* v, int64_t ldv, 
       ++t;
     }
   }
-  // Values: four positions at a time (sixteen quantized together where they are there), interleaved byte by
-  // byte within each 16-dim panel (one 128-bit lane of the quantized rows per panel), then the lanes
-  // regrouped into the panels' 64-byte rows.
+  // Values: whole groups of 16 positions, four at a time interleaved byte by byte within each 16-dim panel
+  // (one 128-bit lane of the quantized rows per panel), then the lanes regrouped into the panels' 64-byte
+  // rows; else byte by byte.
   auto write_four = [&](const __m512i a[4], int key) {
     const __m512i t0 = _mm512_unpacklo_epi8(a[0], a[1]), t1 = _mm512_unpackhi_epi8(a[0], a[1]);
     const __m512i t2 = _mm512_unpacklo_epi8(a[2], a[3]), t3 = _mm512_unpackhi_epi8(a[2], a[3]);
@@ -129,11 +115,6 @@ void kv_write_head_i8(const float* k, int64_t ldk, const float* v, int64_t ldv, 
       quantize16(v + t * ldv, ldv, &value_scale[key], r);
       for (int g = 0; g < 16; g += 4) write_four(r + g, key + g);
       t += 16;
-    } else if (key % 4 == 0 && n - t >= 4) {
-      __m512i a[4];
-      for (int i = 0; i < 4; ++i) a[i] = quantize64(v + (t + i) * ldv, &value_scale[key + i]);
-      write_four(a, key);
-      t += 4;
     } else {
       int8_t q[kDh];
       value_scale[key] = quantize64_scalar(v + t * ldv, q);
