@@ -4,8 +4,8 @@
 #include <cmath>
 #include <cstring>
 
-#include "backend/cpu/simd_avx2.h"
 #include "backend/cpu/threads.h"
+#include "vad/lstm_recurrence.h"
 #include "vad/silero_vad_ref.h"
 
 namespace wisp::vad {
@@ -14,58 +14,6 @@ namespace {
 constexpr int kBlock = 512;  // windows per batch of products: ~5 MB of activations
 constexpr int kInput = kContextSamples + kWindowSamples;
 constexpr int kGates = 4 * kHidden;
-
-float sigmoid(float x) { return 1.0f / (1.0f + std::exp(-x)); }
-
-// σ(x) and tanh(x) on 8 lanes, from e = exp(−|x|) (no overflow for any finite x; absolute error ~1e-7).
-__m256 sigmoid8(__m256 x) {
-  const __m256 sign = _mm256_set1_ps(-0.0f);
-  const __m256 e = backend::cpu::avx2::exp_nonpos(_mm256_or_ps(x, sign));  // exp(−|x|)
-  const __m256 r = _mm256_div_ps(_mm256_set1_ps(1.0f), _mm256_add_ps(_mm256_set1_ps(1.0f), e));
-  return _mm256_blendv_ps(r, _mm256_mul_ps(e, r), x);  // x < 0 (sign bit set): e / (1 + e)
-}
-__m256 tanh8(__m256 x) {
-  const __m256 sign = _mm256_set1_ps(-0.0f), one = _mm256_set1_ps(1.0f);
-  const __m256 e = backend::cpu::avx2::exp_nonpos(_mm256_or_ps(_mm256_add_ps(x, x), sign));  // exp(−2|x|)
-  const __m256 t = _mm256_div_ps(_mm256_sub_ps(one, e), _mm256_add_ps(one, e));
-  return _mm256_or_ps(t, _mm256_and_ps(x, sign));
-}
-
-// g (4 · kHidden) += W_hh · h, with w_t = W_hhᵀ (kHidden, 4 · kHidden): 64 gates at a time in 8 registers.
-void add_recurrent(const float* w_t, const float* h, float* g) {
-  for (int j0 = 0; j0 < kGates; j0 += 64) {
-    __m256 acc[8];
-    for (int r = 0; r < 8; ++r) acc[r] = _mm256_loadu_ps(g + j0 + 8 * r);
-    for (int k = 0; k < kHidden; ++k) {
-      const __m256 hk = _mm256_broadcast_ss(h + k);
-      const float* w = w_t + static_cast<size_t>(k) * kGates + j0;
-      for (int r = 0; r < 8; ++r) acc[r] = _mm256_fmadd_ps(hk, _mm256_loadu_ps(w + 8 * r), acc[r]);
-    }
-    for (int r = 0; r < 8; ++r) _mm256_storeu_ps(g + j0 + 8 * r, acc[r]);
-  }
-}
-
-// The LSTM cell on gate pre-activations g (4 · kHidden, order i, f, g, o), state (h, c) updated in place;
-// returns the decoder's logit w · ReLU(h) + b.
-float lstm_cell(const float* g, float* h, float* c, const float* out_w, float out_b) {
-  __m256 logit = _mm256_setzero_ps();
-  for (int i = 0; i < kHidden; i += 8) {
-    const __m256 in_gate = sigmoid8(_mm256_loadu_ps(g + i));
-    const __m256 forget = sigmoid8(_mm256_loadu_ps(g + kHidden + i));
-    const __m256 cell = tanh8(_mm256_loadu_ps(g + 2 * kHidden + i));
-    const __m256 out_gate = sigmoid8(_mm256_loadu_ps(g + 3 * kHidden + i));
-    const __m256 cv = _mm256_fmadd_ps(forget, _mm256_loadu_ps(c + i), _mm256_mul_ps(in_gate, cell));
-    const __m256 hv = _mm256_mul_ps(out_gate, tanh8(cv));
-    _mm256_storeu_ps(c + i, cv);
-    _mm256_storeu_ps(h + i, hv);
-    logit = _mm256_fmadd_ps(_mm256_max_ps(hv, _mm256_setzero_ps()), _mm256_loadu_ps(out_w + i), logit);
-  }
-  alignas(32) float lanes[8];
-  _mm256_store_ps(lanes, logit);
-  float sum = out_b;
-  for (float v : lanes) sum += v;
-  return sum;
-}
 
 std::unique_ptr<backend::PackedLinear> pack(const backend::Backend& be, const float* w, int rows, int cols,
                                             const float* bias) {
@@ -78,7 +26,7 @@ std::unique_ptr<backend::PackedLinear> pack(const backend::Backend& be, const fl
 }
 
 // im2col for a kernel-3, padding-1 conv over each window's own frames (padding at every window's edges):
-// x (nb · t_in, c) → cols (nb · t_out, c · 3) in [c][k] order, the packed weight's.
+// x (nb · t_in, c) → cols (nb · t_out, 3 · c) in [k][c] order, the packed weight's: three whole rows.
 void im2col_k3(const float* x, int nb, int t_in, int c, int stride, float* cols, int threads) {
   const int t_out = (t_in - 1) / stride + 1;
   backend::cpu::parallel_for(threads, nb, [&](int b) {
@@ -86,11 +34,24 @@ void im2col_k3(const float* x, int nb, int t_in, int c, int stride, float* cols,
       float* row = cols + (static_cast<size_t>(b) * t_out + t) * c * 3;
       for (int k = 0; k < 3; ++k) {
         const int src = t * stride + k - 1;
-        const float* in = src >= 0 && src < t_in ? x + (static_cast<size_t>(b) * t_in + src) * c : nullptr;
-        for (int i = 0; i < c; ++i) row[i * 3 + k] = in ? in[i] : 0.0f;
+        if (src >= 0 && src < t_in)
+          std::memcpy(row + k * c, x + (static_cast<size_t>(b) * t_in + src) * c, sizeof(float) * c);
+        else
+          std::memset(row + k * c, 0, sizeof(float) * c);
       }
     }
   });
+}
+
+// A conv's weight (out, in, 3) as rows in [k][c] order.
+std::vector<float> taps_major(const ConvLayer& c) {
+  std::vector<float> w(c.weight.size());
+  for (int o = 0; o < c.out; ++o)
+    for (int i = 0; i < c.in; ++i)
+      for (int k = 0; k < 3; ++k)
+        w[(static_cast<size_t>(o) * 3 + k) * c.in + i] =
+            c.weight[(static_cast<size_t>(o) * c.in + i) * 3 + k];
+  return w;
 }
 
 }  // namespace
@@ -100,7 +61,7 @@ SileroVad::SileroVad(const SileroModel& m, backend::cpu::Isa isa)
   stft_ = pack(*backend_, m.stft_basis.data(), 2 * kStftBins, kStftTaps, nullptr);
   for (int i = 0; i < kEncoderLayers; ++i) {
     const ConvLayer& c = m.encoder[static_cast<size_t>(i)];
-    conv_[i] = pack(*backend_, c.weight.data(), c.out, c.in * 3, c.bias.data());
+    conv_[i] = pack(*backend_, taps_major(c).data(), c.out, c.in * 3, c.bias.data());
     conv_in_[i] = c.in;
     conv_out_[i] = c.out;
     conv_stride_[i] = c.stride;
@@ -108,10 +69,7 @@ SileroVad::SileroVad(const SileroModel& m, backend::cpu::Isa isa)
   std::vector<float> bias(kGates);
   for (int g = 0; g < kGates; ++g) bias[static_cast<size_t>(g)] = m.lstm_b_ih[g] + m.lstm_b_hh[g];
   lstm_in_ = pack(*backend_, m.lstm_w_ih.data(), kGates, kHidden, bias.data());
-  w_hh_t_.resize(static_cast<size_t>(kHidden) * kGates);
-  for (int g = 0; g < kGates; ++g)
-    for (int k = 0; k < kHidden; ++k)
-      w_hh_t_[static_cast<size_t>(k) * kGates + g] = m.lstm_w_hh[static_cast<size_t>(g) * kHidden + k];
+  w_hh_ = pack_recurrent_weights(m.lstm_w_hh.data());
   out_weight_ = m.out_weight;
   out_bias_ = m.out_bias;
 }
@@ -188,11 +146,15 @@ void SileroVad::probabilities(backend::Exec& ex, const float* samples, size_t fi
     // LSTM: input projections of the whole block at once, then the recurrence window by window.
     backend_->linear(ex, *lstm_in_, f32_view(act_a.data(), nb, kHidden), f32_view(gates.data(), nb, kGates),
                      {});
-    for (int b = 0; b < nb; ++b) {
-      float* g = &gates[static_cast<size_t>(b) * kGates];
-      add_recurrent(w_hh_t_.data(), h, g);
-      probs[w0 + static_cast<size_t>(b)] = sigmoid(lstm_cell(g, h, c, out_weight_.data(), out_bias_));
-    }
+    lstm_recurrence({.w_hh = w_hh_.data(),
+                     .out_w = out_weight_.data(),
+                     .out_b = out_bias_,
+                     .gates = gates.data(),
+                     .n = nb,
+                     .h = h,
+                     .c = c,
+                     .probs = probs + w0},
+                    ex.threads);
   }
 }
 

@@ -49,7 +49,7 @@ class SileroVad {
   std::unique_ptr<backend::PackedLinear> conv_[kEncoderLayers];  // (out, in · 3), bias
   std::unique_ptr<backend::PackedLinear> lstm_in_;               // (512, 128), bias b_ih + b_hh
   int conv_in_[kEncoderLayers] = {}, conv_out_[kEncoderLayers] = {}, conv_stride_[kEncoderLayers] = {};
-  std::vector<float> w_hh_t_;  // (kHidden, 4 · kHidden): W_hh transposed, so a step is 128 row updates
+  std::vector<float> w_hh_;  // W_hh laid out for lstm_recurrence (pack_recurrent_weights)
   std::vector<float> out_weight_;
   float out_bias_ = 0.0f;
 };
