@@ -9,9 +9,26 @@
 
 namespace wisp::backend::cpu {
 
+namespace {
+
+// 2^t for finite t with relative error < 8e-5, a 26th of bf16's rounding (the probabilities are rounded to
+// bf16 right after): a degree-3 polynomial on the fraction (fitted for relative error on [-1/2, 1/2]),
+// scalef for the power (inf past 2^128, 0 below 2^-149).
+__attribute__((always_inline)) inline __m512 exp2_bf16(__m512 t) {
+  const __m512 n = _mm512_roundscale_ps(t, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  const __m512 f = _mm512_sub_ps(t, n);
+  __m512 p = _mm512_set1_ps(0.05517167f);
+  p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(0.24261115f));
+  p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(0.69326099f));
+  p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(0.99992807f));
+  return _mm512_scalef_ps(p, n);
+}
+
+}  // namespace
+
 void softmax_rows_to_bf16(float* S, int ld_s, int rows, int L, const int* visible, float scale, uint16_t* P,
                           int ld_p, float* inv_sum, float* probs, int64_t probs_ld) {
-  // exp(scale · (s − max)) = 2^(s · a − max · a), a = scale · log2(e): one FMA before the power of two.
+  // exp(scale · (s − shift)) = 2^(s · a − shift · a), a = scale · log2(e): one FMA before the power of two.
   const float a = scale * 1.44269504088896341f;
   const __m512 va = _mm512_set1_ps(a);
   const __m512 minus_inf = _mm512_set1_ps(-INFINITY);
@@ -19,60 +36,71 @@ void softmax_rows_to_bf16(float* S, int ld_s, int rows, int L, const int* visibl
     float* s = S + static_cast<size_t>(i) * ld_s;
     uint16_t* p = P + static_cast<size_t>(i) * ld_p;
     const int vis = visible[i], full = vis / 16 * 16;
-    // Four running maxima and sums: one accumulator would make every step wait for the previous one.
-    __m512 m0 = minus_inf, m1 = minus_inf, m2 = minus_inf, m3 = minus_inf;
-    int j = 0;
-    for (; j + 64 <= full; j += 64) {
-      m0 = _mm512_max_ps(m0, _mm512_loadu_ps(s + j));
-      m1 = _mm512_max_ps(m1, _mm512_loadu_ps(s + j + 16));
-      m2 = _mm512_max_ps(m2, _mm512_loadu_ps(s + j + 32));
-      m3 = _mm512_max_ps(m3, _mm512_loadu_ps(s + j + 48));
-    }
-    for (; j < full; j += 16) m0 = _mm512_max_ps(m0, _mm512_loadu_ps(s + j));
-    if (j < vis) m1 = _mm512_max_ps(m1, _mm512_mask_loadu_ps(minus_inf, avx512::first_lanes(vis - j), s + j));
-    const __m512 vmax = _mm512_max_ps(_mm512_max_ps(m0, m1), _mm512_max_ps(m2, m3));
-    const __m512 mxa = _mm512_set1_ps(_mm512_reduce_max_ps(vmax) * a);
-    // The scores are finite (products of finite bf16 values), so t = s·a − max·a is too.
-    auto exp_at = [&](int k) {
-      const __m512 e = avx512::exp2_nonpos_fast(_mm512_fmsub_ps(_mm512_loadu_ps(s + k), va, mxa));
-      if (probs) _mm512_storeu_ps(s + k, e);
-      return e;
-    };
     // The next row's scores come into L1 while this row's exponentials are computed (a block's scores are
     // in L2: 64 rows × 6 KB for 1,500 keys).
     const char* next = reinterpret_cast<const char*>(s + (i + 1 < rows ? ld_s : 0));
-    __m512 s0 = _mm512_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
-    for (j = 0; j + 64 <= full; j += 64) {
-      for (int l = 0; l < 4; ++l) _mm_prefetch(next + 4 * (j + 16 * l), _MM_HINT_T0);
-      const __m512 e0 = exp_at(j), e1 = exp_at(j + 16), e2 = exp_at(j + 32), e3 = exp_at(j + 48);
-      // Two vectors per conversion: one instruction for 32 probabilities.
-      _mm512_storeu_si512(p + j, (__m512i)_mm512_cvtne2ps_pbh(e1, e0));
-      _mm512_storeu_si512(p + j + 32, (__m512i)_mm512_cvtne2ps_pbh(e3, e2));
-      s0 = _mm512_add_ps(s0, e0);
-      s1 = _mm512_add_ps(s1, e1);
-      s2 = _mm512_add_ps(s2, e2);
-      s3 = _mm512_add_ps(s3, e3);
+    // P = 2^(s·a − shift), its sum; e written back over the scores when they are asked for. The scores are
+    // finite (products of finite bf16 values), so t = s·a − shift is too.
+    auto exponentials = [&](__m512 shift, bool keep) {
+      auto exp_at = [&](int k) {
+        const __m512 e = exp2_bf16(_mm512_fmsub_ps(_mm512_loadu_ps(s + k), va, shift));
+        if (keep) _mm512_storeu_ps(s + k, e);
+        return e;
+      };
+      __m512 s0 = _mm512_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
+      int j = 0;
+      for (; j + 64 <= full; j += 64) {
+        for (int l = 0; l < 4; ++l) _mm_prefetch(next + 4 * (j + 16 * l), _MM_HINT_T0);
+        const __m512 e0 = exp_at(j), e1 = exp_at(j + 16), e2 = exp_at(j + 32), e3 = exp_at(j + 48);
+        // Two vectors per conversion: one instruction for 32 probabilities.
+        _mm512_storeu_si512(p + j, (__m512i)_mm512_cvtne2ps_pbh(e1, e0));
+        _mm512_storeu_si512(p + j + 32, (__m512i)_mm512_cvtne2ps_pbh(e3, e2));
+        s0 = _mm512_add_ps(s0, e0);
+        s1 = _mm512_add_ps(s1, e1);
+        s2 = _mm512_add_ps(s2, e2);
+        s3 = _mm512_add_ps(s3, e3);
+      }
+      for (; j < full; j += 16) {
+        const __m512 e = exp_at(j);
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(p + j), (__m256i)_mm512_cvtneps_pbh(e));
+        s0 = _mm512_add_ps(s0, e);
+      }
+      // The partial vector, then zeros up to ld_p (the value product reads whole blocks of keys).
+      for (; j < ld_p; j += 16) {
+        const __mmask16 live = avx512::first_lanes(vis - j);
+        const __m512 x = _mm512_maskz_loadu_ps(live, s + j);
+        const __m512 e = _mm512_maskz_mov_ps(live, exp2_bf16(_mm512_fmsub_ps(x, va, shift)));
+        s1 = _mm512_add_ps(s1, e);
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(p + j), (__m256i)_mm512_cvtneps_pbh(e));
+        if (keep) _mm512_mask_storeu_ps(s + j, avx512::first_lanes(L - j), e);
+      }
+      return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(s0, s1), _mm512_add_ps(s2, s3)));
+    };
+    // Without a shift first: softmax needs the row's maximum subtracted only when 2^t would overflow or
+    // every term underflow, which the sum shows (then again with the maximum). Not when the probabilities
+    // are asked for: the scores are overwritten.
+    float sum = probs ? 0.0f : exponentials(_mm512_setzero_ps(), false);
+    if (!(sum >= 0x1p-60f && sum <= 0x1p100f)) {
+      // Four running maxima: one accumulator would make every step wait for the previous one.
+      __m512 m0 = minus_inf, m1 = minus_inf, m2 = minus_inf, m3 = minus_inf;
+      int j = 0;
+      for (; j + 64 <= full; j += 64) {
+        m0 = _mm512_max_ps(m0, _mm512_loadu_ps(s + j));
+        m1 = _mm512_max_ps(m1, _mm512_loadu_ps(s + j + 16));
+        m2 = _mm512_max_ps(m2, _mm512_loadu_ps(s + j + 32));
+        m3 = _mm512_max_ps(m3, _mm512_loadu_ps(s + j + 48));
+      }
+      for (; j < full; j += 16) m0 = _mm512_max_ps(m0, _mm512_loadu_ps(s + j));
+      if (j < vis)
+        m1 = _mm512_max_ps(m1, _mm512_mask_loadu_ps(minus_inf, avx512::first_lanes(vis - j), s + j));
+      const __m512 vmax = _mm512_max_ps(_mm512_max_ps(m0, m1), _mm512_max_ps(m2, m3));
+      sum = exponentials(_mm512_set1_ps(_mm512_reduce_max_ps(vmax) * a), probs != nullptr);
     }
-    for (; j < full; j += 16) {
-      const __m512 e = exp_at(j);
-      _mm256_storeu_si256(reinterpret_cast<__m256i*>(p + j), (__m256i)_mm512_cvtneps_pbh(e));
-      s0 = _mm512_add_ps(s0, e);
-    }
-    // The partial vector, then zeros up to ld_p (the value product reads whole blocks of keys).
-    for (; j < ld_p; j += 16) {
-      const __mmask16 live = avx512::first_lanes(vis - j);
-      const __m512 x = _mm512_maskz_loadu_ps(live, s + j);
-      const __m512 e = _mm512_maskz_mov_ps(live, avx512::exp2_nonpos_fast(_mm512_fmsub_ps(x, va, mxa)));
-      s1 = _mm512_add_ps(s1, e);
-      _mm256_storeu_si256(reinterpret_cast<__m256i*>(p + j), (__m256i)_mm512_cvtneps_pbh(e));
-      if (probs) _mm512_mask_storeu_ps(s + j, avx512::first_lanes(L - j), e);
-    }
-    const float sum = _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(s0, s1), _mm512_add_ps(s2, s3)));
     inv_sum[i] = sum > 0.0f ? 1.0f / sum : 0.0f;
     if (probs) {
       float* out = probs + i * probs_ld;
       const __m512 inv = _mm512_set1_ps(inv_sum[i]);
-      for (j = 0; j < L; j += 16) {
+      for (int j = 0; j < L; j += 16) {
         const __mmask16 m = avx512::first_lanes(L - j);
         _mm512_mask_storeu_ps(out + j, m, _mm512_mul_ps(_mm512_maskz_loadu_ps(m, s + j), inv));
       }

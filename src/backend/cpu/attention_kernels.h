@@ -9,7 +9,8 @@ namespace wisp::backend::cpu {
 // bf16 attention needs AVX-512 BF16 (the caches are bf16 only on such CPUs).
 //
 // Softmax of scale · S over the first visible[i] entries of each row, without normalising: P = exp(scale ·
-// (s − max)) as bf16 (zeros from visible[i] up to ld_p), inv_sum[i] = 1 / Σ P. With `probs`, the normalised
+// (s − shift)) as bf16 (zeros from visible[i] up to ld_p), inv_sum[i] = 1 / Σ P, with shift 0 or, where
+// exp(scale · s) would overflow or every term underflow, the row's maximum. With `probs`, the normalised
 // fp32 probabilities of all L entries of row i also go to probs + i · probs_ld (S is overwritten then).
 void softmax_rows_to_bf16(float* S, int ld_s, int rows, int L, const int* visible, float scale, uint16_t* P,
                           int ld_p, float* inv_sum, float* probs, int64_t probs_ld);
