@@ -31,6 +31,9 @@ class Buffer {
 
  private:
   struct Free {
+    Free() noexcept : mapped_bytes(0) {}
+    explicit Free(size_t mapped) noexcept : mapped_bytes(mapped) {}
+    size_t mapped_bytes;  // of a buffer mapped on its own (munmap), else 0 (free)
     void operator()(void* p) const;
   };
   std::unique_ptr<void, Free> data_;
