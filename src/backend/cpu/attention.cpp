@@ -210,10 +210,12 @@ void attention(Exec& ex, Isa isa, const AttentionJob* jobs, int n_jobs, const At
   // unnormalised output and the row sums.
   const int kv_p = round_up(max_kv, 32), rows_p = kQueryBlock;  // rows padded for AMX tiles
   const size_t scores_elems = static_cast<size_t>(rows_p) * kv_p;
+  // The S area also holds the fused kernel's chunks and sums.
+  const size_t s_elems = std::max(scores_elems, bf16 ? scores_softmax_amx_scratch_floats() : 0);
   const size_t q16_elems = static_cast<size_t>(rows_p) * round_up(dh, 32);
   const size_t o_elems = static_cast<size_t>(rows_p) * round_up(dh, 16);
   const size_t per_thread =
-      scores_elems * 4 + (bf16 ? (q16_elems + scores_elems) * 2 + o_elems * 4 + rows_p * 8 : 0) + 256;
+      s_elems * 4 + (bf16 ? (q16_elems + scores_elems) * 2 + o_elems * 4 + rows_p * 8 : 0) + 256;
   char* scratch = ex.ws->get<char>(Workspace::kAttention, per_thread * std::max(1, ex.threads));
 
   const Bf16Kernel bf16_gemm = bf16_kernel(isa);
@@ -235,7 +237,7 @@ void attention(Exec& ex, Isa isa, const AttentionJob* jobs, int n_jobs, const At
     float* out = job.out.as<float>() + static_cast<int64_t>(r0) * job.out.row_stride + h * dh;
 
     if (bf16) {
-      uint16_t* q16 = reinterpret_cast<uint16_t*>(mine + scores_elems * 4);
+      uint16_t* q16 = reinterpret_cast<uint16_t*>(mine + s_elems * 4);
       uint16_t* p16 = q16 + q16_elems;
       float* o = reinterpret_cast<float*>(p16 + scores_elems);
       float* inv_sum = o + o_elems;
@@ -247,10 +249,13 @@ void attention(Exec& ex, Isa isa, const AttentionJob* jobs, int n_jobs, const At
       const int rows16 = round_up(rows, 16);
       if (rows > 16)
         std::memset(q16 + static_cast<size_t>(rows) * qk, 0, sizeof(uint16_t) * (rows16 - rows) * qk);
-      // scores(rows, L) = q_h · K_hᵀ
-      if (amx_d64) {
+      // P = exp(scale · q_h · K_hᵀ) in bf16 and 1 / Σ P, the scores through L1 (AMX, no probabilities asked
+      // for, sums in range: nearly always); else the scores, then the softmax.
+      const bool fused = amx_d64 && !probs &&
+                         scores_softmax_amx_d64(q16, rows, keys, L, visible, scale, p16, ld_s, inv_sum, S);
+      if (amx_d64 && !fused) {
         scores_amx_d64(q16, rows, keys, L, S, ld_s);
-      } else {
+      } else if (!amx_d64) {
         Bf16Block b;
         b.a = q16;
         b.lda = qk;
@@ -260,9 +265,10 @@ void attention(Exec& ex, Isa isa, const AttentionJob* jobs, int n_jobs, const At
         b.M = rows;
         bf16_gemm(b, 0, rows, 0, Lp16);
       }
-      // P = exp(scale · (s − max)) in bf16; the normalisation is applied to the (much smaller) output.
-      softmax_rows_to_bf16(S, ld_s, rows, L, visible, scale, p16, ld_s, inv_sum, probs,
-                           probs ? job.sink->row_stride : 0);
+      // P = exp(scale · (s − shift)) in bf16; the normalisation is applied to the (much smaller) output.
+      if (!fused)
+        softmax_rows_to_bf16(S, ld_s, rows, L, visible, scale, p16, ld_s, inv_sum, probs,
+                             probs ? job.sink->row_stride : 0);
       if (rows > 16)
         std::memset(p16 + static_cast<size_t>(rows) * ld_s, 0, sizeof(uint16_t) * (rows16 - rows) * ld_s);
       // out_h(rows, dh) = P · V_h / Σ P

@@ -9,23 +9,6 @@
 
 namespace wisp::backend::cpu {
 
-namespace {
-
-// 2^t for finite t with relative error < 8e-5, a 26th of bf16's rounding (the probabilities are rounded to
-// bf16 right after): a degree-3 polynomial on the fraction (fitted for relative error on [-1/2, 1/2]),
-// scalef for the power (inf past 2^128, 0 below 2^-149).
-__attribute__((always_inline)) inline __m512 exp2_bf16(__m512 t) {
-  const __m512 n = _mm512_roundscale_ps(t, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  const __m512 f = _mm512_sub_ps(t, n);
-  __m512 p = _mm512_set1_ps(0.05517167f);
-  p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(0.24261115f));
-  p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(0.69326099f));
-  p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(0.99992807f));
-  return _mm512_scalef_ps(p, n);
-}
-
-}  // namespace
-
 void softmax_rows_to_bf16(float* S, int ld_s, int rows, int L, const int* visible, float scale, uint16_t* P,
                           int ld_p, float* inv_sum, float* probs, int64_t probs_ld) {
   // exp(scale · (s − shift)) = 2^(s · a − shift · a), a = scale · log2(e): one FMA before the power of two.
@@ -43,7 +26,7 @@ void softmax_rows_to_bf16(float* S, int ld_s, int rows, int L, const int* visibl
     // finite (products of finite bf16 values), so t = s·a − shift is too.
     auto exponentials = [&](__m512 shift, bool keep) {
       auto exp_at = [&](int k) {
-        const __m512 e = exp2_bf16(_mm512_fmsub_ps(_mm512_loadu_ps(s + k), va, shift));
+        const __m512 e = avx512::exp2_bf16(_mm512_fmsub_ps(_mm512_loadu_ps(s + k), va, shift));
         if (keep) _mm512_storeu_ps(s + k, e);
         return e;
       };
@@ -69,7 +52,7 @@ void softmax_rows_to_bf16(float* S, int ld_s, int rows, int L, const int* visibl
       for (; j < ld_p; j += 16) {
         const __mmask16 live = avx512::first_lanes(vis - j);
         const __m512 x = _mm512_maskz_loadu_ps(live, s + j);
-        const __m512 e = _mm512_maskz_mov_ps(live, exp2_bf16(_mm512_fmsub_ps(x, va, shift)));
+        const __m512 e = _mm512_maskz_mov_ps(live, avx512::exp2_bf16(_mm512_fmsub_ps(x, va, shift)));
         s1 = _mm512_add_ps(s1, e);
         _mm256_storeu_si256(reinterpret_cast<__m256i*>(p + j), (__m256i)_mm512_cvtneps_pbh(e));
         if (keep) _mm512_mask_storeu_ps(s + j, avx512::first_lanes(L - j), e);
