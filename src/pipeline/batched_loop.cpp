@@ -156,18 +156,18 @@ void BatchedLoop::encode_new_windows() {
     if (s->window < 0 && !s->job->paused) to_encode.push_back(s.get());
   for (size_t b0 = 0; b0 < to_encode.size(); b0 += kMaxEncoderBatch) {
     const int n = static_cast<int>(std::min<size_t>(kMaxEncoderBatch, to_encode.size() - b0));
-    mels_.resize(window_floats * n);
-    features_.resize(static_cast<size_t>(n) * T * D);
+    mels_.resize(sizeof(float) * window_floats * n);
+    features_.resize(sizeof(float) * static_cast<size_t>(n) * T * D);
     for (int i = 0; i < n; ++i) {
       const Chunk& s = *to_encode[b0 + i];
       audio::mel_window(s.mel, s.seek, std::min(audio::kChunkFrames, s.content_frames - s.seek),
-                        mels_.data() + window_floats * i);
+                        mels_.as<float>() + window_floats * i);
     }
     const auto te = Clock::now();
     const double before = decoder_.flops();
-    encoder_.encode(mels_.data(), features_.data(), n);
+    encoder_.encode(mels_.as<float>(), features_.as<float>(), n);
     scratch_->ids.resize(n);
-    decoder_.add_windows(features_.data(), n, scratch_->ids.data());
+    decoder_.add_windows(features_.as<float>(), n, scratch_->ids.data());
     const double ms = ms_since(te), cross = decoder_.flops() - before;
     for (int i = 0; i < n; ++i) {
       Chunk& s = *to_encode[b0 + i];

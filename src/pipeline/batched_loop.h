@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include "backend/buffer.h"
+
 #include "model/whisper_model.h"
 #include "nn/decoder.h"
 #include "nn/encoder.h"
@@ -84,8 +86,8 @@ class BatchedLoop {
   const int threads_, max_in_flight_;
   std::vector<std::unique_ptr<JobState>> jobs_;  // in the order they came
   std::vector<std::unique_ptr<Chunk>> live_;
-  std::vector<float> mels_, features_;
-  ReadyChunk ready_;  // the chunk being opened
+  backend::Buffer mels_, features_;  // the windows of an encoder call and their features (fp32)
+  ReadyChunk ready_;                 // the chunk being opened
   uint64_t next_job_id_ = 0;
   int last_step_rows_ = 0;
   struct Scratch;
