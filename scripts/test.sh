@@ -25,7 +25,7 @@ fi
 
 if [[ "${WISP_SKIP_FUZZ:-0}" != 1 ]]; then
   echo "== fuzzing (libFuzzer + ASan + UBSan, ${WISP_FUZZ_SECONDS:-60} s per target)"
-  for target in audio model_bin tokenizer vad_model request; do
+  for target in audio model_bin tokenizer tokenizer_json vad_model request; do
     scripts/fuzz.sh "$target" "${WISP_FUZZ_SECONDS:-60}"
   done
 fi

@@ -10,7 +10,6 @@
 #include <cstdint>
 #include <cstdio>
 #include <functional>
-#include <nlohmann/json.hpp>
 #include <queue>
 #include <string_view>
 #include <unordered_map>
@@ -18,6 +17,7 @@
 
 #include "core/error.h"
 #include "core/regular_file.h"
+#include "decode/tokenizer_json.h"
 
 namespace wisp::decode {
 namespace {
@@ -34,10 +34,6 @@ constexpr const char* kGpt2Pattern = "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}
                                      "\\p{L}\\p{N}]+"
                                      "|[" WISP_WS "]+(?![^" WISP_WS "])|[" WISP_WS "]+";
 #undef WISP_WS
-
-// Ids above this in a tokenizer file mean a corrupt file, not a big vocabulary; refusing them keeps a
-// bad file from making us allocate gigabytes.
-constexpr int kMaxId = 1 << 22;
 
 // Hash/equality that let an unordered_map<std::string, ...> be searched with a string_view without
 // building a std::string for every probe (encode probes added tokens at many positions).
@@ -298,21 +294,21 @@ Tokenizer Tokenizer::from_model_dir(const std::string& dir, bool multilingual) {
   Tokenizer tok;
   tok.multilingual_ = multilingual;
   StringIdMap added_ids;  // every added token's text -> id, for the special-token lookups below
-  try {
-    const nlohmann::json json = nlohmann::json::parse(file_text);
+  {
+    TokenizerJson json = read_tokenizer_json(file_text, path);
     std::string().swap(file_text);
-    const auto& model = json.at("model");
-    if (model.contains("type") && model.at("type") != "BPE") fail(path, "model.type is not BPE");
+    if (!json.model_type.empty() && json.model_type != "BPE") fail(path, "model.type is not BPE");
 
-    // Vocab: byte-level text -> id. Kept as text only until the merges are resolved to ids.
+    // Vocab: byte-level text -> id (a token given twice: its last id, as a JSON object reads). Kept as text
+    // only until the merges are resolved to ids.
     StringIdMap vocab;
+    vocab.reserve(json.vocab.size());
     int max_id = -1;
-    for (const auto& [text, id_json] : model.at("vocab").items()) {
-      const int id = id_json.get<int>();
-      if (id < 0 || id >= kMaxId) fail(path, "vocab id out of range: " + std::to_string(id));
-      vocab.emplace(text, id);
+    for (auto& [text, id] : json.vocab) {
+      vocab.insert_or_assign(std::move(text), id);
       max_id = std::max(max_id, id);
     }
+    std::vector<std::pair<std::string, int>>().swap(json.vocab);
     tables->id_bytes.resize(static_cast<size_t>(max_id + 1));
     for (const auto& [text, id] : vocab) {
       std::string& bytes = tables->id_bytes[static_cast<size_t>(id)];
@@ -325,22 +321,13 @@ Tokenizer Tokenizer::from_model_dir(const std::string& dir, bool multilingual) {
       tables->byte_token[static_cast<size_t>(b)] = it->second;
     }
 
-    // Merges: newer files write ["a", "b"], older ones "a b" (tokens never contain a space: it is Ġ).
-    const auto& merges = model.at("merges");
-    tables->merges.reserve(merges.size());
+    // Merges in rank order (newer files write ["a", "b"], older ones "a b": both read as pairs).
+    tables->merges.reserve(json.merges.size());
     int rank = 0;
-    for (const auto& m : merges) {
-      std::string left, right;
-      if (m.is_array() && m.size() == 2) {
-        left = m[0].get<std::string>(), right = m[1].get<std::string>();
-      } else {
-        const auto& s = m.get_ref<const std::string&>();
-        const size_t space = s.find(' ');
-        if (space == std::string::npos || s.find(' ', space + 1) != std::string::npos)
-          fail(path, "bad merge: " + s);
-        left = s.substr(0, space), right = s.substr(space + 1);
-      }
-      auto l = vocab.find(left), r = vocab.find(right), merged = vocab.find(left + right);
+    std::string joined;
+    for (const auto& [left, right] : json.merges) {
+      joined.assign(left).append(right);
+      auto l = vocab.find(left), r = vocab.find(right), merged = vocab.find(joined);
       if (l == vocab.end() || r == vocab.end() || merged == vocab.end()) {
         fail(path, "merge names a token missing from the vocab: " + left + " " + right);
       }
@@ -348,18 +335,13 @@ Tokenizer Tokenizer::from_model_dir(const std::string& dir, bool multilingual) {
       tables->merges.emplace(pair_key(l->second, r->second), Tables::Merge{rank++, merged->second});
     }
 
-    for (const auto& t : json.at("added_tokens")) {
-      const int id = t.at("id").get<int>();
-      const auto& text = t.at("content").get_ref<const std::string&>();
-      if (id < 0 || id >= kMaxId) fail(path, "added token id out of range: " + std::to_string(id));
-      max_id = std::max(max_id, id);
-      added_ids.emplace(text, id);
-      tables->added_text.emplace(id, text);
-      (t.value("special", false) ? tables->special_added : tables->other_added).add(text, id);
+    for (const TokenizerJson::Added& t : json.added_tokens) {
+      max_id = std::max(max_id, t.id);
+      added_ids.emplace(t.content, t.id);
+      tables->added_text.emplace(t.id, t.content);
+      (t.special ? tables->special_added : tables->other_added).add(t.content, t.id);
     }
     tables->vocab_size = max_id + 1;
-  } catch (const nlohmann::json::exception& e) {
-    fail(path, std::string("malformed JSON: ") + e.what());
   }
 
   auto special = [&](std::string_view text, std::string_view alt = {}) {

@@ -16,6 +16,7 @@
 
 #include "core/error.h"
 #include "decode/tokenizer.h"
+#include "decode/tokenizer_json.h"
 
 #ifndef WISP_MODELS_DIR
 #define WISP_MODELS_DIR "/work/main/models"
@@ -302,6 +303,62 @@ TEST(Tokenizer, BadFilesThrowModelError) {
   j["model"]["merges"].push_back("Ġt zzzz");
   dir.write("tokenizer.json", j.dump());
   expect_model_error(dir.path.string(), "merge with an unknown token");
+}
+
+// The streamed reader takes what the BPE needs, in file order, both merge forms, and skips everything else
+// (nested objects whose keys look like ours included); a wrong type in one of its parts is a model error.
+TEST(TokenizerJson, ReadsVocabMergesAndAddedTokensSkippingTheRest) {
+  const auto t = wisp::decode::read_tokenizer_json(R"({
+    "version": "1.0", "truncation": null, "normalizer": {"vocab": {"x": 9}},
+    "model": {"type": "BPE", "dropout": null, "fuse_unk": false, "vocab": {"a": 0, "b": 1, "ab": 2},
+              "merges": ["a b", ["ab", "b"]], "extra": {"id": 7, "merges": ["q r"]}},
+    "added_tokens": [{"id": 3, "content": "<|x|>", "single_word": false, "special": true},
+                     {"content": "y", "id": 4, "nested": {"id": 99, "content": "z"}}],
+    "decoder": {"type": "ByteLevel", "list": [1, [2, {"a": null}]]}})",
+                                                   "t.json");
+  EXPECT_EQ(t.model_type, "BPE");
+  ASSERT_EQ(t.vocab.size(), 3u);
+  EXPECT_EQ(t.vocab[2], (std::pair<std::string, int>{"ab", 2}));
+  ASSERT_EQ(t.merges.size(), 2u);
+  EXPECT_EQ(t.merges[0], (std::pair<std::string, std::string>{"a", "b"}));
+  EXPECT_EQ(t.merges[1], (std::pair<std::string, std::string>{"ab", "b"}));
+  ASSERT_EQ(t.added_tokens.size(), 2u);
+  EXPECT_EQ(t.added_tokens[0].id, 3);
+  EXPECT_EQ(t.added_tokens[0].content, "<|x|>");
+  EXPECT_TRUE(t.added_tokens[0].special);
+  EXPECT_EQ(t.added_tokens[1].id, 4);
+  EXPECT_EQ(t.added_tokens[1].content, "y");
+  EXPECT_FALSE(t.added_tokens[1].special);
+
+  const char* bad[] = {
+      R"([1, 2])",
+      R"(5)",
+      R"({"model": {"vocab": {"a": 0}, "merges": []}})",
+      R"({"model": {"vocab": {"a": "0"}, "merges": []}, "added_tokens": []})",
+      R"({"model": {"vocab": {"a": 0.5}, "merges": []}, "added_tokens": []})",
+      R"({"model": {"vocab": {"a": -1}, "merges": []}, "added_tokens": []})",
+      R"({"model": {"vocab": {"a": 99999999999}, "merges": []}, "added_tokens": []})",
+      R"({"model": {"vocab": {"a": {}}, "merges": []}, "added_tokens": []})",
+      R"({"model": {"vocab": {}, "merges": ["ab"]}, "added_tokens": []})",
+      R"({"model": {"vocab": {}, "merges": [["a", "b", "c"]]}, "added_tokens": []})",
+      R"({"model": {"vocab": {}, "merges": [5]}, "added_tokens": []})",
+      R"({"model": {"vocab": {}, "merges": []}, "added_tokens": [{"id": 1}]})",
+      R"({"model": {"vocab": {}, "merges": []}, "added_tokens": [{"id": "1", "content": "x"}]})",
+      R"({"model": {"vocab": {}, "merges": []}, "added_tokens": [{"id": 1, "content": "x", "special": 1}]})",
+      R"({"model": {"vocab": {}, "merges": []}, "added_tokens": [5]})",
+      R"({"model": {"type": 5, "vocab": {}, "merges": []}, "added_tokens": []})",
+      R"({"model": {"vocab": {}, "merges": []}, "added_tokens": []} trailing)",
+      R"({"model": {"vocab": {"a": 0)",
+  };
+  for (const char* text : bad) {
+    try {
+      wisp::decode::read_tokenizer_json(text, "t.json");
+      ADD_FAILURE() << "accepted: " << text;
+    } catch (const wisp::Error& e) {
+      EXPECT_EQ(e.kind(), wisp::ErrorKind::Model) << text;
+      EXPECT_NE(std::string(e.what()).find("t.json"), std::string::npos) << e.what();
+    }
+  }
 }
 
 TEST(Tokenizer, ConcurrentUseGivesTheSameResults) {
