@@ -11,7 +11,7 @@
 namespace wisp::vad {
 namespace {
 
-constexpr int kBlock = 512;  // windows per batch of products: ~5 MB of activations
+constexpr int kBlock = 128;  // windows per batch of products: ~1.5 MB of activations, in L2
 constexpr int kInput = kContextSamples + kWindowSamples;
 constexpr int kGates = 4 * kHidden;
 
