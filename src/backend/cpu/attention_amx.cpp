@@ -1,7 +1,7 @@
 // Attention scores with AMX for head_dim 64: the query block stays in four tiles (32 rows × 2 halves of
 // the head dimension) while the keys stream past one 16-key panel (two B tiles) at a time; each pair of
 // accumulator tiles is stored straight into the score rows — or, fused with the softmax, into a chunk of
-// 64 keys in L1 that AVX-512 turns into bf16 probabilities while the tiles multiply the next chunk.
+// 128 keys in L1 that AVX-512 turns into bf16 probabilities while the tiles multiply the next chunk.
 #include <immintrin.h>
 
 #include <algorithm>
@@ -66,8 +66,8 @@ bool scores_softmax_amx_d64(const uint16_t* q, int rows, const uint16_t* keys, i
       _tile_loadd(5, q + static_cast<size_t>(r + 16) * 64 + 32, 128);
     }
     std::fill(sums, sums + static_cast<size_t>(group) * 64, 0.0f);
-    // Chunk c's scores (rows of the group × keys [64c, 64c + 64)) into stage[c % 2]; panels past L are not
-    // there (nor read: their keys are masked).
+    // Chunk c's scores (rows of the group × keys [128c, 128c + 128)) into stage[c % 2]; panels past L are
+    // not there (nor read: their keys are masked).
     auto scores = [&](int c) {
       auto* out = reinterpret_cast<uint8_t*>(stage[c % 2]);
       for (int p = c * kChunk / 16; p < std::min(panels, (c + 1) * kChunk / 16); ++p) {
