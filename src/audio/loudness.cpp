@@ -1,8 +1,8 @@
 #include "audio/loudness.h"
 
 #include <immintrin.h>
-#include <algorithm>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <utility>

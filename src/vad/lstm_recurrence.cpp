@@ -96,8 +96,10 @@ void await(Shared& sh, int j, int steps, int mine) {
       std::atomic<int>& claimed = sh.claimed[j].value;
       int s = claimed.load(std::memory_order_acquire);
       if (s < steps && claimed.compare_exchange_strong(s, s + 1, std::memory_order_acq_rel)) {
-        // Its inputs: the step before, both halves (this thread's own are done: it waits for this one).
-        while (done.load(std::memory_order_acquire) < s) _mm_pause();
+        // Its inputs: the step before, both halves (claimed, so being finished by a live thread).
+        while (sh.done[0].value.load(std::memory_order_acquire) < s ||
+               sh.done[1].value.load(std::memory_order_acquire) < s)
+          _mm_pause();
         half_step(sh, j, s);
         done.store(s + 1, std::memory_order_release);
         spins = 0;
