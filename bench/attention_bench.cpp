@@ -1,6 +1,6 @@
 // The CPU backend's attention — each ISA level this machine runs × the KV-cache type each compute type
-// gets (fp32, or bf16 where the CPU has AVX-512 BF16; int8 for the decoder's cross-attention from VNNI up) —
-// on Whisper's two attention shapes:
+// gets (fp32, or bf16 where the CPU has AVX-512 BF16; int4 for the batched decoder's cross-attention from
+// VNNI up) — on Whisper's two attention shapes:
 //
 //   enc_self:  1500 query rows over 1500 keys per head, every key visible (one encoder layer of a 30-s
 //              window); compute-bound: GFLOP/s counts scores and the value product (4 · Tq · Tk · head_dim
@@ -81,9 +81,12 @@ void run(benchmark::State& state, Case c, ComputeType type, Isa isa) {
   const double flops = 4.0 * c.windows * c.rows * c.keys * 64.0 * c.heads;
   state.counters["GFLOP/s"] = benchmark::Counter(flops / 1e9, benchmark::Counter::kIsIterationInvariantRate);
   if (!c.encoder()) {
-    // int8, bf16 or fp32, as the backend chose for this level and type (int8's scales not counted)
+    // int4, int8, bf16 or fp32, as the backend chose for this level and type (the scales not counted)
     const cpu::KvFormat format = static_cast<const cpu::CpuKvCache&>(*caches[0]).format;
-    const double elem = format == cpu::KvFormat::I8 ? 1 : format == cpu::KvFormat::Bf16 ? 2 : 4;
+    const double elem = format == cpu::KvFormat::I4     ? 0.5
+                        : format == cpu::KvFormat::I8   ? 1
+                        : format == cpu::KvFormat::Bf16 ? 2
+                                                        : 4;
     const double bytes = 2.0 * c.windows * c.keys * D * elem;  // keys and values, read once per window
     state.counters["GB/s"] = benchmark::Counter(bytes / 1e9, benchmark::Counter::kIsIterationInvariantRate);
   }

@@ -37,6 +37,25 @@ double rel_diff(const std::vector<float>& a, const std::vector<float>& b) {
   return d / (m + 1.0);
 }
 
+// The rows x (n rows of kv.dim) as a cache of kv's format holds them: int8 and int4 caches keep each head's
+// 64 values of a position as integers |q| ≤ 127 or 7 times max |x| / that. The reference attends over exactly
+// those values, so that a comparison tests the kernels, not the cache's rounding (4-bit: several per cent).
+std::vector<float> held(const KvCache& kv, const std::vector<float>& x, int n) {
+  const auto& c = static_cast<const cpu::CpuKvCache&>(kv);
+  if (!c.quantized()) return x;
+  const float levels = c.format == cpu::KvFormat::I4 ? 7.0f : 127.0f;
+  std::vector<float> y(x);
+  for (int r = 0; r < n; ++r)
+    for (int h = 0; h < c.n_head; ++h) {
+      float* p = y.data() + static_cast<size_t>(r) * c.dim + h * c.head_dim;
+      float amax = 0.0f;
+      for (int d = 0; d < c.head_dim; ++d) amax = std::max(amax, std::fabs(p[d]));
+      const float inv = amax > 0.0f ? levels / amax : 0.0f, scale = amax / levels;
+      for (int d = 0; d < c.head_dim; ++d) p[d] = std::nearbyint(p[d] * inv) * scale;
+    }
+  return y;
+}
+
 double tolerance(ComputeType t) {
   switch (t) {
     case ComputeType::Int8:
@@ -255,12 +274,15 @@ TEST_P(BackendVsReference, AttentionJobsCausalOffsetsSinkAndCopies) {
         const auto k = random_vec(static_cast<size_t>(c.kv_len) * D, rng),
                    v = random_vec(static_cast<size_t>(c.kv_len) * D, rng);
         const int first = c.kv_len / 2;
+        const auto kh = held(*kc.back(), k, c.kv_len), vh = held(*kc.back(), v, c.kv_len);
         for (auto [b, kv] :
              {std::pair{cpu_.get(), kc.back().get()}, std::pair{ref_.get(), kr.back().get()}}) {
           Exec& e = b == cpu_.get() ? ex_ : ref_ex_;
-          if (first > 0) b->kv_write(e, *kv, 0, f32_view(k.data(), first, D), f32_view(v.data(), first, D));
-          b->kv_write(e, *kv, first, f32_view(k.data() + first * D, c.kv_len - first, D),
-                      f32_view(v.data() + first * D, c.kv_len - first, D));
+          const float* kk = b == cpu_.get() ? k.data() : kh.data();
+          const float* vv = b == cpu_.get() ? v.data() : vh.data();
+          if (first > 0) b->kv_write(e, *kv, 0, f32_view(kk, first, D), f32_view(vv, first, D));
+          b->kv_write(e, *kv, first, f32_view(kk + first * D, c.kv_len - first, D),
+                      f32_view(vv + first * D, c.kv_len - first, D));
         }
         auto copy_c = cpu_->make_kv_cache(cap, D, H, use);
         cpu_->kv_copy(ex_, *kc.back(), *copy_c, c.kv_len);
@@ -327,7 +349,8 @@ TEST_P(BackendVsReference, AttentionManyRowsLongKeys) {
         const auto k = random_vec(static_cast<size_t>(kv_len) * D, rng),
                    v = random_vec(static_cast<size_t>(kv_len) * D, rng);
         cpu_->kv_write(ex_, *kc, 0, f32_view(k.data(), kv_len, D), f32_view(v.data(), kv_len, D));
-        ref_->kv_write(ref_ex_, *kr, 0, f32_view(k.data(), kv_len, D), f32_view(v.data(), kv_len, D));
+        const auto kh = held(*kc, k, kv_len), vh = held(*kc, v, kv_len);
+        ref_->kv_write(ref_ex_, *kr, 0, f32_view(kh.data(), kv_len, D), f32_view(vh.data(), kv_len, D));
         const auto q = random_vec(static_cast<size_t>(q_rows) * D, rng, 3.0f);
         std::vector<float> out(q.size()), out_ref(q.size());
         const AttentionJob jc{f32_view(q.data(), q_rows, D),   kc.get(), kv_len, 0,
@@ -347,39 +370,56 @@ INSTANTIATE_TEST_SUITE_P(Cpu, BackendVsReference, ::testing::ValuesIn(params()),
                                   compute_type_name(std::get<1>(i.param));
                          });
 
-// The int8 cross-attention caches' two kernels multiply the same bytes exactly (AMX tiles, AVX-512 VNNI), so
-// they give the same outputs and probabilities to the bit, for one row (greedy), beams and a prompt's rows.
-TEST(Int8CrossAttention, AmxAndVnniKernelsAgreeToTheBit) {
-  if (!cpu::isa_supported(cpu::Isa::Amx)) GTEST_SKIP() << "no AMX on this CPU";
-  auto amx = make_cpu_backend(ComputeType::Int8, cpu::Isa::Amx);
+// The int8 and int4 cross-attention caches' kernels multiply the same bytes exactly (AMX tiles, AVX-512
+// VNNI), so they give the same outputs and probabilities to the bit, for one row (greedy), beams and a
+// prompt's rows; and they attend as the reference does over the values the cache holds. (The batched mode's
+// caches are int4; WISP_CROSS_KV_BITS=8 makes them int8.)
+TEST(QuantizedCrossAttention, AmxAndVnniKernelsAgreeToTheBitAndWithTheReference) {
+  if (!cpu::isa_supported(cpu::Isa::Avx512Vnni)) GTEST_SKIP() << "no AVX-512 VNNI on this CPU";
+  const bool has_amx = cpu::isa_supported(cpu::Isa::Amx);
   auto vnni = make_cpu_backend(ComputeType::Int8, cpu::Isa::Avx512Vnni);
-  Workspace ws;
-  Exec ex{2, &ws};
+  auto amx = has_amx ? make_cpu_backend(ComputeType::Int8, cpu::Isa::Amx) : nullptr;
+  auto ref = make_reference_backend();
+  {
+    auto kv = vnni->make_kv_cache(1500, 128, 2, KvUse::CrossAttentionBatched);
+    EXPECT_EQ(static_cast<const cpu::CpuKvCache&>(*kv).format, cpu::KvFormat::I4);
+  }
+  Workspace ws, ref_ws;
+  Exec ex{2, &ws}, ref_ex{1, &ref_ws};
   std::mt19937 rng(27);
   const int H = 2, D = H * 64, cap = 1500;
-  for (auto [rows, kv_len] : {std::pair{1, 1500}, std::pair{5, 1500}, std::pair{9, 333}, std::pair{70, 17}}) {
-    const auto k = random_vec(static_cast<size_t>(kv_len) * D, rng, 2.0f),
-               v = random_vec(static_cast<size_t>(kv_len) * D, rng);
-    const auto q = random_vec(static_cast<size_t>(rows) * D, rng, 3.0f);
-    std::vector<float> out[2], probs[2];
-    int which = 0;
-    for (Backend* b : {amx.get(), vnni.get()}) {
-      auto kv = b->make_kv_cache(cap, D, H, KvUse::CrossAttentionBatched);
-      ASSERT_EQ(static_cast<const cpu::CpuKvCache&>(*kv).format, cpu::KvFormat::I8);
-      b->kv_write(ex, *kv, 0, f32_view(k.data(), kv_len, D), f32_view(v.data(), kv_len, D));
-      out[which].assign(q.size(), 0.0f);
-      probs[which].assign(static_cast<size_t>(H) * rows * kv_len, -1.0f);
+  for (cpu::KvFormat format : {cpu::KvFormat::I8, cpu::KvFormat::I4})
+    for (auto [rows, kv_len] : {std::pair{1, 1500}, std::pair{2, 999}, std::pair{3, 1500}, std::pair{5, 1500},
+                                std::pair{9, 333}, std::pair{70, 17}}) {
+      const auto k = random_vec(static_cast<size_t>(kv_len) * D, rng, 2.0f),
+                 v = random_vec(static_cast<size_t>(kv_len) * D, rng);
+      const auto q = random_vec(static_cast<size_t>(rows) * D, rng, 3.0f);
+      std::vector<float> out[3], probs[3];
       const uint8_t heads[H] = {1, 1};
-      const ProbabilitySink sink{heads, probs[which].data(), static_cast<int64_t>(rows) * kv_len, kv_len};
-      const AttentionJob job{f32_view(q.data(), rows, D),          kv.get(), kv_len, 0,
-                             f32_view(out[which].data(), rows, D), &sink};
-      b->attention(ex, &job, 1, AttentionShape{H, 64, false});
-      ++which;
+      auto run = [&](Backend& b, Exec& e, std::unique_ptr<KvCache> kv, const std::vector<float>& kk,
+                     const std::vector<float>& vv, int which) {
+        b.kv_write(e, *kv, 0, f32_view(kk.data(), kv_len, D), f32_view(vv.data(), kv_len, D));
+        out[which].assign(q.size(), 0.0f);
+        probs[which].assign(static_cast<size_t>(H) * rows * kv_len, -1.0f);
+        const ProbabilitySink sink{heads, probs[which].data(), static_cast<int64_t>(rows) * kv_len, kv_len};
+        const AttentionJob job{f32_view(q.data(), rows, D),          kv.get(), kv_len, 0,
+                               f32_view(out[which].data(), rows, D), &sink};
+        b.attention(e, &job, 1, AttentionShape{H, 64, false});
+      };
+      auto cache = [&] { return std::make_unique<cpu::CpuKvCache>(cap, D, H, format); };
+      run(*vnni, ex, cache(), k, v, 0);
+      const auto probe = cache();
+      run(*ref, ref_ex, ref->make_kv_cache(cap, D, H, KvUse::CrossAttention), held(*probe, k, kv_len),
+          held(*probe, v, kv_len), 1);
+      const std::string what = std::string(format == cpu::KvFormat::I4 ? "int4" : "int8") + ", rows " +
+                               std::to_string(rows) + ", keys " + std::to_string(kv_len);
+      EXPECT_LT(rel_diff(out[0], out[1]), 2e-3) << what;
+      EXPECT_LT(rel_diff(probs[0], probs[1]), 2e-3) << what;
+      if (!amx) continue;
+      run(*amx, ex, cache(), k, v, 2);
+      EXPECT_EQ(std::memcmp(out[0].data(), out[2].data(), sizeof(float) * out[0].size()), 0) << what;
+      EXPECT_EQ(std::memcmp(probs[0].data(), probs[2].data(), sizeof(float) * probs[0].size()), 0) << what;
     }
-    EXPECT_EQ(std::memcmp(out[0].data(), out[1].data(), sizeof(float) * out[0].size()), 0) << "rows " << rows;
-    EXPECT_EQ(std::memcmp(probs[0].data(), probs[1].data(), sizeof(float) * probs[0].size()), 0)
-        << "rows " << rows;
-  }
 }
 
 }  // namespace

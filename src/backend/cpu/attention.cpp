@@ -56,11 +56,16 @@ Task locate(const AttentionJob* jobs, const std::vector<int>& first_task, const 
   return k;
 }
 
-// Tasks over int8 caches: the whole of each in the AMX or the VNNI kernel.
+// Rows from which an AMX machine multiplies an int4 head by its AMX kernel: below it the VNNI kernel is
+// faster.
+constexpr int kI4AmxRows = 3;
+
+// Tasks over int8 or int4 caches: the whole of each in the AMX or the VNNI kernel.
 // Scratch per thread for blocks of up to max_rows query rows (a decoder step's few, not kQueryBlock).
 void attention_i8(Exec& ex, Isa isa, const AttentionJob* jobs, const std::vector<int>& first_task,
                   int max_rows, int max_kv, const AttentionShape& shape, float scale) {
-  const auto head = isa == Isa::Amx ? attention_head_i8_amx : attention_head_i8_vnni;
+  const bool i4 = static_cast<const CpuKvCache&>(*jobs[0].kv).format == KvFormat::I4;
+  const bool amx = isa == Isa::Amx;
   const int n_tasks = first_task.back();
   const size_t per_thread = attention_i8_scratch_bytes(max_rows, max_kv);
   char* scratch = ex.ws->get<char>(Workspace::kAttention, per_thread * std::max(1, ex.threads));
@@ -76,7 +81,7 @@ void attention_i8(Exec& ex, Isa isa, const AttentionJob* jobs, const std::vector
     h.visible = k.visible;
     h.L = job.kv_len;
     h.keys = kv.keys<uint8_t>() + k.h * kv.key_head_elems;
-    h.values = kv.values<int8_t>() + k.h * kv.value_head_elems;
+    h.values = kv.values<uint8_t>() + k.h * kv.value_head_elems;
     h.key_scale = kv.key_scales(k.h);
     h.value_scale = kv.value_scales(k.h);
     h.value_depth = kv.value_depth;
@@ -85,7 +90,9 @@ void attention_i8(Exec& ex, Isa isa, const AttentionJob* jobs, const std::vector
     h.ldo = job.out.row_stride;
     h.probs = k.probs;
     h.probs_ld = k.probs ? job.sink->row_stride : 0;
-    head(h, scratch + per_thread * static_cast<size_t>(slot));
+    void* mine = scratch + per_thread * static_cast<size_t>(slot);
+    if (!i4) return amx ? attention_head_i8_amx(h, mine) : attention_head_i8_vnni(h, mine);
+    return amx && h.rows >= kI4AmxRows ? attention_head_i4_amx(h, mine) : attention_head_i4_vnni(h, mine);
   });
 }
 
@@ -97,12 +104,14 @@ CpuKvCache::CpuKvCache(int cap, int dim_, int heads, KvFormat fmt) : format(fmt)
   n_head = heads;
   head_dim = dim / n_head;
   const int keys_p = round_up(capacity, 16), dims_p = round_up(head_dim, 16);
-  if (format == KvFormat::I8) {
-    if (head_dim != 64) throw Error(ErrorKind::Internal, "int8 KV caches need head_dim 64");
+  if (quantized()) {
+    if (head_dim != 64) throw Error(ErrorKind::Internal, "int8 and int4 KV caches need head_dim 64");
     key_depth = 64;
     value_depth = round_up(capacity, 64);
-    key_head_elems = static_cast<size_t>(keys_p) * 64;  // bytes
-    value_head_elems = static_cast<size_t>(value_depth) * 64;
+    // bytes: int8 64 per position, int4 32 (keys in blocks of 32)
+    key_head_elems =
+        format == KvFormat::I8 ? static_cast<size_t>(keys_p) * 64 : round_up(capacity, 32) * 32ul;
+    value_head_elems = static_cast<size_t>(value_depth) * (format == KvFormat::I8 ? 64 : 32);
     values_offset = key_head_elems * n_head;
     key_scales_offset = values_offset + value_head_elems * n_head;
     value_scales_offset = key_scales_offset + sizeof(float) * keys_p * n_head;
@@ -127,6 +136,12 @@ void kv_write(Exec& ex, CpuKvCache& kv, int position, TensorView k, TensorView v
   parallel_for(L * kv.dim >= (1 << 16) ? ex.threads : 1, kv.n_head, [&](int h) {
     const float* kh = k.as<float>() + h * dh;
     const float* vh = v.as<float>() + h * dh;
+    if (kv.format == KvFormat::I4) {
+      kv_write_head_i4(kh, k.row_stride, vh, v.row_stride, L, position, kv.value_depth,
+                       kv.keys<uint8_t>() + h * kv.key_head_elems,
+                       kv.values<uint8_t>() + h * kv.value_head_elems, kv.key_scales(h), kv.value_scales(h));
+      return;
+    }
     if (kv.format == KvFormat::I8) {
       kv_write_head_i8(kh, k.row_stride, vh, v.row_stride, L, position, kv.value_depth,
                        kv.keys<uint8_t>() + h * kv.key_head_elems,
@@ -157,7 +172,7 @@ void kv_copy(const CpuKvCache& src, CpuKvCache& dst, int length) {
   if (src.format != dst.format || src.dim != dst.dim || src.capacity != dst.capacity || length > src.capacity)
     throw Error(ErrorKind::Internal, "kv_copy between different caches");
   if (length <= 0) return;
-  if (src.format == KvFormat::I8) {  // written once per window, not copied on the hot path: all of it
+  if (src.quantized()) {  // written once per window, not copied on the hot path: all of it
     std::memcpy(dst.storage.data(), src.storage.data(), src.storage.size());
     return;
   }
@@ -201,7 +216,7 @@ void attention(Exec& ex, Isa isa, const AttentionJob* jobs, int n_jobs, const At
   const bool bf16 = format == KvFormat::Bf16;
   const int dh = shape.head_dim;
   const float scale = 1.0f / std::sqrt(static_cast<float>(dh));
-  if (format == KvFormat::I8) {
+  if (format == KvFormat::I8 || format == KvFormat::I4) {
     attention_i8(ex, isa, jobs, first_task, max_rows, max_kv, shape, scale);
     return;
   }

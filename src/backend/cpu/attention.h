@@ -15,9 +15,9 @@
 
 namespace wisp::backend::cpu {
 
-// How a cache stores its keys and values: fp32 or bf16 packed panels, or int8 with per-position scales
-// (attention_kernels.h; head_dim 64, from AVX-512 VNNI up).
-enum class KvFormat { F32, Bf16, I8 };
+// How a cache stores its keys and values: fp32 or bf16 packed panels, or int8 or int4 with per-position
+// scales (attention_kernels.h; head_dim 64, from AVX-512 VNNI up).
+enum class KvFormat { F32, Bf16, I8, I4 };
 
 class CpuKvCache final : public KvCache {
  public:
@@ -34,8 +34,9 @@ class CpuKvCache final : public KvCache {
   // pages (buffer.cpp), which a decoder step reads from end to end for every window in flight.
   Buffer storage;
   size_t values_offset = 0;  // bytes
-  // I8: after the values, the keys' scales [n_head][capacity rounded up to 16], then the values' scales
-  // [n_head][value_depth] (zeros past the written positions).
+  bool quantized() const { return format == KvFormat::I8 || format == KvFormat::I4; }
+  // I8, I4 (key_head_elems, value_head_elems in bytes): after the values, the keys' scales [n_head][capacity
+  // rounded up to 16], then the values' scales [n_head][value_depth] (zeros past the written positions).
   size_t key_scales_offset = 0, value_scales_offset = 0;  // bytes
   float* key_scales(int h) {
     return reinterpret_cast<float*>(storage.as<char>() + key_scales_offset) + h * key_scale_stride();

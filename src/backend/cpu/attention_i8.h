@@ -1,7 +1,8 @@
-// What the int8 cross-attention kernels (AMX: attention_i8_amx.cpp, AVX-512 VNNI:
-// attention_i8_avx512_vnni.cpp) share around their products: the scratch layout, the queries as 15-bit fixed
-// point, the softmax into 16-bit probabilities and the outputs. Internal linkage only (static inline), as
-// simd_avx512.h: each translation unit that includes it is built for its own ISA.
+// What the int8 and int4 cross-attention kernels (AMX: attention_i8_amx.cpp, attention_i4_amx.cpp; AVX-512
+// VNNI: attention_i8_avx512_vnni.cpp, attention_i4_avx512_vnni.cpp) share around their products: the scratch
+// layout, the queries as 15-bit fixed point, the softmax into 16-bit probabilities and the outputs. Internal
+// linkage only (static inline), as simd_avx512.h: each translation unit that includes it is built for its own
+// ISA.
 //
 // Rows of the byte operands: query i's high bytes in row 2i and its low bytes in row 2i + 1 (a value of 15 or
 // 16 bits = 256 · high + low), so that one AMX tile product gives both halves of a score or an output for up

@@ -17,7 +17,7 @@ using i8attn::kDh;
 
 void attention_head_i8_amx(const I8HeadJob& job, void* scratch) {
   const i8attn::Scratch s = i8attn::begin(job, scratch);
-  const uint8_t* keys = job.keys;
+  const auto* keys = static_cast<const uint8_t*>(job.keys);
   const int panels = (job.L + 15) / 16;
   const size_t ld_s = static_cast<size_t>(s.lp) * 4;  // bytes
   // Scores: per block of 8 queries, tile 5 their bytes (s8), tiles 6/7 in turn a 16-key panel (u8), tiles 0-4
@@ -58,7 +58,7 @@ void attention_head_i8_amx(const I8HeadJob& job, void* scratch) {
     _tile_zero(3);
     for (int b = 0; b < blocks; ++b) {
       _tile_loadd(5, s.probs + static_cast<size_t>(r) * s.lp + b * 64, s.lp);
-      const int8_t* vb = job.values + static_cast<size_t>(b) * 1024;
+      const int8_t* vb = static_cast<const int8_t*>(job.values) + static_cast<size_t>(b) * 1024;
       _tile_loadd(6, vb, 64);
       _tile_dpbusd(0, 5, 6);
       _tile_loadd(7, vb + panel * 64, 64);

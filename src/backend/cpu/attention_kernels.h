@@ -30,6 +30,13 @@ void kv_write_head_bf16(const float* k, int64_t ldk, const float* v, int64_t ldv
 // Positions [position, position + n) from fp32 rows (row strides in elements); AVX-512 F/BW/DQ.
 void kv_write_head_i8(const float* k, int64_t ldk, const float* v, int64_t ldv, int n, int position,
                       int value_depth, uint8_t* keys, int8_t* values, float* key_scale, float* value_scale);
+// int4 caches (the same use, half the bytes): the int8 layouts' bytes (keys and values both + 8, |q| ≤ 7),
+// two to a byte. Per head:
+//   keys   [key/32][d/4][16][4]: a 32-key block's two 16-key panels, the second in the high nibbles;
+//   values [d/16][key/8][16][4] (value_depth keys, a multiple of 64): a panel's rows of 4 positions, each odd
+//          row in the high nibbles of the even row before it.
+void kv_write_head_i4(const float* k, int64_t ldk, const float* v, int64_t ldv, int n, int position,
+                      int value_depth, uint8_t* keys, uint8_t* values, float* key_scale, float* value_scale);
 // One head's block of query rows against an int8 cache: out_h(rows, 64) = softmax(scale · q_h · K_hᵀ) · V_h
 // over keys [0, visible[i]) of L for row i; with `probs`, row i's probabilities over all L keys go to probs
 // + i · probs_ld. The query rows and the probabilities are multiplied in 15- and 16-bit fixed point (a high
@@ -40,8 +47,8 @@ struct I8HeadJob {
   int rows = 0;  // ≤ 64
   const int* visible = nullptr;
   int L = 0;
-  const uint8_t* keys = nullptr;  // the head's keys, values and their scales (layouts above)
-  const int8_t* values = nullptr;
+  const void* keys = nullptr;  // the head's keys, values and their scales (layouts above)
+  const void* values = nullptr;
   const float* key_scale = nullptr;
   const float* value_scale = nullptr;
   int value_depth = 0;
@@ -56,6 +63,10 @@ size_t attention_i8_scratch_bytes(int rows, int L);
 // The same numbers from both (exact integer products): AMX tiles, or AVX-512 VNNI.
 void attention_head_i8_amx(const I8HeadJob& job, void* scratch);
 void attention_head_i8_vnni(const I8HeadJob& job, void* scratch);
+// The same over an int4 cache (keys and values in the int4 layouts): AMX tiles, or AVX-512 VNNI; the same
+// numbers as the int8 kernels give over the head's nibbles as bytes.
+void attention_head_i4_amx(const I8HeadJob& job, void* scratch);
+void attention_head_i4_vnni(const I8HeadJob& job, void* scratch);
 
 // AMX, head_dim 64: S(rows, ceil16(L)) = Q · Kᵀ with Q as bf16 rows (ld 64 elements, rows padded with
 // zeros to a multiple of 16) and K one head's packed keys (key_depth 64). Writes whole 16-key panels.

@@ -1,7 +1,9 @@
 // The CPU backend: weights packed for the compute type, kernels of the chosen ISA level, work spread over
 // the context's threads.
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
+#include <string>
 #include <vector>
 
 #include "backend/backend.h"
@@ -197,12 +199,16 @@ class CpuBackend final : public Backend {
   }
 
   std::unique_ptr<KvCache> make_kv_cache(int capacity, int dim, int n_head, KvUse use) const override {
-    // The batched mode's cross-attention in int8 where the products are int8 anyway and the CPU multiplies
-    // bytes (AVX-512 VNNI, AMX): a decoder step reads every window's keys and values, half the bytes of bf16
-    // (attention_kernels.h).
+    // The batched mode's cross-attention in int4 where the products are int8 anyway and the CPU multiplies
+    // bytes (AVX-512 VNNI, AMX): a decoder step reads every window's keys and values, a quarter of the bytes
+    // of bf16 (attention_kernels.h). WISP_CROSS_KV_BITS=8 keeps them in int8 (twice the bytes; for
+    // comparisons).
     if (use == KvUse::CrossAttentionBatched && type_ == ComputeType::Int8 &&
-        static_cast<int>(isa_) >= static_cast<int>(Isa::Avx512Vnni) && dim == 64 * n_head)
-      return std::make_unique<CpuKvCache>(capacity, dim, n_head, KvFormat::I8);
+        static_cast<int>(isa_) >= static_cast<int>(Isa::Avx512Vnni) && dim == 64 * n_head) {
+      const char* bits = std::getenv("WISP_CROSS_KV_BITS");
+      const bool int8 = bits && std::string(bits) == "8";
+      return std::make_unique<CpuKvCache>(capacity, dim, n_head, int8 ? KvFormat::I8 : KvFormat::I4);
+    }
     return std::make_unique<CpuKvCache>(capacity, dim, n_head,
                                         attention_bf16() ? KvFormat::Bf16 : KvFormat::F32);
   }
