@@ -76,31 +76,51 @@ void scores(const i8attn::Scratch& s, int i0, const uint8_t* keys, int blocks) {
 }
 
 // Outputs of R rows: Σ p_byte · v over the value panels' rows of 8 positions up to `groups` of them, into
-// rows 2i (high bytes) and 2i + 1 (low bytes) of s.out.
+// rows 2i (high bytes) and 2i + 1 (low bytes) of s.out. P panels at a time, with A sums per row, panel and
+// byte (A = 2: the two nibbles' products in sums of their own), so that 16 chains of vpdpbusd are in flight
+// (one row and panel at a time, two chains waited on their own latency).
+template <int R, int P, int A>
+void output_panels(const i8attn::Scratch& s, int i0, const uint8_t* values, size_t panel_bytes, int groups,
+                   int p0) {
+  const __m512i eight = _mm512_set1_epi8(8);
+  __m512i acc[R][P][2][A];  // [row][panel][high, low byte][nibble]
+  for (int i = 0; i < R; ++i)
+    for (int p = 0; p < P; ++p)
+      for (int h = 0; h < 2; ++h)
+        for (int a = 0; a < A; ++a) acc[i][p][h][a] = _mm512_setzero_si512();
+  const int32_t* pr[R][2];
+  for (int i = 0; i < R; ++i)
+    for (int h = 0; h < 2; ++h)
+      pr[i][h] = reinterpret_cast<const int32_t*>(s.probs + static_cast<size_t>(2 * (i0 + i) + h) * s.lp);
+  for (int g = 0; g < groups; ++g)
+    for (int p = 0; p < P; ++p) {
+      const __m512i x =
+          _mm512_loadu_si512(reinterpret_cast<const __m512i*>(values + (p0 + p) * panel_bytes) + g);
+      const __m512i z0 = _mm512_sub_epi8(low_nibbles(x), eight), z1 = _mm512_sub_epi8(high_nibbles(x), eight);
+      for (int i = 0; i < R; ++i)
+        for (int h = 0; h < 2; ++h) {
+          acc[i][p][h][0] = _mm512_dpbusd_epi32(acc[i][p][h][0], _mm512_set1_epi32(pr[i][h][2 * g]), z0);
+          acc[i][p][h][A - 1] =
+              _mm512_dpbusd_epi32(acc[i][p][h][A - 1], _mm512_set1_epi32(pr[i][h][2 * g + 1]), z1);
+        }
+    }
+  for (int i = 0; i < R; ++i)
+    for (int p = 0; p < P; ++p)
+      for (int h = 0; h < 2; ++h) {
+        const __m512i sum = A == 2 ? _mm512_add_epi32(acc[i][p][h][0], acc[i][p][h][A - 1]) : acc[i][p][h][0];
+        _mm512_storeu_si512(s.out + (2 * (i0 + i) + h) * kDh + (p0 + p) * 16, sum);
+      }
+}
+
 template <int R>
 void outputs(const i8attn::Scratch& s, int i0, const uint8_t* values, size_t panel_bytes, int groups) {
-  const __m512i eight = _mm512_set1_epi8(8);
-  for (int p = 0; p < 4; ++p) {
-    __m512i hi[R], lo[R];
-    for (int i = 0; i < R; ++i) hi[i] = lo[i] = _mm512_setzero_si512();
-    const auto* vp = reinterpret_cast<const __m512i*>(values + p * panel_bytes);
-    for (int g = 0; g < groups; ++g) {
-      const __m512i x = _mm512_loadu_si512(vp + g);
-      const __m512i z0 = _mm512_sub_epi8(low_nibbles(x), eight), z1 = _mm512_sub_epi8(high_nibbles(x), eight);
-      for (int i = 0; i < R; ++i) {
-        const auto* ph = reinterpret_cast<const int32_t*>(s.probs + static_cast<size_t>(2 * (i0 + i)) * s.lp);
-        const auto* pl =
-            reinterpret_cast<const int32_t*>(s.probs + static_cast<size_t>(2 * (i0 + i) + 1) * s.lp);
-        hi[i] = _mm512_dpbusd_epi32(hi[i], _mm512_set1_epi32(ph[2 * g]), z0);
-        hi[i] = _mm512_dpbusd_epi32(hi[i], _mm512_set1_epi32(ph[2 * g + 1]), z1);
-        lo[i] = _mm512_dpbusd_epi32(lo[i], _mm512_set1_epi32(pl[2 * g]), z0);
-        lo[i] = _mm512_dpbusd_epi32(lo[i], _mm512_set1_epi32(pl[2 * g + 1]), z1);
-      }
-    }
-    for (int i = 0; i < R; ++i) {
-      _mm512_storeu_si512(s.out + 2 * (i0 + i) * kDh + p * 16, hi[i]);
-      _mm512_storeu_si512(s.out + (2 * (i0 + i) + 1) * kDh + p * 16, lo[i]);
-    }
+  if constexpr (R == 1) {
+    output_panels<1, 4, 2>(s, i0, values, panel_bytes, groups, 0);
+  } else if constexpr (R == 2) {
+    output_panels<2, 4, 1>(s, i0, values, panel_bytes, groups, 0);
+  } else {
+    output_panels<R, 2, 1>(s, i0, values, panel_bytes, groups, 0);
+    output_panels<R, 2, 1>(s, i0, values, panel_bytes, groups, 2);
   }
 }
 
