@@ -5,6 +5,8 @@
 //   enc_self:  1500 query rows over 1500 keys per head, every key visible (one encoder layer of a 30-s
 //              window); compute-bound: GFLOP/s counts scores and the value product (4 · Tq · Tk · head_dim
 //              per head).
+//   dec_self:  a decoder step's self-attention: W sequences (or beam groups) with R rows each over 100
+//              earlier tokens.
 //   dec_cross: a decoder step's cross-attention over 1500 audio keys for W windows in flight with R rows
 //              each (beams); bound by reading the windows' keys and values: GB/s counts those bytes once
 //              per window.
@@ -36,12 +38,13 @@ using cpu::Isa;
 
 struct Case {
   std::string name;
-  int heads;        // head_dim 64
-  int windows;      // jobs, each with its own cache
-  int rows;         // query rows per job
-  int keys = 1500;  // audio positions of a 30-s window
+  int heads;          // head_dim 64
+  int windows;        // jobs, each with its own cache
+  int rows;           // query rows per job
+  int keys = 1500;    // audio positions of a 30-s window
+  bool self = false;  // a decoder step's self-attention over `keys` earlier tokens
   bool encoder() const { return rows == keys; }
-  KvUse use() const { return encoder() ? KvUse::SelfAttention : KvUse::CrossAttentionBatched; }
+  KvUse use() const { return encoder() || self ? KvUse::SelfAttention : KvUse::CrossAttentionBatched; }
 };
 
 std::vector<Case> cases() {
@@ -51,6 +54,9 @@ std::vector<Case> cases() {
     out.push_back({m + "/enc_self", heads, 1, 1500});
     for (auto [w, r] : {std::pair{1, 1}, std::pair{8, 1}, std::pair{1, 5}, std::pair{8, 5}})
       out.push_back({m + "/dec_cross_W" + std::to_string(w) + "_R" + std::to_string(r), heads, w, r});
+    for (auto [w, r] : {std::pair{8, 1}, std::pair{1, 5}, std::pair{8, 5}})
+      out.push_back({m + "/dec_self_W" + std::to_string(w) + "_R" + std::to_string(r) + "_K100", heads, w, r,
+                     100, true});
   }
   return out;
 }

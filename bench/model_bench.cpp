@@ -1,7 +1,8 @@
 // The network's two halves on their own, without audio or decoding logic: the encoder per 30-s window, the
 // decoder's cross-attention keys and values of a window (computed once per window, with the encoder), and
 // one greedy decoder step (a token for each of W windows in flight, the batched mode's inner loop) for
-// W = 1, 2, 4, 8, 16, so the cost per sequence of a batched step can be set against a single one.
+// W = 1, 2, 4, 8, 16, so the cost per sequence of a batched step can be set against a single one (and the
+// sequential loop's step, one window with the caches that mode keeps).
 // Random mel and audio features; medians.
 //   build/bench/wisp_model_bench [MODEL_DIR=models/tiny.en] [COMPUTE_TYPE=auto] [THREADS=2] [RUNS=20]
 #include <algorithm>
@@ -73,12 +74,16 @@ int main(int argc, char** argv) {
       std::printf("cross-attention keys/values: %.2f ms per window\n", median(ms));
     }
 
-    double single = 0;
-    for (int W : {1, 2, 4, 8, 16}) {
+    // One greedy step for each of W windows: their caches as the batched mode keeps them (`sequential`:
+    // one window, as the sequential loop, --batch 0, keeps it).
+    auto step_ms = [&](int W, bool sequential) {
       nn::Decoder decoder(*model, ex);
       const auto audio = random(static_cast<size_t>(W) * d.n_audio_ctx * d.n_audio_state, 1.0f);
       std::vector<int> windows(W), sequences(W);
-      decoder.add_windows(audio.data(), W, windows.data());
+      if (sequential)
+        decoder.set_audio(audio.data(), 1);  // window 0
+      else
+        decoder.add_windows(audio.data(), W, windows.data());
       for (auto& s : sequences) s = decoder.acquire_sequence();
       std::vector<nn::Decoder::Run> steps(W);
       const int prompt = 4;
@@ -86,19 +91,25 @@ int main(int argc, char** argv) {
       for (int w = 0; w < W; ++w) steps[w] = {sequences[w], windows[w], 0, prompt};
       decoder.forward(tokens.data(), steps.data(), W);
       std::vector<float> logits(static_cast<size_t>(W) * d.n_vocab);
-      ms.clear();
+      std::vector<double> times;
       for (int r = 0; r < std::max(runs, 50) && prompt + r < d.n_text_ctx; ++r) {
         for (int w = 0; w < W; ++w) steps[w] = {sequences[w], windows[w], prompt + r, 1};
         const auto t0 = Clock::now();
         const float* hidden = decoder.forward(tokens.data(), steps.data(), W);
         decoder.logits(hidden, W, logits.data());
-        ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+        times.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
       }
-      const double step = median(ms);
+      return median(times);
+    };
+    double single = 0;
+    for (int W : {1, 2, 4, 8, 16}) {
+      const double step = step_ms(W, false);
       if (W == 1) single = step;
       std::printf("decoder step, %2d window(s): %.3f ms, %.3f ms per sequence (%.2f of one alone)\n", W, step,
                   step / W, step / W / single);
     }
+    std::printf("decoder step, sequential mode (one window, its caches as --batch 0 keeps them): %.3f ms\n",
+                step_ms(1, true));
   } catch (const std::exception& e) {
     std::fprintf(stderr, "wisp_model_bench: %s\n", e.what());
     return 1;
