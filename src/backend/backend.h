@@ -9,6 +9,7 @@
 // Shapes are written as (rows, cols); activations are fp32 TensorViews on the backend's device.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -147,6 +148,23 @@ class Backend {
   virtual void kv_write(Exec& ex, KvCache& kv, int position, TensorView k, TensorView v) const = 0;
   // dst's positions [0, length) become src's.
   virtual void kv_copy(Exec& ex, const KvCache& src, KvCache& dst, int length) const = 0;
+  // The cross-attention keys and values of one window for every decoder layer: (keys | values) = audio ·
+  // w[l]ᵀ (w[l]: (2 · dim, dim)) into caches[l] from position 0, audio (T, dim). Bands of kCrossKvBand rows
+  // at a time, so that the products go to the caches from L2 rather than memory.
+  static constexpr int kCrossKvBand = 192;  // a multiple of 32: whole key blocks of every cache layout
+  virtual void cross_kv(Exec& ex, const PackedLinear* const* w, KvCache* const* caches, int n_layers,
+                        TensorView audio) const {
+    const int T = audio.rows, D = audio.cols, band = std::min(kCrossKvBand, T);
+    float* rows = ex.ws->get<float>(Workspace::kCrossKv, static_cast<size_t>(band) * 2 * D);
+    for (int r0 = 0; r0 < T; r0 += band) {
+      const int r1 = std::min(T, r0 + band);
+      const TensorView kv = f32_view(rows, r1 - r0, 2 * D);
+      for (int l = 0; l < n_layers; ++l) {
+        linear(ex, *w[l], audio.rows_range(r0, r1), kv, {});
+        kv_write(ex, *caches[l], r0, kv.cols_range(0, D), kv.cols_range(D, 2 * D));
+      }
+    }
+  }
   // For every job: out (Tq, dim) = softmax(q kᵀ / √head_dim) v per head, over keys [0, kv_len) of its cache.
   // All jobs run in one call (sequences of a decoder step, or one encoder window), so the work of all of
   // them is spread over the threads together.

@@ -49,8 +49,9 @@ class Workspace {
     kActSum,     // per-row sums (M)
     kAttention,  // attention scores and packed keys/values
     kAttention2,
-    kConv,  // im2col columns of the conv stem
-    kMlp,   // an MLP's hidden activations (fused: per thread, a band's operands and hidden rows)
+    kConv,     // im2col columns of the conv stem
+    kMlp,      // an MLP's hidden activations (fused: per thread, a band's operands and hidden rows)
+    kCrossKv,  // a band of a window's cross-attention keys and values, before they go to the caches
     kSlotCount
   };
   template <typename T>

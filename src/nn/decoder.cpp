@@ -12,10 +12,6 @@ using backend::Epilogue;
 using backend::f32_view;
 using backend::TensorView;
 
-namespace {
-constexpr int kCrossKvBand = 192;  // rows: a multiple of 16 keeps the keys' 16-key panels whole
-}  // namespace
-
 Decoder::Decoder(const WhisperModel& model, backend::Exec& ex)
     : model_(model),
       ex_(ex),
@@ -65,24 +61,17 @@ void Decoder::add_windows(const float* audio, int n, int* ids, backend::KvUse us
     }
   }
   flops_ += 2.0 * rows * D_ * (2.0 * D_) * model_.decoder().layers.size();
-  // (T, 2D) = audio · W_kvᵀ (keys | values) per window and layer, into the window's cache, in bands of
-  // kCrossKvBand rows: kv_write then reads the fp32 products back from L2 (590 KB for tiny.en), not from
-  // memory (all of them: 4.6 MB per window and layer). Per window of tiny.en, 7 windows, this Xeon: 5.1-5.6
-  // ms for all rows at once, 4.5-4.6 per window, 5.0-5.5 in bands of 96-128 rows (more, smaller products),
-  // 3.8-3.9 in bands of 192-224.
-  const int band = std::min(kCrossKvBand, T);
-  kv_rows_.resize(static_cast<size_t>(band) * 2 * D_);
+  // (T, 2D) = audio · W_kvᵀ (keys | values) per window and layer, into the window's caches (the backend
+  // goes in bands of rows, so that the products reach the caches from L2).
   const auto& layers = model_.decoder().layers;
-  for (int w = 0; w < n; ++w)
-    for (int r0 = 0; r0 < T; r0 += band) {
-      const int r1 = std::min(T, r0 + band);
-      const TensorView in = f32_view(audio + (static_cast<size_t>(w) * T + r0) * D_, r1 - r0, D_);
-      const TensorView kv = f32_view(kv_rows_.data(), r1 - r0, 2 * D_);
-      for (size_t l = 0; l < layers.size(); ++l) {
-        be.linear(ex_, *layers[l].cross_kv, in, kv, {});
-        be.kv_write(ex_, *windows_.slots[ids[w]][l], r0, kv.cols_range(0, D_), kv.cols_range(D_, 2 * D_));
-      }
-    }
+  std::vector<const backend::PackedLinear*> weights;
+  for (const auto& l : layers) weights.push_back(l.cross_kv.packed.get());
+  for (int w = 0; w < n; ++w) {
+    std::vector<backend::KvCache*> caches;
+    for (auto& c : windows_.slots[ids[w]]) caches.push_back(c.get());
+    be.cross_kv(ex_, weights.data(), caches.data(), static_cast<int>(layers.size()),
+                f32_view(audio + static_cast<size_t>(w) * T * D_, T, D_));
+  }
 }
 
 void Decoder::release_window(int id) {

@@ -104,7 +104,7 @@ class Decoder {
   backend::Exec& ex_;
   int D_, n_ctx_, n_audio_ctx_;
   Pool windows_, sequences_;
-  std::vector<float> x_, h_, q_, qkv_, attn_, kv_rows_;
+  std::vector<float> x_, h_, q_, qkv_, attn_;
   std::vector<backend::AttentionJob> jobs_;
   double flops_ = 0;
   // forward_aligned: per layer, the sink of its cross-attention (empty outside forward_aligned).
