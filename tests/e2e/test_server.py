@@ -92,6 +92,18 @@ with tempfile.TemporaryDirectory() as tmp:
         seg_only = s.client.audio.transcriptions.create(model="whisper-1", file=open(JFK, "rb"),
                                                         response_format="verbose_json")
         c.check(seg_only.segments and not getattr(seg_only, "words", None), "verbose_json default: segments only")
+        # chunking_strategy: "auto" is wisp's own VAD chunking; a server_vad object sets its parameters (the
+        # client sends it as chunking_strategy[key] fields; a JSON value works too)
+        auto = s.client.audio.transcriptions.create(model="whisper-1", file=open(JFK, "rb"), chunking_strategy="auto")
+        c.check(auto.text == t.text, "chunking_strategy auto: the default's text")
+        tuned = s.client.audio.transcriptions.create(
+            model="whisper-1", file=open(JFK, "rb"),
+            chunking_strategy={"type": "server_vad", "threshold": 0.6, "prefix_padding_ms": 300,
+                               "silence_duration_ms": 500})
+        c.check("ask what you can do for your country" in tuned.text.lower().replace(",", ""),
+                f"chunking_strategy server_vad: {tuned.text!r}")
+        r = s.post(data={"chunking_strategy": '{"type": "server_vad", "threshold": 0.4}'})
+        c.check(r.status_code == 200 and "country" in r.json()["text"], "chunking_strategy as a JSON value")
 
         # --- streaming
         events = list(s.client.audio.transcriptions.create(model="whisper-1", file=open(JFK, "rb"), stream=True))
@@ -137,6 +149,11 @@ with tempfile.TemporaryDirectory() as tmp:
         c.check(r.status_code == 400 and error_of(r).get("param") == "response_format", "400 bad response_format")
         r = s.post(data={"vad": "false"})
         c.check(r.status_code == 400 and error_of(r).get("param") == "vad", "400 vad=false in the batched mode")
+        r = s.post(data={"chunking_strategy": "manual"})
+        c.check(r.status_code == 400 and error_of(r).get("param") == "chunking_strategy", "400 chunking_strategy")
+        r = s.post(data={"chunking_strategy[type]": "server_vad", "chunking_strategy[threshold]": "2"})
+        c.check(r.status_code == 400 and "threshold" in error_of(r).get("message", ""),
+                "400 chunking_strategy threshold out of range")
         r = s.post(data={"temperature": "2"})
         c.check(r.status_code == 400 and error_of(r).get("param") == "temperature", "400 temperature out of range")
         r = s.post(data={"language": "de"})

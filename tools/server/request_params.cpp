@@ -7,6 +7,8 @@
 #include <cstdlib>
 #include <optional>
 
+#include <nlohmann/json.hpp>
+
 #include "cli_options.h"
 
 namespace wisp_server {
@@ -45,6 +47,43 @@ bool to_bool(const std::string& name, const std::string& v) {
   throw BadParameter(name, name + " must be true or false");
 }
 
+// One field of OpenAI's chunking_strategy object ({"type": "server_vad", ...}) into wisp's VAD options:
+// threshold, prefix_padding_ms (speech kept before each span; wisp pads both sides alike) and
+// silence_duration_ms (silence that ends a span).
+void chunking_field(const std::string& key, const std::string& value, wisp::TranscribeOptions& o) {
+  const std::string name = "chunking_strategy";
+  if (key == "type") {
+    if (value != "server_vad") throw BadParameter(name, "chunking_strategy's type must be server_vad");
+  } else if (key == "threshold") {
+    o.vad.threshold = to_float(name + ".threshold", value, 0.0f, 1.0f);
+  } else if (key == "prefix_padding_ms") {
+    o.vad.speech_pad_ms = to_int(name + ".prefix_padding_ms", value, 0, 60000);
+  } else if (key == "silence_duration_ms") {
+    o.vad.min_silence_duration_ms = to_int(name + ".silence_duration_ms", value, 0, 3600000);
+  } else {
+    throw BadParameter(name, "chunking_strategy has no field '" + key +
+                                 "' (type, threshold, prefix_padding_ms, silence_duration_ms)");
+  }
+}
+
+// chunking_strategy as a form value: "auto" (wisp's own VAD chunking, its defaults) or the object as JSON.
+void chunking_value(const std::string& value, wisp::TranscribeOptions& o) {
+  if (lower(value) == "auto") return;
+  const auto j = nlohmann::json::parse(value, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object() || !j.contains("type"))
+    throw BadParameter("chunking_strategy", "chunking_strategy must be auto or a server_vad object");
+  for (const auto& [key, v] : j.items()) {
+    if (v.is_string())
+      chunking_field(key, v.get<std::string>(), o);
+    else if (v.is_number_integer())
+      chunking_field(key, std::to_string(v.get<int64_t>()), o);
+    else if (v.is_number())
+      chunking_field(key, std::to_string(v.get<double>()), o);
+    else
+      throw BadParameter("chunking_strategy", "chunking_strategy's " + key + " must be a string or a number");
+  }
+}
+
 }  // namespace
 
 TranscriptionRequest parse_request(const std::vector<std::pair<std::string, std::string>>& fields,
@@ -55,7 +94,7 @@ TranscriptionRequest parse_request(const std::vector<std::pair<std::string, std:
   o.translate = translate;
   o.beam_size = defaults.beam_size;
   o.batch_size = defaults.batch_size;
-  bool granularities = false, segment = false, word = false;
+  bool granularities = false, segment = false, word = false, chunking = false;
   std::optional<bool> vad;
   for (const auto& [name, value] : fields) {
     if (value.size() > kMaxFieldBytes) throw BadParameter(name, name + " is too long");
@@ -111,6 +150,12 @@ TranscriptionRequest parse_request(const std::vector<std::pair<std::string, std:
       o.vad.threshold = to_float(name, value, 0.0f, 1.0f);
     } else if (name == "keep_levels") {
       o.normalize_loudness = !to_bool(name, value);
+    } else if (name == "chunking_strategy") {
+      chunking = true;
+      chunking_value(value, o);
+    } else if (name.rfind("chunking_strategy[", 0) == 0 && name.size() > 19 && name.back() == ']') {
+      chunking = true;  // the openai clients send the object as chunking_strategy[key] fields
+      chunking_field(name.substr(18, name.size() - 19), value, o);
     } else if (name == "seed") {
       o.seed = static_cast<uint32_t>(to_int(name, value, 0, 2147483647));
     }
@@ -128,6 +173,11 @@ TranscriptionRequest parse_request(const std::vector<std::pair<std::string, std:
       throw BadParameter("vad",
                          "the batched mode always finds the speech first; batch_size=0 runs without VAD");
     o.vad_filter = o.batch_size == 0 && *vad;
+  }
+  if (chunking && o.batch_size == 0) {  // the sequential loop cuts at the speech only with VAD
+    if (vad && !*vad)
+      throw BadParameter("chunking_strategy", "chunking_strategy needs VAD: vad=false turns it off");
+    o.vad_filter = true;
   }
   return r;
 }
