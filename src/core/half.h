@@ -7,6 +7,14 @@
 
 namespace wisp {
 
+// Element i of 16-bit values at p, which need not be 2-byte aligned (a model file's variables follow names
+// of any length, and 16-bit weights are used where they lie in the mapped file).
+inline uint16_t load_u16(const void* p, size_t i) {
+  uint16_t v;
+  std::memcpy(&v, static_cast<const unsigned char*>(p) + 2 * i, sizeof v);
+  return v;
+}
+
 inline float half_to_float(uint16_t h) {
   const uint32_t sign = (h & 0x8000u) << 16;
   uint32_t exp = (h >> 10) & 0x1f;

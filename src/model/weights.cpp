@@ -21,9 +21,9 @@ float Tensor::value(int64_t i) const {
     case DType::F32:
       return static_cast<const float*>(data)[i];
     case DType::F16:
-      return half_to_float(static_cast<const uint16_t*>(data)[i]);
+      return half_to_float(load_u16(data, static_cast<size_t>(i)));
     case DType::BF16: {
-      const uint32_t u = static_cast<uint32_t>(static_cast<const uint16_t*>(data)[i]) << 16;
+      const uint32_t u = static_cast<uint32_t>(load_u16(data, static_cast<size_t>(i))) << 16;
       float f;
       std::memcpy(&f, &u, 4);
       return f;

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <random>
 #include <vector>
 
@@ -91,6 +92,13 @@ TEST(Elementwise, LayerNormAddScaleWiden) {
   const float expected[] = {1.0f,        -2.0f,         5.9604645e-8f, 65504.0f, -0.0f,
                             0.33325195f, 6.1035156e-5f, -65504.0f,     0.5f};
   for (int i = 0; i < 9; ++i) EXPECT_EQ(out[i], expected[i]) << i;
+  // The same halves at an odd address (16-bit weights are read where they lie in a model file, whose
+  // variables follow names of any length): the vector part and the tail alike.
+  unsigned char odd[2 * 9 + 1];
+  std::memcpy(odd + 1, halves, sizeof halves);
+  float out_odd[9];
+  widen_f16(odd + 1, out_odd, 9);
+  for (int i = 0; i < 9; ++i) EXPECT_EQ(out_odd[i], expected[i]) << i;
 }
 
 // NaN (from a corrupt input) goes through every path without a float -> int conversion of NaN (undefined;

@@ -14,6 +14,7 @@
 #include "backend/cpu/mlp.h"
 #include "backend/cpu/threads.h"
 #include "core/error.h"
+#include "core/half.h"
 
 namespace wisp::backend::cpu {
 namespace {
@@ -39,10 +40,10 @@ void widen_row(const WeightView& w, int r, float* out) {
       std::memcpy(out, static_cast<const float*>(w.data) + off, sizeof(float) * w.cols);
       return;
     case DType::F16:
-      widen_f16(static_cast<const uint16_t*>(w.data) + off, out, static_cast<size_t>(w.cols));
+      widen_f16(static_cast<const unsigned char*>(w.data) + 2 * off, out, static_cast<size_t>(w.cols));
       return;
     case DType::BF16:
-      for (int c = 0; c < w.cols; ++c) out[c] = bf16_to_float(static_cast<const uint16_t*>(w.data)[off + c]);
+      for (int c = 0; c < w.cols; ++c) out[c] = bf16_to_float(load_u16(w.data, off + c));
       return;
     case DType::I8: {
       const float inv = w.row_scale && w.row_scale[r] != 0.0f ? 1.0f / w.row_scale[r] : 0.0f;

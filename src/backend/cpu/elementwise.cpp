@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "backend/cpu/simd_avx2.h"
+#include "core/half.h"
 
 namespace wisp::backend::cpu {
 namespace {
@@ -184,11 +185,13 @@ void scale_inplace(float* x, size_t n, float s) {
   for (; i < n; ++i) x[i] *= s;
 }
 
-void widen_f16(const uint16_t* x, float* y, size_t n) {
+void widen_f16(const void* x, float* y, size_t n) {
+  const auto* bytes = static_cast<const unsigned char*>(x);
   size_t i = 0;
   for (; i + 8 <= n; i += 8)
-    _mm256_storeu_ps(y + i, _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x + i))));
-  for (; i < n; ++i) y[i] = _cvtsh_ss(x[i]);
+    _mm256_storeu_ps(y + i,
+                     _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(bytes + 2 * i))));
+  for (; i < n; ++i) y[i] = _cvtsh_ss(load_u16(x, i));
 }
 
 }  // namespace wisp::backend::cpu

@@ -29,7 +29,7 @@ void gelu_inplace(float* x, size_t n);
 void add_inplace(float* y, const float* x, size_t n);
 // y = x · s.
 void scale_inplace(float* x, size_t n, float s);
-// IEEE half → float (exact).
-void widen_f16(const uint16_t* x, float* y, size_t n);
+// IEEE half → float (exact); x need not be 2-byte aligned (16-bit weights where they lie in a model file).
+void widen_f16(const void* x, float* y, size_t n);
 
 }  // namespace wisp::backend::cpu

@@ -8,6 +8,7 @@
 
 #include "backend/backend.h"
 #include "core/error.h"
+#include "core/half.h"
 
 namespace wisp::backend {
 namespace {
@@ -30,9 +31,9 @@ float stored_value(const WeightView& w, size_t i, int row) {
     case DType::F32:
       return static_cast<const float*>(w.data)[i];
     case DType::F16:
-      return half_to_float(static_cast<const uint16_t*>(w.data)[i]);
+      return half_to_float(load_u16(w.data, i));
     case DType::BF16: {
-      const uint32_t u = static_cast<uint32_t>(static_cast<const uint16_t*>(w.data)[i]) << 16;
+      const uint32_t u = static_cast<uint32_t>(load_u16(w.data, i)) << 16;
       float f;
       std::memcpy(&f, &u, 4);
       return f;
