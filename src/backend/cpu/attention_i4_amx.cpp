@@ -9,6 +9,7 @@
 
 #include "backend/cpu/amx_tiles.h"
 #include "backend/cpu/attention_i8.h"
+#include "backend/cpu/attention_i8_amx.h"
 #include "backend/cpu/attention_kernels.h"
 
 namespace wisp::backend::cpu {
@@ -49,44 +50,20 @@ void attention_head_i4_amx(const I8HeadJob& job, void* scratch) {
 
   i8attn::softmax(s, job);
 
-  // Values: per block of 8 queries, tile 5 their probabilities' bytes for 64 keys, tiles 6/7 in turn a
-  // 16-dim panel of those keys' values (8 rows of nibbles each), tiles 0-3 the four panels' products.
+  // Values: each panel's 8 rows of nibbles (value_depth / 8 per panel) unpacked into a B tile of signed
+  // bytes, the two tiles in turn.
   const auto* values = static_cast<const __m512i*>(job.values);
-  const size_t panel = static_cast<size_t>(job.value_depth / 8);  // 64-byte rows of nibbles per panel
-  const int value_blocks = s.lp / 64;
-  auto unpack = [&](int p, int b, int8_t* dst) {
+  const size_t panel = static_cast<size_t>(job.value_depth / 8);
+  i8attn::value_products_amx(s, [&](int p, int b) {
+    int8_t* dst = tile[p & 1];
     for (int g = 0; g < 8; ++g) {
       const __m512i x = _mm512_loadu_si512(values + p * panel + b * 8 + g);
       _mm512_store_si512(dst + 128 * g, _mm512_sub_epi8(_mm512_and_si512(x, low), eight));
       _mm512_store_si512(dst + 128 * g + 64,
                          _mm512_sub_epi8(_mm512_and_si512(_mm512_srli_epi16(x, 4), low), eight));
     }
-  };
-  for (int r = 0; r < s.r2; r += 16) {
-    _tile_zero(0);
-    _tile_zero(1);
-    _tile_zero(2);
-    _tile_zero(3);
-    for (int b = 0; b < value_blocks; ++b) {
-      _tile_loadd(5, s.probs + static_cast<size_t>(r) * s.lp + b * 64, s.lp);
-      unpack(0, b, tile[0]);
-      _tile_loadd(6, tile[0], 64);
-      _tile_dpbusd(0, 5, 6);
-      unpack(1, b, tile[1]);
-      _tile_loadd(7, tile[1], 64);
-      _tile_dpbusd(1, 5, 7);
-      unpack(2, b, tile[0]);
-      _tile_loadd(6, tile[0], 64);
-      _tile_dpbusd(2, 5, 6);
-      unpack(3, b, tile[1]);
-      _tile_loadd(7, tile[1], 64);
-      _tile_dpbusd(3, 5, 7);
-    }
-    _tile_stored(0, s.out + r * kDh, kDh * 4);
-    _tile_stored(1, s.out + r * kDh + 16, kDh * 4);
-    _tile_stored(2, s.out + r * kDh + 32, kDh * 4);
-    _tile_stored(3, s.out + r * kDh + 48, kDh * 4);
-  }
+    return dst;
+  });
 
   i8attn::finish(s, job);
 }

@@ -9,6 +9,7 @@
 
 #include "backend/cpu/amx_tiles.h"
 #include "backend/cpu/attention_i8.h"
+#include "backend/cpu/attention_i8_amx.h"
 #include "backend/cpu/attention_kernels.h"
 
 namespace wisp::backend::cpu {
@@ -47,32 +48,11 @@ void attention_head_i8_amx(const I8HeadJob& job, void* scratch) {
 
   i8attn::softmax(s, job);
 
-  // Values: per block of 8 queries, tile 5 their probabilities' bytes for 64 keys, tiles 6/7 in turn a
-  // 16-dim panel of those keys' values, tiles 0-3 the four panels' products, accumulated over the keys.
-  const size_t panel = static_cast<size_t>(job.value_depth / 4);  // 64-byte rows per 16-dim panel
-  const int blocks = s.lp / 64;
-  for (int r = 0; r < s.r2; r += 16) {
-    _tile_zero(0);
-    _tile_zero(1);
-    _tile_zero(2);
-    _tile_zero(3);
-    for (int b = 0; b < blocks; ++b) {
-      _tile_loadd(5, s.probs + static_cast<size_t>(r) * s.lp + b * 64, s.lp);
-      const int8_t* vb = static_cast<const int8_t*>(job.values) + static_cast<size_t>(b) * 1024;
-      _tile_loadd(6, vb, 64);
-      _tile_dpbusd(0, 5, 6);
-      _tile_loadd(7, vb + panel * 64, 64);
-      _tile_dpbusd(1, 5, 7);
-      _tile_loadd(6, vb + 2 * panel * 64, 64);
-      _tile_dpbusd(2, 5, 6);
-      _tile_loadd(7, vb + 3 * panel * 64, 64);
-      _tile_dpbusd(3, 5, 7);
-    }
-    _tile_stored(0, s.out + r * kDh, kDh * 4);
-    _tile_stored(1, s.out + r * kDh + 16, kDh * 4);
-    _tile_stored(2, s.out + r * kDh + 32, kDh * 4);
-    _tile_stored(3, s.out + r * kDh + 48, kDh * 4);
-  }
+  // Values: the panels where they lie (value_depth / 4 rows of 64 bytes per 16-dim panel).
+  const auto* values = static_cast<const int8_t*>(job.values);
+  const size_t panel_bytes = static_cast<size_t>(job.value_depth / 4) * 64;
+  i8attn::value_products_amx(
+      s, [&](int p, int b) { return values + p * panel_bytes + static_cast<size_t>(b) * 1024; });
 
   i8attn::finish(s, job);
 }
