@@ -206,9 +206,8 @@ class CpuBackend final : public Backend {
     // comparisons).
     if (use == KvUse::CrossAttentionBatched && type_ == ComputeType::Int8 &&
         static_cast<int>(isa_) >= static_cast<int>(Isa::Avx512Vnni) && dim == 64 * n_head) {
-      const char* bits = std::getenv("WISP_CROSS_KV_BITS");
-      const bool int8 = bits && std::string(bits) == "8";
-      return std::make_unique<CpuKvCache>(capacity, dim, n_head, int8 ? KvFormat::I8 : KvFormat::I4);
+      return std::make_unique<CpuKvCache>(capacity, dim, n_head,
+                                          cross_kv_int8_ ? KvFormat::I8 : KvFormat::I4);
     }
     return std::make_unique<CpuKvCache>(capacity, dim, n_head,
                                         attention_bf16() ? KvFormat::Bf16 : KvFormat::F32);
@@ -298,6 +297,11 @@ class CpuBackend final : public Backend {
 
   ComputeType type_;
   Isa isa_;
+  // The batched mode's cross-attention caches in int8 instead of int4 (WISP_CROSS_KV_BITS=8, read once).
+  bool cross_kv_int8_ = [] {
+    const char* bits = std::getenv("WISP_CROSS_KV_BITS");
+    return bits && std::string(bits) == "8";
+  }();
 };
 
 }  // namespace
