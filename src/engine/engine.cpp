@@ -28,10 +28,12 @@ constexpr size_t kChunksAheadInMemory = 32;
 // The engine's side of the compute: its threads and scratch, encoder, decoder and loop.
 struct Engine::Compute {
   Compute(const WhisperModel& m, int threads, int max_in_flight)
-      : exec{threads, &workspace},
+      : threads(threads),
+        exec{threads, &workspace},
         encoder(m, exec),
         decoder(m, exec),
         loop(m, encoder, decoder, threads, max_in_flight) {}
+  const int threads;  // all of them (exec.threads: those the next step may use)
   backend::Workspace workspace;
   backend::Exec exec;
   nn::Encoder encoder;
@@ -185,11 +187,18 @@ std::shared_ptr<EngineJob> Engine::start(std::vector<float> samples, const Audio
   const size_t n = samples.size();
   std::unique_ptr<EngineStream> stream =
       open(std::move(samples), options, std::move(on_segment), std::move(on_progress), std::move(cancelled),
-           chunks_ahead, /*count_read=*/static_cast<bool>(produce));
+           chunks_ahead, /*count_read=*/static_cast<bool>(produce), /*at_hand=*/true);
   audio::SampleSink sink;
   sink.length = [&](size_t len) { stream->expect(len); };
   sink.block = [&](const float* block, size_t len) { return stream->push(block, len); };
-  (produce ? produce : samples_producer(stream->job_->samples_.data(), n))(sink);
+  {
+    struct Finding {  // this thread takes a core while it reads the audio and finds its speech
+      explicit Finding(std::atomic<int>& n) : n(n) { ++n; }
+      ~Finding() { --n; }
+      std::atomic<int>& n;
+    } finding(finding_);
+    (produce ? produce : samples_producer(stream->job_->samples_.data(), n))(sink);
+  }
   return stream->finish();  // unfinished (what `produce` threw), the stream cancels its job
 }
 
@@ -198,14 +207,14 @@ std::unique_ptr<EngineStream> Engine::open_stream(const TranscribeOptions& optio
                                                   std::function<void(double)> on_progress,
                                                   std::function<bool()> cancelled, size_t chunks_ahead) {
   return open({}, options, std::move(on_segment), std::move(on_progress), std::move(cancelled), chunks_ahead,
-              /*count_read=*/true);
+              /*count_read=*/true, /*at_hand=*/false);
 }
 
 std::unique_ptr<EngineStream> Engine::open(std::vector<float> samples, const TranscribeOptions& options,
                                            std::function<bool(const Segment&)> on_segment,
                                            std::function<void(double)> on_progress,
                                            std::function<bool()> cancelled, size_t chunks_ahead,
-                                           bool count_read) {
+                                           bool count_read, bool at_hand) {
   TranscribeOptions o = options;
   if (o.batch_size <= 0) o.batch_size = kDefaultJobBatch;
   o.vad_filter = false;
@@ -221,6 +230,7 @@ std::unique_ptr<EngineStream> Engine::open(std::vector<float> samples, const Tra
   BatchedJob& b = job->job_;
   b.feed = &job->feed_;
   b.options = o;
+  b.at_hand = at_hand;
   b.language = requested_language(o, *model_);
   b.timings = &job->timings_;
   b.on_segment = std::move(on_segment);
@@ -336,6 +346,10 @@ void Engine::run() {
       continue;
     }
     lk.unlock();
+    // The cores the callers finding speech do not take (one each).
+    const int share = std::max(1, compute_->threads - finding_.load());
+    compute_->exec.threads = share;
+    loop.set_threads(share);
     try {
       idle = !loop.step();
     } catch (...) {  // the loop's state is lost: every job in it fails with the error

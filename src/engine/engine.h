@@ -205,7 +205,7 @@ class Engine {
   std::unique_ptr<EngineStream> open(std::vector<float> samples, const TranscribeOptions& o,
                                      std::function<bool(const Segment&)> on_segment,
                                      std::function<void(double)> on_progress, std::function<bool()> cancelled,
-                                     size_t chunks_ahead, bool count_read);
+                                     size_t chunks_ahead, bool count_read, bool at_hand);
   std::shared_ptr<EngineJob> start(std::vector<float> samples, const AudioProducer& produce,
                                    const TranscribeOptions& o, std::function<bool(const Segment&)> on_segment,
                                    std::function<void(double)> on_progress, std::function<bool()> cancelled,
@@ -228,6 +228,9 @@ class Engine {
   size_t held_samples_ = 0;  // of the jobs queued or running (the budget of max_audio_seconds)
   int preparing_ = 0;        // jobs admitted but not queued: their speech being found, or running on a caller
   uint64_t feed_events_ = 0;  // chunks put or feeds closed, ever (the loop sleeps until the next)
+  // Callers finding the speech of audio at hand (start()) right now, a core each: the loop leaves them
+  // that many of its threads.
+  std::atomic<int> finding_{0};
   EngineStats stats_;
   std::thread thread_;
 };

@@ -46,8 +46,9 @@ struct BatchedLoop::JobState {
   align::WordOptions word_options;
   double done_speech = 0.0, progress = 0.0;
   bool keep_going = true;
-  int round_tasks = 0;  // its passes in this round's decoder step
-  bool paused = false;  // this round: a much shorter job runs first
+  int round_tasks = 0;   // its passes in this round's decoder step
+  bool paused = false;   // this round: a much shorter job runs first
+  bool holding = false;  // this round: its passes wait for more of its chunks (BatchedJob::at_hand)
   Clock::time_point last_run = Clock::now();
   // Speech left: in the chunks found and not done, and the audio not read yet (taken for speech).
   double remaining() const { return job->feed->speech_put() - done_speech + job->feed->unread(); }
@@ -268,8 +269,7 @@ void BatchedLoop::leave(JobState& j) {
   j.job->feed->abandon();  // a finder still reading stops
 }
 
-bool BatchedLoop::step() {
-  last_step_rows_ = 0;
+int BatchedLoop::fill() {
   // Cancelled jobs leave before any work is spent on them.
   for (auto& j : jobs_)
     if (j->job->cancelled && j->job->cancelled()) j->keep_going = false;
@@ -293,6 +293,7 @@ bool BatchedLoop::step() {
   }
 
   // Free slots to the running jobs with the fewest chunks in flight (the oldest first among equals).
+  int opened = 0;
   while (static_cast<int>(live_.size()) - paused_chunks < max_in_flight_ &&
          static_cast<int>(live_.size()) < 2 * max_in_flight_) {
     JobState* best = nullptr;
@@ -304,13 +305,24 @@ bool BatchedLoop::step() {
     }
     if (!best || !best->job->feed->pop(ready_)) break;
     live_.push_back(open_chunk(*best, ready_));
+    ++opened;
   }
   if (live_.empty()) {  // every job waits for chunks (or none is left)
     retire_jobs();
-    return false;
+    return 0;
   }
-
+  const bool room = static_cast<int>(live_.size()) - paused_chunks < max_in_flight_;
+  for (auto& j : jobs_)
+    j->holding = j->job->at_hand && room && j->live < std::max(1, j->job->options.batch_size) &&
+                 !j->job->feed->closed();
   encode_new_windows();
+  return opened;
+}
+
+bool BatchedLoop::step() {
+  last_step_rows_ = 0;
+  const int opened = fill();
+  if (live_.empty()) return false;
 
   const auto td = Clock::now();
   const double flops_before = decoder_.flops();
@@ -331,7 +343,7 @@ bool BatchedLoop::step() {
   tasks.clear();
   for (auto& s : live_) {
     JobState& j = *s->job;
-    if (!j.keep_going || j.paused || s->window < 0) continue;
+    if (!j.keep_going || j.paused || j.holding || s->window < 0) continue;
     if (!s->task) {
       j.d.language = j.language;
       j.d.temperature = j.job->options.temperatures[s->temperature];
@@ -373,7 +385,7 @@ bool BatchedLoop::step() {
   for (auto& j : jobs_)
     if (j->keep_going) emit(*j);
   retire_jobs();
-  return true;
+  return opened > 0 || !tasks.empty();
 }
 
 // Jobs that are through, stopped or cancelled leave.

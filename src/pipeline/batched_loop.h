@@ -40,6 +40,11 @@ struct BatchedJob {
   std::function<void()> on_done;
   // Polled between steps; true drops the job (its result ends with what came out so far).
   std::function<bool()> cancelled;
+  // Its audio is all at hand (a file, an upload), so its speech is found faster than it is transcribed:
+  // its chunks are encoded as they come, but its passes wait until its chunks fill its slots (or the
+  // loop's) or its feed closes — its windows then start together and share every decoder step, instead
+  // of the first ones taking steps of their own. Not for audio pushed as it is recorded.
+  bool at_hand = false;
   StageTimings* timings = nullptr;  // this job's share of the work (encoder calls and steps it took part in)
 
   Transcript transcript;  // the result, complete once on_done is called
@@ -61,8 +66,17 @@ class BatchedLoop {
   // once), the windows that need it are encoded, every live pass advances one decoder step, finished passes
   // move their chunk's seek, and segments go out. Jobs that are through (their feed closed and drained)
   // leave (on_done), and their feeds are abandoned. After an exception the loop's jobs can only be dropped
-  // (drop_all). False when there was nothing to do: every job waits for chunks.
+  // (drop_all). False when there was nothing to do: every job waits for chunks, or holds
+  // (BatchedJob::at_hand).
   bool step();
+
+  // step() without its decoder step: jobs cancelled leave, free slots get new chunks and their windows are
+  // encoded. Returns the chunks it opened. For a caller that finds the speech on another thread: the
+  // chunks found so far are encoded while the rest is still being found (Transcriber::transcribe_stream).
+  int fill();
+  bool has_room() const { return static_cast<int>(live_.size()) < max_in_flight_; }
+  // Threads for the log-mel of the chunks opened from now on.
+  void set_threads(int threads) { threads_ = threads; }
 
   // Takes every job out (their decoder windows released), unfinished; returns them.
   std::vector<BatchedJob*> drop_all();
@@ -83,7 +97,8 @@ class BatchedLoop {
   const WhisperModel& model_;
   nn::Encoder& encoder_;
   nn::Decoder& decoder_;
-  const int threads_, max_in_flight_;
+  int threads_;
+  const int max_in_flight_;
   std::vector<std::unique_ptr<JobState>> jobs_;  // in the order they came
   std::vector<std::unique_ptr<Chunk>> live_;
   backend::Buffer mels_, features_;  // the windows of an encoder call and their features (fp32)

@@ -5,6 +5,7 @@
 namespace wisp {
 
 void ChunkFeed::notify() {
+  more_.notify_all();
   if (listener_) listener_();
 }
 
@@ -55,6 +56,11 @@ bool ChunkFeed::wait_for_room(size_t max_waiting) {
   return !abandoned_;
 }
 
+void ChunkFeed::wait_for_more(size_t than) {
+  std::unique_lock lk(mu_);
+  more_.wait(lk, [&] { return chunks_.size() > than || closed_ || abandoned_; });
+}
+
 bool ChunkFeed::pop(ReadyChunk& out) {
   {
     std::lock_guard lk(mu_);
@@ -103,6 +109,7 @@ void ChunkFeed::abandon() {
     chunks_.clear();
   }
   room_.notify_all();
+  more_.notify_all();
 }
 
 }  // namespace wisp

@@ -33,6 +33,9 @@ class ChunkFeed {
 
   // The loop's side.
   bool pop(ReadyChunk& out);  // false when none waits now
+  // Waits until more than `than` chunks wait, or the feed is closed or abandoned (a loop on its own
+  // thread with nothing to do until the finder puts more).
+  void wait_for_more(size_t than);
   size_t waiting() const;
   bool closed() const;
   bool drained() const;  // closed, and nothing waits
@@ -49,7 +52,7 @@ class ChunkFeed {
  private:
   void notify();
   mutable std::mutex mu_;
-  std::condition_variable room_;
+  std::condition_variable room_, more_;
   std::deque<ReadyChunk> chunks_;
   size_t samples_seen_ = 0, expected_ = 0;
   double speech_put_ = 0.0;

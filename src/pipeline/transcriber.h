@@ -113,6 +113,8 @@ class Transcriber::Stream {
 
  private:
   friend class Transcriber;
+  // The whole recording from `produce`, its speech found on a thread of its own (transcribe_stream).
+  Transcript run(const AudioProducer& produce, backend::Exec& exec);
   struct State;
   explicit Stream(std::unique_ptr<State> s);
   std::unique_ptr<State> s_;

@@ -1,12 +1,15 @@
 // Audio handed over block by block as it is read (Transcriber::transcribe_stream, Engine::submit_stream,
 // the C API's file input in the batched mode) gives the transcript of the whole recording handed over at
 // once, whatever the blocks; a job that stops stops the reading; a reader that fails fails the call and
-// leaves the engine serving others.
+// leaves the engine serving others. With two threads or more, a Transcriber finds the speech on a thread of
+// its own while it encodes what was found, and an engine job's passes wait until its audio is read.
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <stdexcept>
+#include <thread>
 
 #include "audio/audio_decoder.h"
 #include "core/error.h"
@@ -142,6 +145,67 @@ TEST(StreamedAudio, AReaderThatFailsFailsTheCallAndNothingElse) {
   EXPECT_NE(
       engine.submit(audio::decode_file(test::audio_path("jfk.wav")), greedy())->wait().text().find("country"),
       std::string::npos);
+}
+
+TEST(StreamedAudio, SpeechFoundOnItsOwnThreadGivesTheSameTranscript) {
+  const std::vector<float> x = recording(2);
+  Transcriber one(tiny_en(), 1), two(tiny_en(), 2);
+  const Transcript alone = one.transcribe_stream(blocks_of(x, 16000), greedy());
+  std::vector<std::string> seen;
+  const Transcript found_aside = two.transcribe_stream(blocks_of(x, 16000), greedy(), [&](const Segment& s) {
+    seen.push_back(s.text);
+    return true;
+  });
+  expect_same(found_aside, alone);
+  ASSERT_EQ(seen.size(), alone.segments.size());  // every segment through the callback, in order
+  for (size_t i = 0; i < seen.size(); ++i) EXPECT_EQ(seen[i], alone.segments[i].text);
+  EXPECT_EQ(two.threads(), 2);  // all of them again afterwards
+
+  // A reader that fails fails the call; one stopped by the callback stops; the context serves on.
+  auto failing = [&x](const audio::SampleSink& sink) {
+    sink.block(x.data(), 16000 * 40);
+    throw Error(ErrorKind::Audio, "the input broke off");
+  };
+  EXPECT_THROW(two.transcribe_stream(failing, greedy()), Error);
+  std::atomic<int> handed{0};
+  const std::vector<float> longer = recording(10);
+  EXPECT_EQ(two.transcribe_stream(blocks_of(longer, 16000, &handed), greedy(1),
+                                  [](const Segment&) { return false; })
+                .segments.size(),
+            1u);
+  EXPECT_LT(static_cast<size_t>(handed.load()), longer.size() / 16000 / 2);
+  EXPECT_EQ(two.threads(), 2);
+  expect_same(two.transcribe_stream(blocks_of(x, 5000), greedy()), alone);
+}
+
+TEST(StreamedAudio, AnEngineJobDecodesOnlyOnceItsAudioIsRead) {
+  const std::vector<float> x = recording(2);
+  Transcriber alone(tiny_en(), 1);
+  const Transcript expected = alone.transcribe(x.data(), x.size(), greedy());
+  Engine engine(tiny_en(), engine_options(8));
+  std::atomic<bool> release{false};
+  const size_t held_back = 16000;  // the last second, until released
+  std::shared_ptr<EngineJob> job;
+  std::thread caller([&] {
+    job = engine.submit_stream(
+        [&](const audio::SampleSink& sink) {
+          if (!sink.block(x.data(), x.size() - held_back)) return;
+          while (!release) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+          sink.block(x.data() + x.size() - held_back, held_back);
+        },
+        greedy());
+  });
+  // Chunks found so far are taken in (and encoded), but no decoder step runs while the audio is read.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (engine.stats().chunks_in_flight == 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  EXPECT_GT(engine.stats().chunks_in_flight, 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_EQ(engine.stats().decoder_steps, 0u);
+  release = true;
+  caller.join();
+  expect_same(job->wait(), expected);
+  EXPECT_GT(engine.stats().decoder_steps, 0u);
 }
 
 }  // namespace

@@ -325,6 +325,11 @@ int run_bench(const ParsedCommand& cmd, const char* argv0) {
       "peak of the compute type (measured now, %s, same threads): %.1f GOP/s; encoder GFLOP/s include\n"
       "attention, layer norms and the cross-attention keys/values; the decoder is bound by memory traffic\n",
       peak_instruction, peak);
+  if (b.batch > 0)
+    std::printf(
+        "stages overlap in the batched mode on 2 threads or more: the speech is found (audio decode,\n"
+        "VAD) on a thread of its own while the chunks found so far go through the mel and the encoder,\n"
+        "so the stage times add up to more than the total\n");
   return 0;
 }
 
