@@ -130,8 +130,11 @@ class EngineStream {
   backend::Exec ex_;
   StageTimings found_;  // the speech finding's time, given to the job at the end
   std::unique_ptr<SpeechStream> speech_;
+  // start(): this stream's thread is reading and finding (Engine::finding_ counts it), but not while
+  // it waits for room.
+  void set_busy(bool busy);
   size_t ahead_;
-  bool count_read_, finished_ = false;
+  bool count_read_, finished_ = false, busy_ = false;
 };
 
 class Engine {
@@ -228,8 +231,8 @@ class Engine {
   size_t held_samples_ = 0;  // of the jobs queued or running (the budget of max_audio_seconds)
   int preparing_ = 0;        // jobs admitted but not queued: their speech being found, or running on a caller
   uint64_t feed_events_ = 0;  // chunks put or feeds closed, ever (the loop sleeps until the next)
-  // Callers finding the speech of audio at hand (start()) right now, a core each: the loop leaves them
-  // that many of its threads.
+  // Callers reading audio at hand and finding its speech (start()) right now, not waiting for room: the
+  // loop leaves each of them a core.
   std::atomic<int> finding_{0};
   EngineStats stats_;
   std::thread thread_;

@@ -1,12 +1,14 @@
 #include "pipeline/transcriber.h"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <exception>
+#include <functional>
 #include <limits>
 #include <thread>
 #include <tuple>
@@ -252,17 +254,15 @@ Transcript Transcriber::Stream::finish() {
 Transcript Transcriber::Stream::run(const AudioProducer& produce, backend::Exec& exec) {
   State& s = *s_;
   const int threads = exec.threads;
-  struct Threads {  // the loop's share while the finder runs; all of them again on the way out
-    Threads(backend::Exec& e, BatchedLoop& l, int all) : exec(e), loop(l), all(all) { set(all - 1); }
-    ~Threads() { set(all); }
-    void set(int n) {
-      exec.threads = n;
-      loop.set_threads(n);
-    }
-    backend::Exec& exec;
-    BatchedLoop& loop;
-    int all;
-  } share(exec, s.loop, threads);
+  std::atomic<bool> finding{true};  // the finder is reading or finding (not waiting for room)
+  auto share = [&](int n) {
+    exec.threads = n;
+    s.loop.set_threads(n);
+  };
+  struct Restore {  // every thread again on the way out
+    ~Restore() { f(); }
+    std::function<void()> f;
+  } restore{[&] { share(threads); }};
 
   std::exception_ptr error;
   std::thread finder([&] {
@@ -272,7 +272,10 @@ Transcript Transcriber::Stream::run(const AudioProducer& produce, backend::Exec&
       sink.block = [&](const float* samples, size_t n) {
         s.speech.push(samples, n);
         s.feed.put(s.speech.take(), s.speech.samples_seen());
-        return s.feed.wait_for_room(s.ahead);  // false once the loop has let the job go
+        finding = false;                                  // its core is the loop's while it waits
+        const bool more = s.feed.wait_for_room(s.ahead);  // false once the loop has let the job go
+        finding = true;
+        return more;
       };
       produce(sink);
       if (!s.feed.abandoned()) {
@@ -282,10 +285,12 @@ Transcript Transcriber::Stream::run(const AudioProducer& produce, backend::Exec&
     } catch (...) {
       error = std::current_exception();
     }
+    finding = false;
     s.feed.close(s.speech.samples_seen());
   });
   try {
     while (!s.loop.empty() && !s.feed.closed()) {
+      share(finding ? threads - 1 : threads);
       const size_t waiting = s.feed.waiting();
       if (s.loop.has_room() && waiting > 0 && s.loop.fill() > 0) continue;
       if (!s.loop.has_room())
@@ -300,7 +305,7 @@ Transcript Transcriber::Stream::run(const AudioProducer& produce, backend::Exec&
   }
   finder.join();
   if (error) std::rethrow_exception(error);
-  share.set(threads);
+  share(threads);
   s.finished = true;
   while (!s.loop.empty()) s.loop.step();
   return s.job.transcript;
