@@ -14,6 +14,7 @@
 
 #include "backend/backend.h"
 #include "backend/cpu/attention.h"
+#include "backend/cpu/conv_im2col.h"
 #include "backend/cpu/gemm.h"
 #include "backend/cpu/isa.h"
 
@@ -202,27 +203,45 @@ TEST_P(BackendVsReference, MlpEqualsNormLinearThenLinear) {
   }
 }
 
-TEST_P(BackendVsReference, ConvStemOnChannelMajorInput) {
+// The conv stem against the reference, on channel-major input (a mel) and on position-major input (conv1's
+// output), packed as the encoder packs it (ConvStem: bf16 where the CPU has it, its operand rows made on the
+// way) and as any Linear; the ConvStem form gives what its Linear on the im2col rows gives, to the bit.
+TEST_P(BackendVsReference, ConvStem) {
   std::mt19937 rng(22);
-  for (int stride : {1, 2})
-    for (auto [T, C, O] : {std::tuple{7, 5, 16}, std::tuple{100, 80, 64}, std::tuple{61, 24, 40}}) {
-      const auto W = random_vec(static_cast<size_t>(O) * C * 3, rng, 0.2f);
-      const auto bias = random_vec(O, rng);
-      const auto mel = random_vec(static_cast<size_t>(C) * T, rng);  // (C, T): channel-major, as a mel
-      TensorView x = f32_view(mel.data(), T, C);
-      x.row_stride = 1;
-      x.col_stride = T;
-      const int T_out = (T + stride - 1) / stride;
-      std::vector<float> y(static_cast<size_t>(T_out) * O), y_ref(y.size());
-      const WeightView wv{DType::F32, W.data(), O, C * 3, nullptr};
-      Epilogue ep;
-      ep.gelu = true;
-      cpu_->conv1d_k3(ex_, *cpu_->pack_linear(wv, bias.data(), LinearUse::ManyRows), x, stride,
-                      f32_view(y.data(), T_out, O), ep);
-      ref_->conv1d_k3(ref_ex_, *ref_->pack_linear(wv, bias.data(), LinearUse::ManyRows), x, stride,
-                      f32_view(y_ref.data(), T_out, O), ep);
-      ASSERT_LT(rel_diff(y, y_ref), tol()) << "T=" << T << " C=" << C << " stride " << stride;
-    }
+  for (bool channel_major : {true, false})
+    for (LinearUse use : {LinearUse::ManyRows, LinearUse::ConvStem})
+      for (int stride : {1, 2})
+        for (auto [T, C, O] : {std::tuple{7, 5, 16}, std::tuple{100, 80, 64}, std::tuple{61, 24, 40},
+                               std::tuple{33, 32, 48}, std::tuple{40, 384, 32}}) {
+          const auto W = random_vec(static_cast<size_t>(O) * C * 3, rng, 0.2f);
+          const auto bias = random_vec(O, rng);
+          const auto in = random_vec(static_cast<size_t>(C) * T, rng);
+          TensorView x = f32_view(in.data(), T, C);  // (T, C), or (C, T) read as (T, C): a mel
+          if (channel_major) {
+            x.row_stride = 1;
+            x.col_stride = T;
+          }
+          const int T_out = (T + stride - 1) / stride;
+          std::vector<float> y(static_cast<size_t>(T_out) * O), y_ref(y.size());
+          const WeightView wv{DType::F32, W.data(), O, C * 3, nullptr};
+          Epilogue ep;
+          ep.gelu = true;
+          const auto packed = cpu_->pack_linear(wv, bias.data(), use);
+          cpu_->conv1d_k3(ex_, *packed, x, stride, f32_view(y.data(), T_out, O), ep);
+          ref_->conv1d_k3(ref_ex_, *ref_->pack_linear(wv, bias.data(), use), x, stride,
+                          f32_view(y_ref.data(), T_out, O), ep);
+          const std::string where = "T=" + std::to_string(T) + " C=" + std::to_string(C) + " stride " +
+                                    std::to_string(stride) + (channel_major ? " channel-major" : "") +
+                                    (use == LinearUse::ConvStem ? " ConvStem" : "");
+          ASSERT_LT(rel_diff(y, y_ref), tol()) << where;
+          const cpu::Im2colK3 src{
+              .x = in.data(), .T_in = T, .C = C, .stride = stride, .ldx = x.row_stride, .ldc = x.col_stride};
+          std::vector<float> cols(static_cast<size_t>(T_out) * C * 3), y_cols(y.size());
+          for (int t = 0; t < T_out; ++t) cpu::im2col_k3_row(src, t, &cols[static_cast<size_t>(t) * C * 3]);
+          cpu_->linear(ex_, *packed, f32_view(cols.data(), T_out, 3 * C), f32_view(y_cols.data(), T_out, O),
+                       ep);
+          ASSERT_EQ(std::memcmp(y.data(), y_cols.data(), sizeof(float) * y.size()), 0) << where;
+        }
 }
 
 TEST_P(BackendVsReference, LayerNormAddEmbed) {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "backend/cpu/amx_tiles.h"
+#include "backend/cpu/conv_im2col.h"
 #include "backend/cpu/gemm.h"
 #include "backend/cpu/gemm_kernels.h"
 #include "backend/cpu/isa.h"
@@ -170,6 +171,31 @@ TEST(GemmActivations, Avx512MatchesAvx2) {
     convert_rows_bf16(x.data(), M, K, ldx, b_ref.data(), ldq);
     ASSERT_EQ(b, b_ref) << "K=" << K;
   }
+}
+
+// The AVX-512 im2col rows are the plain loops' values: contiguous channels (16 and more of them), strided
+// ones (the plain loops then), both strides, the first and last rows (zeros outside the input).
+TEST(ConvIm2col, Avx512MatchesThePlainLoops) {
+  if (!isa_supported(Isa::Avx512)) GTEST_SKIP() << "no AVX-512 on this CPU";
+  std::mt19937 rng(17);
+  for (int C : {5, 16, 32, 80, 384})
+    for (int T : {1, 2, 9, 40})
+      for (int stride : {1, 2})
+        for (bool strided : {false, true}) {
+          const auto x = random_vec(static_cast<size_t>(T) * C, rng, 1.0f);
+          const Im2colK3 s{.x = x.data(),
+                           .T_in = T,
+                           .C = C,
+                           .stride = stride,
+                           .ldx = strided ? 1 : C,
+                           .ldc = strided ? T : 1};
+          std::vector<float> row(static_cast<size_t>(C) * 3, 1.0f), row_ref(row.size(), 2.0f);
+          for (int t = 0; t < (T + stride - 1) / stride; ++t) {
+            im2col_k3_row_avx512(s, t, row.data());
+            im2col_k3_row(s, t, row_ref.data());
+            ASSERT_EQ(row, row_ref) << "C=" << C << " T=" << T << " stride " << stride << " t=" << t;
+          }
+        }
 }
 
 // Another library on the same thread (oneDNN does this) releases the AMX tiles after its own products:

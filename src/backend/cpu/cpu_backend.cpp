@@ -8,6 +8,7 @@
 
 #include "backend/backend.h"
 #include "backend/cpu/attention.h"
+#include "backend/cpu/conv_im2col.h"
 #include "backend/cpu/elementwise.h"
 #include "backend/cpu/gemm.h"
 #include "backend/cpu/linear_f16.h"
@@ -152,22 +153,22 @@ class CpuBackend final : public Backend {
     const int T_in = x.rows, C = x.cols, T_out = (T_in + stride - 1) / stride;
     if (w.in != 3 * C || y.rows != T_out || y.cols != w.out)
       throw Error(ErrorKind::Internal, "conv1d_k3: shapes do not match");
-    // im2col: cols[t][c·3 + k] = x[t·stride + k − 1][c], zero outside; the weight multiplies it as a Linear.
+    // The im2col rows (conv_im2col.h) times the weight as a Linear.
+    const Im2colK3 src{
+        .x = x.as<float>(), .T_in = T_in, .C = C, .stride = stride, .ldx = x.row_stride, .ldc = x.col_stride};
+    const bool avx512 = static_cast<int>(isa_) >= static_cast<int>(Isa::Avx512);
+    auto row = [&](int t, float* out) { (avx512 ? im2col_k3_row_avx512 : im2col_k3_row)(src, t, out); };
+    const auto& cw = static_cast<const CpuLinear&>(w);
+    if (cw.type == ComputeType::Bfloat16 &&
+        y.contiguous_rows()) {  // rows made on the way to the bf16 operand
+      if (!cw.bias.empty()) ep.bias = cw.bias.data();
+      gemm_bf16_rows(ex, isa_, T_out, row, cw.bf16.view(), ep, y.as<float>(), static_cast<int>(y.row_stride));
+      return;
+    }
     float* cols = ex.ws->get<float>(Workspace::kConv, static_cast<size_t>(T_out) * C * 3);
-    const float* xp = x.as<float>();
     parallel_for(ex.threads, (T_out + 63) / 64, [&](int blk) {
-      for (int t = blk * 64; t < std::min(T_out, blk * 64 + 64); ++t) {
-        float* row = cols + static_cast<size_t>(t) * C * 3;
-        for (int k = 0; k < 3; ++k) {
-          const int src = t * stride + k - 1;
-          if (src < 0 || src >= T_in) {
-            for (int c = 0; c < C; ++c) row[c * 3 + k] = 0.0f;
-            continue;
-          }
-          const float* xr = xp + static_cast<int64_t>(src) * x.row_stride;
-          for (int c = 0; c < C; ++c) row[c * 3 + k] = xr[c * x.col_stride];
-        }
-      }
+      for (int t = blk * 64; t < std::min(T_out, blk * 64 + 64); ++t)
+        row(t, cols + static_cast<size_t>(t) * C * 3);
     });
     linear(ex, w, f32_view(cols, T_out, 3 * C), y, ep);
   }

@@ -160,22 +160,11 @@ void gemm_i8(const Exec& ex, Isa isa, const float* x, int M, int ldx, const Pack
     for_blocks(ex, M, w.Np, [&](int m0, int m1, int n0, int n1) { kernel(b, m0, m1, n0, n1); });
 }
 
-void gemm_bf16(const Exec& ex, Isa isa, const float* x, int M, int ldx, const PackedView& w,
-               const Epilogue& ep, float* y, int ldy, const RowNorm* norm) {
-  if (M <= 0 || w.N <= 0) return;
-  isa = runnable(isa);
-  const bool avx512 = static_cast<int>(isa) >= static_cast<int>(Isa::Avx512);
-  const int Mp = round_up(M, 32);
-  uint16_t* q = ex.ws->get<uint16_t>(Workspace::kActQuant, static_cast<size_t>(Mp) * w.Kp);
-  parallel_for(ex.threads, (M + kQuantRows - 1) / kQuantRows, [&](int t) {
-    const int m0 = t * kQuantRows, rows = std::min(kQuantRows, M - m0);
-    operand_rows(x, ldx, m0, rows, w.K, norm, [&](const float* src, int n, int ld, int r) {
-      (avx512 ? convert_rows_bf16_avx512 : convert_rows_bf16)(src, n, w.K, ld,
-                                                              q + static_cast<size_t>(m0 + r) * w.Kp, w.Kp);
-    });
-  });
-  std::fill(q + static_cast<size_t>(M) * w.Kp, q + static_cast<size_t>(Mp) * w.Kp, uint16_t{0});
+namespace {
 
+// The bf16 product of a converted operand q (M rows of w.Kp, zeros past them up to a multiple of 32).
+void run_bf16(const Exec& ex, Isa isa, const uint16_t* q, int M, const PackedView& w, const Epilogue& ep,
+              float* y, int ldy) {
   Bf16Block b;
   b.a = q;
   b.lda = w.Kp;
@@ -190,6 +179,50 @@ void gemm_bf16(const Exec& ex, Isa isa, const float* x, int M, int ldx, const Pa
               [&](int m0, int m1, int n0, int n1) { kernel(b, m0, m1, n0, n1); });
   else
     for_blocks(ex, M, w.Np, [&](int m0, int m1, int n0, int n1) { kernel(b, m0, m1, n0, n1); });
+}
+
+using ConvertRows = void (*)(const float*, int, int, int, uint16_t*, int);
+ConvertRows bf16_converter(Isa isa) {
+  return static_cast<int>(isa) >= static_cast<int>(Isa::Avx512) ? convert_rows_bf16_avx512
+                                                                : convert_rows_bf16;
+}
+
+}  // namespace
+
+void gemm_bf16(const Exec& ex, Isa isa, const float* x, int M, int ldx, const PackedView& w,
+               const Epilogue& ep, float* y, int ldy, const RowNorm* norm) {
+  if (M <= 0 || w.N <= 0) return;
+  isa = runnable(isa);
+  const ConvertRows convert = bf16_converter(isa);
+  const int Mp = round_up(M, 32);
+  uint16_t* q = ex.ws->get<uint16_t>(Workspace::kActQuant, static_cast<size_t>(Mp) * w.Kp);
+  parallel_for(ex.threads, (M + kQuantRows - 1) / kQuantRows, [&](int t) {
+    const int m0 = t * kQuantRows, rows = std::min(kQuantRows, M - m0);
+    operand_rows(x, ldx, m0, rows, w.K, norm, [&](const float* src, int n, int ld, int r) {
+      convert(src, n, w.K, ld, q + static_cast<size_t>(m0 + r) * w.Kp, w.Kp);
+    });
+  });
+  std::fill(q + static_cast<size_t>(M) * w.Kp, q + static_cast<size_t>(Mp) * w.Kp, uint16_t{0});
+  run_bf16(ex, isa, q, M, w, ep, y, ldy);
+}
+
+void gemm_bf16_rows(const Exec& ex, Isa isa, int M, const OperandRow& row, const PackedView& w,
+                    const Epilogue& ep, float* y, int ldy) {
+  if (M <= 0 || w.N <= 0) return;
+  isa = runnable(isa);
+  const ConvertRows convert = bf16_converter(isa);
+  const int Mp = round_up(M, 32);
+  uint16_t* q = ex.ws->get<uint16_t>(Workspace::kActQuant, static_cast<size_t>(Mp) * w.Kp);
+  parallel_for(ex.threads, (M + kQuantRows - 1) / kQuantRows, [&](int t) {
+    thread_local std::vector<float> buf;
+    if (buf.size() < static_cast<size_t>(w.K)) buf.resize(static_cast<size_t>(w.K));
+    for (int r = t * kQuantRows; r < std::min(M, (t + 1) * kQuantRows); ++r) {
+      row(r, buf.data());
+      convert(buf.data(), 1, w.K, w.K, q + static_cast<size_t>(r) * w.Kp, w.Kp);
+    }
+  });
+  std::fill(q + static_cast<size_t>(M) * w.Kp, q + static_cast<size_t>(Mp) * w.Kp, uint16_t{0});
+  run_bf16(ex, isa, q, M, w, ep, y, ldy);
 }
 
 }  // namespace wisp::backend::cpu

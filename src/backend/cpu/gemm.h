@@ -90,6 +90,12 @@ void gemm_bf16(const Exec& ex, Isa isa, const float* x, int M, int ldx, const Pa
                const Epilogue& ep, float* y, int ldy, const RowNorm* norm = nullptr);
 void gemm_f32(const Exec& ex, Isa isa, const float* x, int M, int ldx, const PackedView& w,
               const Epilogue& ep, float* y, int ldy);
+// gemm_bf16 whose operand rows are made on the way: row(r, out) writes row r of x (K floats) into `out`,
+// a thread's buffer in L1, which is then converted as gemm_bf16 converts x — the same bf16 operand, so the
+// same result, without x in memory (a convolution's im2col rows: conv_im2col.h).
+using OperandRow = std::function<void(int r, float* out)>;
+void gemm_bf16_rows(const Exec& ex, Isa isa, int M, const OperandRow& row, const PackedView& w,
+                    const Epilogue& ep, float* y, int ldy);
 
 // The int8 operand of gemm_i8 for rows [m0, m0 + rows) of x: layer-normalised with `norm` if given, then
 // quantize_rows_i8 (its AVX-512 twin where `isa` has AVX-512, the same bytes) into q + (m0 + r) · ldq and
