@@ -163,16 +163,6 @@ struct Transcriber::Stream::State {
         loop(*t.model_, t.encoder_, t.decoder_, t.exec_.threads, o.batch_size),
         ahead(live ? 1 : kChunksAheadPerSlot * static_cast<size_t>(o.batch_size)),
         live(live) {}
-  void job_setup(const Transcriber& t, const TranscribeOptions& o, const SegmentCallback& on_segment,
-                 const ProgressCallback& on_progress, StageTimings* timings) {
-    job.feed = &feed;
-    job.options = o;
-    job.language = requested_language(o, *t.model_);
-    job.on_segment = on_segment;
-    job.on_progress = on_progress;
-    job.timings = timings;
-    loop.add(&job);
-  }
   backend::Workspace finder_workspace;
   backend::Exec finder_exec;
   SpeechStream speech;
@@ -188,25 +178,34 @@ std::unique_ptr<Transcriber::Stream> Transcriber::open_stream(const TranscribeOp
                                                               const SegmentCallback& on_segment,
                                                               const ProgressCallback& on_progress,
                                                               StageTimings* timings, bool live) {
+  return make_stream(o, on_segment, on_progress, timings, live, false);
+}
+
+std::unique_ptr<Transcriber::Stream> Transcriber::make_stream(const TranscribeOptions& o,
+                                                              const SegmentCallback& on_segment,
+                                                              const ProgressCallback& on_progress,
+                                                              StageTimings* timings, bool live,
+                                                              bool own_finder) {
   validate_options(o, *model_);
   if (o.batch_size <= 0) throw Error(ErrorKind::InvalidArgument, "streamed audio needs the batched mode");
   prepare(o);
-  auto s = std::make_unique<Stream::State>(*this, o, timings, live, false);
-  s->job_setup(*this, o, on_segment, on_progress, timings);
+  auto s = std::make_unique<Stream::State>(*this, o, timings, live, own_finder);
+  BatchedJob& job = s->job;
+  job.feed = &s->feed;
+  job.options = o;
+  job.language = requested_language(o, *model_);
+  job.on_segment = on_segment;
+  job.on_progress = on_progress;
+  job.timings = timings;
+  s->loop.add(&job);
   return std::unique_ptr<Stream>(new Stream(std::move(s)));
 }
 
 Transcript Transcriber::transcribe_stream(const AudioProducer& produce, const TranscribeOptions& o,
                                           const SegmentCallback& on_segment,
                                           const ProgressCallback& on_progress, StageTimings* timings) {
-  if (exec_.threads >= 2) {
-    validate_options(o, *model_);
-    if (o.batch_size <= 0) throw Error(ErrorKind::InvalidArgument, "streamed audio needs the batched mode");
-    prepare(o);
-    Stream stream(std::make_unique<Stream::State>(*this, o, timings, false, true));
-    stream.s_->job_setup(*this, o, on_segment, on_progress, timings);
-    return stream.run(produce, exec_);
-  }
+  if (exec_.threads >= 2)  // the speech found on a thread of its own (Stream::run)
+    return make_stream(o, on_segment, on_progress, timings, false, true)->run(produce, exec_);
   std::unique_ptr<Stream> stream = open_stream(o, on_segment, on_progress, timings);
   audio::SampleSink sink;
   sink.length = [&](size_t n) { stream->expect(n); };

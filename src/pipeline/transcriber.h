@@ -66,7 +66,9 @@ class Transcriber {
 
   // The batched mode (options.batch_size > 0, else Error(InvalidArgument)) for audio that arrives as it
   // goes: chunks of speech are transcribed between blocks, so that a few chunks' audio is all that is held,
-  // whatever the recording's length. Throws what `produce` throws.
+  // whatever the recording's length. Throws what `produce` throws. With two threads or more, `produce` and
+  // the speech finding run on a thread of their own (one core) while this one encodes the chunks found so
+  // far; the callbacks run on this thread.
   Transcript transcribe_stream(const AudioProducer& produce, const TranscribeOptions& options,
                                const SegmentCallback& on_segment = {},
                                const ProgressCallback& on_progress = {}, StageTimings* timings = nullptr);
@@ -82,6 +84,10 @@ class Transcriber {
                                       StageTimings* timings = nullptr, bool live = false);
 
  private:
+  // open_stream(), with the speech found on a thread of its own if `own_finder` (Stream::run).
+  std::unique_ptr<Stream> make_stream(const TranscribeOptions& options, const SegmentCallback& on_segment,
+                                      const ProgressCallback& on_progress, StageTimings* timings, bool live,
+                                      bool own_finder);
   // vad_filter: transcribe() of the speech only, times mapped back.
   Transcript transcribe_speech(const float* samples, size_t n_samples, const TranscribeOptions& options,
                                const SegmentCallback& on_segment, const ProgressCallback& on_progress,

@@ -182,47 +182,47 @@ void run_bf16(const Exec& ex, Isa isa, const uint16_t* q, int M, const PackedVie
 }
 
 using ConvertRows = void (*)(const float*, int, int, int, uint16_t*, int);
-ConvertRows bf16_converter(Isa isa) {
-  return static_cast<int>(isa) >= static_cast<int>(Isa::Avx512) ? convert_rows_bf16_avx512
-                                                                : convert_rows_bf16;
+
+// The bf16 operand, made by fill(convert, q, m0, rows) for blocks of rows on the context's threads (M rows of
+// w.Kp, zeros past them up to a multiple of 32), then the product.
+template <typename Fill>
+void bf16_product(const Exec& ex, Isa isa, int M, const PackedView& w, const Epilogue& ep, float* y, int ldy,
+                  Fill&& fill) {
+  if (M <= 0 || w.N <= 0) return;
+  isa = runnable(isa);
+  const ConvertRows convert =
+      static_cast<int>(isa) >= static_cast<int>(Isa::Avx512) ? convert_rows_bf16_avx512 : convert_rows_bf16;
+  const int Mp = round_up(M, 32);
+  uint16_t* q = ex.ws->get<uint16_t>(Workspace::kActQuant, static_cast<size_t>(Mp) * w.Kp);
+  parallel_for(ex.threads, (M + kQuantRows - 1) / kQuantRows, [&](int t) {
+    const int m0 = t * kQuantRows;
+    fill(convert, q, m0, std::min(kQuantRows, M - m0));
+  });
+  std::fill(q + static_cast<size_t>(M) * w.Kp, q + static_cast<size_t>(Mp) * w.Kp, uint16_t{0});
+  run_bf16(ex, isa, q, M, w, ep, y, ldy);
 }
 
 }  // namespace
 
 void gemm_bf16(const Exec& ex, Isa isa, const float* x, int M, int ldx, const PackedView& w,
                const Epilogue& ep, float* y, int ldy, const RowNorm* norm) {
-  if (M <= 0 || w.N <= 0) return;
-  isa = runnable(isa);
-  const ConvertRows convert = bf16_converter(isa);
-  const int Mp = round_up(M, 32);
-  uint16_t* q = ex.ws->get<uint16_t>(Workspace::kActQuant, static_cast<size_t>(Mp) * w.Kp);
-  parallel_for(ex.threads, (M + kQuantRows - 1) / kQuantRows, [&](int t) {
-    const int m0 = t * kQuantRows, rows = std::min(kQuantRows, M - m0);
+  bf16_product(ex, isa, M, w, ep, y, ldy, [&](ConvertRows convert, uint16_t* q, int m0, int rows) {
     operand_rows(x, ldx, m0, rows, w.K, norm, [&](const float* src, int n, int ld, int r) {
       convert(src, n, w.K, ld, q + static_cast<size_t>(m0 + r) * w.Kp, w.Kp);
     });
   });
-  std::fill(q + static_cast<size_t>(M) * w.Kp, q + static_cast<size_t>(Mp) * w.Kp, uint16_t{0});
-  run_bf16(ex, isa, q, M, w, ep, y, ldy);
 }
 
 void gemm_bf16_rows(const Exec& ex, Isa isa, int M, const OperandRow& row, const PackedView& w,
                     const Epilogue& ep, float* y, int ldy) {
-  if (M <= 0 || w.N <= 0) return;
-  isa = runnable(isa);
-  const ConvertRows convert = bf16_converter(isa);
-  const int Mp = round_up(M, 32);
-  uint16_t* q = ex.ws->get<uint16_t>(Workspace::kActQuant, static_cast<size_t>(Mp) * w.Kp);
-  parallel_for(ex.threads, (M + kQuantRows - 1) / kQuantRows, [&](int t) {
+  bf16_product(ex, isa, M, w, ep, y, ldy, [&](ConvertRows convert, uint16_t* q, int m0, int rows) {
     thread_local std::vector<float> buf;
     if (buf.size() < static_cast<size_t>(w.K)) buf.resize(static_cast<size_t>(w.K));
-    for (int r = t * kQuantRows; r < std::min(M, (t + 1) * kQuantRows); ++r) {
+    for (int r = m0; r < m0 + rows; ++r) {
       row(r, buf.data());
       convert(buf.data(), 1, w.K, w.K, q + static_cast<size_t>(r) * w.Kp, w.Kp);
     }
   });
-  std::fill(q + static_cast<size_t>(M) * w.Kp, q + static_cast<size_t>(Mp) * w.Kp, uint16_t{0});
-  run_bf16(ex, isa, q, M, w, ep, y, ldy);
 }
 
 }  // namespace wisp::backend::cpu
