@@ -191,14 +191,7 @@ std::shared_ptr<EngineJob> Engine::start(std::vector<float> samples, const Audio
   audio::SampleSink sink;
   sink.length = [&](size_t len) { stream->expect(len); };
   sink.block = [&](const float* block, size_t len) { return stream->push(block, len); };
-  {
-    struct Finding {  // this thread takes a core while it reads the audio and finds its speech
-      explicit Finding(EngineStream& s) : s(s) { s.set_busy(true); }
-      ~Finding() { s.set_busy(false); }
-      EngineStream& s;
-    } finding(*stream);
-    (produce ? produce : samples_producer(stream->job_->samples_.data(), n))(sink);
-  }
+  (produce ? produce : samples_producer(stream->job_->samples_.data(), n))(sink);
   return stream->finish();  // unfinished (what `produce` threw), the stream cancels its job
 }
 
@@ -289,17 +282,7 @@ bool EngineStream::push(const float* samples, size_t n) {
   }
   speech_->push(samples, n);
   job_->feed_.put(speech_->take(), speech_->samples_seen());
-  if (!busy_) return job_->feed_.wait_for_room(ahead_);
-  set_busy(false);  // waiting for the loop to take chunks: its core is the loop's meanwhile
-  const bool more = job_->feed_.wait_for_room(ahead_);
-  set_busy(true);
-  return more;
-}
-
-void EngineStream::set_busy(bool busy) {
-  if (busy == busy_) return;
-  busy_ = busy;
-  engine_.finding_ += busy ? 1 : -1;
+  return job_->feed_.wait_for_room(ahead_);
 }
 
 std::shared_ptr<EngineJob> EngineStream::finish() {
@@ -356,8 +339,11 @@ void Engine::run() {
       continue;
     }
     lk.unlock();
-    // The cores that callers finding speech (not waiting for room) leave, one each.
-    const int share = std::max(1, compute_->threads - finding_.load());
+    // A core for each caller finding the speech of audio at hand (start(); not while it waits for room).
+    // running_ changes on this thread only.
+    int finding = 0;
+    for (const auto& j : running_) finding += j->job_.at_hand && j->feed_.finder_busy() ? 1 : 0;
+    const int share = std::max(1, compute_->threads - finding);
     compute_->exec.threads = share;
     loop.set_threads(share);
     try {

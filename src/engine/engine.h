@@ -130,11 +130,8 @@ class EngineStream {
   backend::Exec ex_;
   StageTimings found_;  // the speech finding's time, given to the job at the end
   std::unique_ptr<SpeechStream> speech_;
-  // start(): this stream's thread is reading and finding (Engine::finding_ counts it), but not while
-  // it waits for room.
-  void set_busy(bool busy);
   size_t ahead_;
-  bool count_read_, finished_ = false, busy_ = false;
+  bool count_read_, finished_ = false;
 };
 
 class Engine {
@@ -231,9 +228,6 @@ class Engine {
   size_t held_samples_ = 0;  // of the jobs queued or running (the budget of max_audio_seconds)
   int preparing_ = 0;        // jobs admitted but not queued: their speech being found, or running on a caller
   uint64_t feed_events_ = 0;  // chunks put or feeds closed, ever (the loop sleeps until the next)
-  // Callers reading audio at hand and finding its speech (start()) right now, not waiting for room: the
-  // loop leaves each of them a core.
-  std::atomic<int> finding_{0};
   EngineStats stats_;
   std::thread thread_;
 };

@@ -52,8 +52,15 @@ double ChunkFeed::read_fraction() const {
 
 bool ChunkFeed::wait_for_room(size_t max_waiting) {
   std::unique_lock lk(mu_);
+  waiting_for_room_ = true;
   room_.wait(lk, [&] { return abandoned_ || chunks_.size() < max_waiting; });
+  waiting_for_room_ = false;
   return !abandoned_;
+}
+
+bool ChunkFeed::finder_busy() const {
+  std::lock_guard lk(mu_);
+  return !closed_ && !abandoned_ && !waiting_for_room_;
 }
 
 void ChunkFeed::wait_for_more(size_t than) {

@@ -30,6 +30,9 @@ class ChunkFeed {
   void expect(size_t n_samples);  // the recording's length, if known ahead (a file's header)
   // Waits while `max_waiting` chunks or more wait; false once the loop has abandoned the feed.
   bool wait_for_room(size_t max_waiting);
+  // The finder is at work: the feed is open and its finder not waiting for room (a loop on the same cores
+  // leaves it one).
+  bool finder_busy() const;
 
   // The loop's side.
   bool pop(ReadyChunk& out);  // false when none waits now
@@ -56,7 +59,7 @@ class ChunkFeed {
   std::deque<ReadyChunk> chunks_;
   size_t samples_seen_ = 0, expected_ = 0;
   double speech_put_ = 0.0;
-  bool closed_ = false, abandoned_ = false;
+  bool closed_ = false, abandoned_ = false, waiting_for_room_ = false;
   std::function<void()> listener_;
 };
 

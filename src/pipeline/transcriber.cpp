@@ -1,7 +1,6 @@
 #include "pipeline/transcriber.h"
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -253,7 +252,6 @@ Transcript Transcriber::Stream::finish() {
 Transcript Transcriber::Stream::run(const AudioProducer& produce, backend::Exec& exec) {
   State& s = *s_;
   const int threads = exec.threads;
-  std::atomic<bool> finding{true};  // the finder is reading or finding (not waiting for room)
   auto share = [&](int n) {
     exec.threads = n;
     s.loop.set_threads(n);
@@ -271,10 +269,7 @@ Transcript Transcriber::Stream::run(const AudioProducer& produce, backend::Exec&
       sink.block = [&](const float* samples, size_t n) {
         s.speech.push(samples, n);
         s.feed.put(s.speech.take(), s.speech.samples_seen());
-        finding = false;                                  // its core is the loop's while it waits
-        const bool more = s.feed.wait_for_room(s.ahead);  // false once the loop has let the job go
-        finding = true;
-        return more;
+        return s.feed.wait_for_room(s.ahead);  // false once the loop has let the job go
       };
       produce(sink);
       if (!s.feed.abandoned()) {
@@ -284,12 +279,11 @@ Transcript Transcriber::Stream::run(const AudioProducer& produce, backend::Exec&
     } catch (...) {
       error = std::current_exception();
     }
-    finding = false;
     s.feed.close(s.speech.samples_seen());
   });
   try {
     while (!s.loop.empty() && !s.feed.closed()) {
-      share(finding ? threads - 1 : threads);
+      share(s.feed.finder_busy() ? threads - 1 : threads);  // its core is the loop's while it waits
       const size_t waiting = s.feed.waiting();
       if (s.loop.has_room() && waiting > 0 && s.loop.fill() > 0) continue;
       if (!s.loop.has_room())
