@@ -21,6 +21,13 @@ namespace {
 
 using i8attn::kDh;
 
+// How far ahead the kernels prefetch: a batched step reads every window's cache once, from L3 or memory,
+// and the hardware's prefetcher alone leaves the single row's products waiting on it (an 8-window base step
+// took 12 % longer without). Keys: 16 blocks of 32 (16 KB) ahead of the blocks being multiplied; values:
+// 32 rows of a panel (2 KB) ahead in each panel read.
+constexpr int kKeyBlocksAhead = 16;
+constexpr int kValueRowsAhead = 32;
+
 // The two int8 operands in a 64-byte load of nibbles: the low nibbles, the high nibbles. (No vector constant
 // at namespace scope: its initialiser would run at start-up on CPUs without AVX-512.)
 inline __m512i low_nibbles(__m512i x) { return _mm512_and_si512(x, _mm512_set1_epi8(15)); }
@@ -39,6 +46,8 @@ void score_blocks(const i8attn::Scratch& s, int i0, const uint8_t* keys, int b) 
   const auto* kp = reinterpret_cast<const __m512i*>(keys) + static_cast<size_t>(b) * 16;
   for (int g = 0; g < 16; ++g) {
     __m512i z[NB][2];
+    for (int n = 0; n < NB; ++n)  // (a prefetch past the cache's end is dropped, never a fault)
+      _mm_prefetch(reinterpret_cast<const char*>(kp + (kKeyBlocksAhead + n) * 16 + g), _MM_HINT_T0);
     for (int n = 0; n < NB; ++n) {
       const __m512i x = _mm512_loadu_si512(kp + n * 16 + g);
       z[n][0] = low_nibbles(x);
@@ -94,8 +103,9 @@ void output_panels(const i8attn::Scratch& s, int i0, const uint8_t* values, size
       pr[i][h] = reinterpret_cast<const int32_t*>(s.probs + static_cast<size_t>(2 * (i0 + i) + h) * s.lp);
   for (int g = 0; g < groups; ++g)
     for (int p = 0; p < P; ++p) {
-      const __m512i x =
-          _mm512_loadu_si512(reinterpret_cast<const __m512i*>(values + (p0 + p) * panel_bytes) + g);
+      const auto* rows = reinterpret_cast<const __m512i*>(values + (p0 + p) * panel_bytes);
+      _mm_prefetch(reinterpret_cast<const char*>(rows + g + kValueRowsAhead), _MM_HINT_T0);
+      const __m512i x = _mm512_loadu_si512(rows + g);
       const __m512i z0 = _mm512_sub_epi8(low_nibbles(x), eight), z1 = _mm512_sub_epi8(high_nibbles(x), eight);
       for (int i = 0; i < R; ++i)
         for (int h = 0; h < 2; ++h) {
