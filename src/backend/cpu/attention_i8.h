@@ -105,13 +105,24 @@ static inline void softmax(const Scratch& s, const I8HeadJob& job) {
   const int64_t probs_ld = job.probs_ld;
   const float scale = job.scale;
   const float a = scale * 1.44269504088896341f;
+  // A 32-key step's 16-bit probabilities, two vectors of 16 keys, into their low bytes in key order and
+  // their high bytes in key order (AVX-512 F/BW only, no VBMI: the VNNI kernel runs on Cascade Lake):
+  // packus_epi32 interleaves the two by 128-bit lane (lane l: keys 4l..4l+3, then 16+4l..16+4l+3); a
+  // shuffle splits each lane into [low bytes | high bytes] (four dwords: low first, low second, high first,
+  // high second); a dword permutation puts the low dwords in key order, then the high ones.
+  const __m512i bytes_apart =
+      _mm512_broadcast_i32x4(_mm_setr_epi8(0, 2, 4, 6, 8, 10, 12, 14, 1, 3, 5, 7, 9, 11, 13, 15));
+  const __m512i dwords_in_order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+  // The largest value scale over a row's visible keys (every row's, in cross-attention: worked out once).
+  int vm_keys = -1;
+  float vm = 0.0f;
   for (int i = 0; i < rows; ++i) {
     const int vis = visible[i];
     float* t = reinterpret_cast<float*>(s.scores + static_cast<size_t>(2 * i) * lp);
     const int32_t* lo = s.scores + static_cast<size_t>(2 * i + 1) * lp;
     const __m512 qa = _mm512_set1_ps(s.q_scale[i] * a);
     const __m512i off = _mm512_set1_epi32(s.offset[i]);
-    __m512 mx = _mm512_set1_ps(-INFINITY), vmax = _mm512_setzero_ps();
+    __m512 mx = _mm512_set1_ps(-INFINITY);
     for (int j = 0; j < vis; j += 16) {
       const __mmask16 m = avx512::first_lanes(vis - j);
       // q15 · k exactly: |256 · Σ hi · (k + 128)| ≤ 256 · 64 dims · 64 · 255 < 2^29, the sum and the offset
@@ -124,30 +135,41 @@ static inline void softmax(const Scratch& s, const I8HeadJob& job) {
           _mm512_mul_ps(_mm512_cvtepi32_ps(dot), _mm512_mul_ps(qa, _mm512_maskz_loadu_ps(m, key_scale + j)));
       _mm512_mask_storeu_ps(t + j, m, x);
       mx = _mm512_mask_max_ps(mx, m, mx, x);
-      vmax = _mm512_max_ps(vmax, _mm512_maskz_loadu_ps(m, value_scale + j));
+    }
+    if (vis != vm_keys) {
+      __m512 vmax = _mm512_setzero_ps();
+      for (int j = 0; j < vis; j += 16)
+        vmax = _mm512_max_ps(vmax, _mm512_maskz_loadu_ps(avx512::first_lanes(vis - j), value_scale + j));
+      vm = _mm512_reduce_max_ps(vmax);
+      vm_keys = vis;
     }
     const __m512 vmx = _mm512_set1_ps(_mm512_reduce_max_ps(mx));
-    const float vm = _mm512_reduce_max_ps(vmax);
     const __m512 to16 = _mm512_set1_ps(vm > 0.0f ? 65535.0f / vm : 0.0f);
     uint8_t* ph = s.probs + static_cast<size_t>(2 * i) * lp;
     uint8_t* pl = ph + lp;
     __m512 sum = _mm512_setzero_ps();
-    int j = 0;
-    for (; j < vis; j += 16) {
+    // P · v_scale · to16 ≤ 65535 (P ≤ 1, v_scale ≤ vm), as a 16-bit integer: 32 keys at a time, their low
+    // and high bytes apart. Past vis, P is 0 (lp, a multiple of 64, holds every 32-key step).
+    auto fixed16 = [&](int j) {
       const __mmask16 m = avx512::first_lanes(vis - j);
       const __m512 e = _mm512_maskz_mov_ps(
           m, avx512::exp2_nonpos_fast(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, t + j), vmx)));
       sum = _mm512_add_ps(sum, e);
       if (probs) _mm512_mask_storeu_ps(t + j, m, e);
-      const __m512i u = _mm512_cvtps_epu32(
+      return _mm512_cvtps_epu32(
           _mm512_mul_ps(_mm512_mul_ps(e, _mm512_maskz_loadu_ps(m, value_scale + j)), to16));
-      _mm_storeu_si128(reinterpret_cast<__m128i*>(ph + j), _mm512_cvtepi32_epi8(_mm512_srli_epi32(u, 8)));
-      _mm_storeu_si128(reinterpret_cast<__m128i*>(pl + j),
-                       _mm512_cvtepi32_epi8(_mm512_and_si512(u, _mm512_set1_epi32(255))));
+    };
+    int j = 0;
+    for (; j < vis; j += 32) {
+      const __m512i u0 = fixed16(j), u1 = fixed16(j + 16);
+      const __m512i bytes = _mm512_permutexvar_epi32(
+          dwords_in_order, _mm512_shuffle_epi8(_mm512_packus_epi32(u0, u1), bytes_apart));
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(pl + j), _mm512_castsi512_si256(bytes));
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(ph + j), _mm512_extracti64x4_epi64(bytes, 1));
     }
-    for (; j < lp; j += 16) {  // zeros up to the 64-key blocks the value product reads
-      _mm_storeu_si128(reinterpret_cast<__m128i*>(ph + j), _mm_setzero_si128());
-      _mm_storeu_si128(reinterpret_cast<__m128i*>(pl + j), _mm_setzero_si128());
+    for (; j < lp; j += 32) {  // zeros up to the 64-key blocks the value product reads
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(ph + j), _mm256_setzero_si256());
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(pl + j), _mm256_setzero_si256());
     }
     const float total = _mm512_reduce_add_ps(sum);
     const float inv_sum = total > 0.0f ? 1.0f / total : 0.0f;
