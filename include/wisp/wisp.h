@@ -133,6 +133,10 @@ typedef struct wisp_segment {
   float avg_logprob, compression_ratio, no_speech_prob, temperature;
   const wisp_word* words; /* word_timestamps: its words (NULL when n_words is 0), valid as the segment */
   int n_words;
+  /* n_tokens log-probabilities, one per token as it was decoded (log-softmax of the logits after the
+   * suppression and timestamp rules; at a temperature above 0, of the untempered logits, as avg_logprob);
+   * NULL when not known. Added last: code built against an older wisp.h reads the fields above unchanged. */
+  const float* token_logprobs;
 } wisp_segment;
 
 /* Called for each segment as soon as it is decoded; return 0 to stop (the call then returns

@@ -28,6 +28,7 @@ struct DecodingOptions {
 
 struct DecodingResult {
   std::vector<int> tokens;  // sampled tokens, text and timestamps, without the prompt and <|endoftext|>
+  std::vector<float> token_logprobs;  // of each token: log-softmax of the filtered logits it was chosen from
   std::string text;
   float avg_logprob = 0.0f;
   float no_speech_prob = 0.0f;

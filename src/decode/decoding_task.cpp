@@ -45,6 +45,8 @@ DecodingTask::DecodingTask(const WhisperModel& model, nn::Decoder& decoder, cons
                                       : make_greedy_decoder(o.temperature, tok.eot(), group_, rng);
   tokens_.assign(group_, init_);
   for (auto& t : tokens_) t.reserve(static_cast<size_t>(model_.dims().n_text_ctx) + 1);  // no reallocation
+  token_logprobs_.assign(group_, {});
+  for (auto& t : token_logprobs_) t.reserve(static_cast<size_t>(model_.dims().n_text_ctx) + 1);
   sum_logprobs_.assign(group_, 0.0f);
   if (o.sample_len <= 0) done_ = true;
 }
@@ -150,7 +152,7 @@ void DecodingTask::choose(float* logits) {
   const int V = model_.dims().n_vocab, n_ctx = model_.dims().n_text_ctx;
   LogitBatch batch{logits, group_, V, &tokens_, sample_begin_};
   for (const auto& f : filters_) f->apply(batch);
-  const bool completed = picker_->update(tokens_, logits, V, sum_logprobs_, source_);
+  const bool completed = picker_->update(tokens_, token_logprobs_, logits, V, sum_logprobs_, source_);
   ++updates_;
   finishing_ = completed || static_cast<int>(tokens_[0].size()) >= n_ctx || updates_ >= o_.sample_len;
   if (!finishing_ && o_.stop_loops_above && updates_ >= kLoopWindow && all_stuck_in_loops()) {
@@ -194,12 +196,18 @@ void DecodingTask::reorder(const std::vector<int>& source) {
 DecodingResult DecodingTask::result() const {
   if (!done_) throw Error(ErrorKind::Internal, "decoding task: result before it is done");
   const Tokenizer& tok = model_.tokenizer();
-  Candidates cands = picker_->finalize(tokens_, sum_logprobs_, sample_begin_);
+  Candidates cands = picker_->finalize(tokens_, token_logprobs_, sum_logprobs_, sample_begin_);
   // Cut every candidate at its first <|endoftext|>.
-  for (auto& seq : cands.tokens[0]) seq.erase(std::find(seq.begin(), seq.end(), tok.eot()), seq.end());
+  for (size_t i = 0; i < cands.tokens[0].size(); ++i) {
+    std::vector<int>& seq = cands.tokens[0][i];
+    const size_t end = static_cast<size_t>(std::find(seq.begin(), seq.end(), tok.eot()) - seq.begin());
+    seq.resize(end);
+    cands.token_logprobs[0][i].resize(end);
+  }
   const int best = rank_candidates(cands.tokens[0], cands.sum_logprobs[0], o_.length_penalty);
   DecodingResult r;
   r.tokens = cands.tokens[0][best];
+  r.token_logprobs = cands.token_logprobs[0][best];
   r.text = tok.decode(r.tokens);
   r.avg_logprob = cands.sum_logprobs[0][best] / static_cast<float>(r.tokens.size() + 1);
   r.no_speech_prob = no_speech_;

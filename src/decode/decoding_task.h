@@ -75,6 +75,7 @@ class DecodingTask {
 
   std::vector<int> seqs_;  // decoder sequence of each row (one during the prompt pass)
   std::vector<std::vector<int>> tokens_;
+  std::vector<std::vector<float>> token_logprobs_;  // per row: of each sampled token
   std::vector<float> sum_logprobs_, prompt_logits_;
   std::vector<int> source_;
   mutable std::vector<int> loop_text_;  // scratch of the repetition check

@@ -23,8 +23,9 @@ class GreedyDecoder final : public TokenDecoder {
       : temperature_(temperature), eot_(eot), group_(group_size), rng_(rng) {}
   void reset() override {}
 
-  bool update(std::vector<std::vector<int>>& tokens, const float* logits, int n_vocab,
-              std::vector<float>& sum_logprobs, std::vector<int>& source) override {
+  bool update(std::vector<std::vector<int>>& tokens, std::vector<std::vector<float>>& token_logprobs,
+              const float* logits, int n_vocab, std::vector<float>& sum_logprobs,
+              std::vector<int>& source) override {
     source.resize(tokens.size());
     std::iota(source.begin(), source.end(), 0);
     bool all_done = true;
@@ -46,28 +47,36 @@ class GreedyDecoder final : public TokenDecoder {
         while (next > 0 && row[next] == -INFINITY) --next;  // never a masked token (u at the very top)
       }
       const bool finished = tokens[s].back() == eot_;
+      float logprob = 0.0f;
       if (!finished) {  // greedy's token is the row's maximum: log-softmax without another pass for it
         const float lse = temperature_ == 0.0f ? backend::cpu::log_sum_exp(row, n_vocab, row[next])
                                                : backend::cpu::log_sum_exp(row, n_vocab);
-        sum_logprobs[s] += row[next] - lse;
+        logprob = row[next] - lse;
+        sum_logprobs[s] += logprob;
       }
       tokens[s].push_back(finished ? eot_ : next);
+      token_logprobs[s].push_back(logprob);
       all_done = all_done && tokens[s].back() == eot_;
     }
     return all_done;
   }
 
-  Candidates finalize(const std::vector<std::vector<int>>& tokens, const std::vector<float>& sum_logprobs,
-                      int sample_begin) override {
+  Candidates finalize(const std::vector<std::vector<int>>& tokens,
+                      const std::vector<std::vector<float>>& token_logprobs,
+                      const std::vector<float>& sum_logprobs, int sample_begin) override {
     Candidates c;
     const size_t n_audio = tokens.size() / group_;
     c.tokens.resize(n_audio);
     c.sum_logprobs.resize(n_audio);
+    c.token_logprobs.resize(n_audio);
     for (size_t s = 0; s < tokens.size(); ++s) {
       std::vector<int> seq = sampled_part(tokens[s], sample_begin);
       seq.push_back(eot_);
+      std::vector<float> lps = token_logprobs[s];
+      lps.push_back(0.0f);
       c.tokens[s / group_].push_back(std::move(seq));
       c.sum_logprobs[s / group_].push_back(sum_logprobs[s]);
+      c.token_logprobs[s / group_].push_back(std::move(lps));
     }
     return c;
   }
@@ -92,13 +101,15 @@ class BeamSearchDecoder final : public TokenDecoder {
   // (beams are identical right after the prompt). As in the dict, the later one's score and source win,
   // the earlier one's place is kept, and the sort is stable. Buffers are members: no allocation per step
   // once they have grown.
-  bool update(std::vector<std::vector<int>>& tokens, const float* logits, int n_vocab,
-              std::vector<float>& sum_logprobs, std::vector<int>& source) override {
+  bool update(std::vector<std::vector<int>>& tokens, std::vector<std::vector<float>>& token_logprobs,
+              const float* logits, int n_vocab, std::vector<float>& sum_logprobs,
+              std::vector<int>& source) override {
     if (tokens.size() % beam_ != 0)
       throw Error(ErrorKind::Internal, "batch is not a multiple of the beam size");
     const size_t n_audio = tokens.size() / beam_;
     if (finished_.empty()) finished_.resize(n_audio);
     next_tokens_.resize(tokens.size());
+    next_token_logprobs_.resize(tokens.size());
     next_logprobs_.resize(tokens.size());
     source.assign(tokens.size(), 0);
     size_t out = 0;
@@ -123,12 +134,13 @@ class BeamSearchDecoder final : public TokenDecoder {
         backend::cpu::top_k(lg, n_vocab, beam_ + 1, order_);
         const float lse = backend::cpu::log_sum_exp(lg, n_vocab, lg[order_[0]]);
         for (int k = 0; k < beam_ + 1; ++k) {
-          const Candidate c{static_cast<int>(row), same_[j], order_[k],
-                            sum_logprobs[row] + (lg[order_[k]] - lse)};
+          const float logprob = lg[order_[k]] - lse;
+          const Candidate c{static_cast<int>(row), same_[j], order_[k], sum_logprobs[row] + logprob, logprob};
           bool merged = false;
           for (Candidate& e : cands_)
             if (e.prefix == c.prefix && e.token == c.token) {
               e.logprob = c.logprob;
+              e.token_logprob = c.token_logprob;
               e.row = c.row;
               merged = true;
               break;
@@ -143,13 +155,16 @@ class BeamSearchDecoder final : public TokenDecoder {
       for (const Candidate& c : cands_) {
         if (c.token == eot_) {
           if (static_cast<int>(finished_[a].size()) < max_candidates_) {  // else the candidate list is full
-            std::vector<int> seq = tokens[c.row];
-            seq.push_back(c.token);
-            finished_[a].emplace_back(std::move(seq), c.logprob);
+            Finished f{tokens[c.row], token_logprobs[c.row], c.logprob};
+            f.tokens.push_back(c.token);
+            f.token_logprobs.push_back(c.token_logprob);
+            finished_[a].push_back(std::move(f));
           }
         } else {
           next_tokens_[out].assign(tokens[c.row].begin(), tokens[c.row].end());
           next_tokens_[out].push_back(c.token);
+          next_token_logprobs_[out].assign(token_logprobs[c.row].begin(), token_logprobs[c.row].end());
+          next_token_logprobs_[out].push_back(c.token_logprob);
           next_logprobs_[out] = c.logprob;
           source[out] = c.row;
           ++out;
@@ -158,19 +173,22 @@ class BeamSearchDecoder final : public TokenDecoder {
       }
     }
     tokens.swap(next_tokens_);
+    token_logprobs.swap(next_token_logprobs_);
     sum_logprobs.swap(next_logprobs_);
     for (const auto& f : finished_)
       if (static_cast<int>(f.size()) < max_candidates_) return false;
     return true;
   }
 
-  Candidates finalize(const std::vector<std::vector<int>>& tokens, const std::vector<float>& sum_logprobs,
-                      int sample_begin) override {
+  Candidates finalize(const std::vector<std::vector<int>>& tokens,
+                      const std::vector<std::vector<float>>& token_logprobs,
+                      const std::vector<float>& sum_logprobs, int sample_begin) override {
     const size_t n_audio = tokens.size() / beam_;
     if (finished_.empty()) finished_.resize(n_audio);
     Candidates c;
     c.tokens.resize(n_audio);
     c.sum_logprobs.resize(n_audio);
+    c.token_logprobs.resize(n_audio);
     for (size_t a = 0; a < n_audio; ++a) {
       auto& fin = finished_[a];
       if (static_cast<int>(fin.size()) < beam_) {
@@ -181,15 +199,17 @@ class BeamSearchDecoder final : public TokenDecoder {
           return sum_logprobs[a * beam_ + x] > sum_logprobs[a * beam_ + y];
         });
         for (int j : idx) {
-          std::vector<int> seq = tokens[a * beam_ + j];
-          seq.push_back(eot_);
-          fin.emplace_back(std::move(seq), sum_logprobs[a * beam_ + j]);
+          Finished f{tokens[a * beam_ + j], token_logprobs[a * beam_ + j], sum_logprobs[a * beam_ + j]};
+          f.tokens.push_back(eot_);
+          f.token_logprobs.push_back(0.0f);
+          fin.push_back(std::move(f));
           if (static_cast<int>(fin.size()) >= beam_) break;
         }
       }
-      for (auto& [seq, lp] : fin) {
-        c.tokens[a].push_back(sampled_part(seq, sample_begin));
-        c.sum_logprobs[a].push_back(lp);
+      for (Finished& f : fin) {
+        c.tokens[a].push_back(sampled_part(f.tokens, sample_begin));
+        c.sum_logprobs[a].push_back(f.sum_logprob);
+        c.token_logprobs[a].push_back(f.token_logprobs);
       }
     }
     return c;
@@ -200,14 +220,21 @@ class BeamSearchDecoder final : public TokenDecoder {
     int row;     // source row
     int prefix;  // first beam of the window whose tokens equal the source row's
     int token;
-    float logprob;
+    float logprob;        // of the sequence
+    float token_logprob;  // of the token
+  };
+  struct Finished {
+    std::vector<int> tokens;  // prompt included, eot last
+    std::vector<float> token_logprobs;
+    float sum_logprob;
   };
 
   int beam_, eot_, max_candidates_;
-  std::vector<std::vector<std::pair<std::vector<int>, float>>> finished_;
+  std::vector<std::vector<Finished>> finished_;
   std::vector<int> order_, same_;
   std::vector<Candidate> cands_;
   std::vector<std::vector<int>> next_tokens_;
+  std::vector<std::vector<float>> next_token_logprobs_;
   std::vector<float> next_logprobs_;
 };
 

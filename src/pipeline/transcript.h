@@ -20,6 +20,7 @@ struct Segment {
   double end = 0.0;    // seconds
   std::string text;    // decoded text, leading space kept as the model produced it
   std::vector<int> tokens;
+  std::vector<float> token_logprobs;  // of each token, as chosen (log-softmax of the filtered logits)
   float avg_logprob = 0.0f;
   float compression_ratio = 0.0f;
   float no_speech_prob = 0.0f;

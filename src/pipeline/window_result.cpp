@@ -64,16 +64,21 @@ WindowSegments window_segments(const decode::Tokenizer& tok, const decode::Decod
   const int ts_begin = tok.timestamp_begin();
   auto is_ts = [&](size_t i) { return tokens[i] >= ts_begin; };
   WindowSegments out;
-  auto add_segment = [&](double start, double end, std::vector<int> seg_tokens) {
+  // Tokens [first, last) of the window.
+  auto add_segment = [&](double start, double end, size_t first, size_t last) {
     Segment s;
     s.seek = seek;
     s.start = start;
     s.end = end;
+    s.tokens.assign(tokens.begin() + static_cast<std::ptrdiff_t>(first),
+                    tokens.begin() + static_cast<std::ptrdiff_t>(last));
+    if (r.token_logprobs.size() == tokens.size())
+      s.token_logprobs.assign(r.token_logprobs.begin() + static_cast<std::ptrdiff_t>(first),
+                              r.token_logprobs.begin() + static_cast<std::ptrdiff_t>(last));
     std::vector<int> text_tokens;
-    for (int t : seg_tokens)
+    for (int t : s.tokens)
       if (t < tok.eot()) text_tokens.push_back(t);
     s.text = tok.decode(text_tokens);
-    s.tokens = std::move(seg_tokens);
     s.temperature = r.temperature;
     s.avg_logprob = r.avg_logprob;
     s.compression_ratio = r.compression_ratio;
@@ -93,11 +98,9 @@ WindowSegments window_segments(const decode::Tokenizer& tok, const decode::Decod
     if (single_timestamp_ending) slices.push_back(n);
     size_t last_slice = 0;
     for (size_t cur : slices) {
-      std::vector<int> seg(tokens.begin() + static_cast<std::ptrdiff_t>(last_slice),
-                           tokens.begin() + static_cast<std::ptrdiff_t>(cur));
-      const double start = time_offset + (seg.front() - ts_begin) * kTimePrecision;
-      const double end = time_offset + (seg.back() - ts_begin) * kTimePrecision;
-      add_segment(start, end, std::move(seg));
+      const double start = time_offset + (tokens[last_slice] - ts_begin) * kTimePrecision;
+      const double end = time_offset + (tokens[cur - 1] - ts_begin) * kTimePrecision;
+      add_segment(start, end, last_slice, cur);
       last_slice = cur;
     }
     if (single_timestamp_ending)
@@ -110,7 +113,7 @@ WindowSegments window_segments(const decode::Tokenizer& tok, const decode::Decod
     for (size_t i = 0; i < n; ++i)
       if (is_ts(i)) last_ts = tokens[i];
     if (last_ts >= 0 && last_ts != ts_begin) duration = (last_ts - ts_begin) * kTimePrecision;
-    add_segment(time_offset, time_offset + duration, tokens);
+    add_segment(time_offset, time_offset + duration, 0, n);
     seek_next += segment_size;
   }
   if (seek_next <= seek) seek_next = seek + segment_size;  // never decode the same window twice
