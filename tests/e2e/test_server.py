@@ -113,6 +113,32 @@ with tempfile.TemporaryDirectory() as tmp:
                 and "".join(d.delta for d in deltas).strip() == t.text,
                 f"stream: {len(deltas)} delta events, then done with the whole text")
 
+        # --- include[]=logprobs: each text token's log-probability, as OpenAI's gpt-4o-transcribe gives them
+        # (json and verbose_json; the stream's events carry them too)
+        lp = s.client.audio.transcriptions.create(model="whisper-1", file=open(JFK, "rb"), include=["logprobs"])
+        tokens = lp.logprobs or []
+        c.check(lp.text == t.text and len(tokens) >= 20
+                and "".join(x.token for x in tokens).strip() == t.text
+                and all(x.logprob <= 0 and bytes(int(b) for b in x.bytes).decode() == x.token for x in tokens)
+                and sum(x.logprob for x in tokens) / len(tokens) > -1.0,
+                f"include logprobs: {len(tokens)} tokens whose text is the transcript, log-probs <= 0")
+        c.check(not getattr(t, "logprobs", None), "no logprobs unless asked")
+        r = s.post(data={"include[]": "logprobs", "response_format": "verbose_json", "batch_size": "0"})
+        c.check(r.status_code == 200 and len(r.json().get("logprobs", [])) >= 20
+                and "".join(x["token"] for x in r.json()["logprobs"]).strip() == r.json()["text"],
+                "include[]=logprobs with verbose_json, sequential loop: the tokens of its text")
+        events = list(s.client.audio.transcriptions.create(model="whisper-1", file=open(JFK, "rb"), stream=True,
+                                                           include=["logprobs"]))
+        streamed = [x for e in events if e.type == "transcript.text.delta" for x in (e.logprobs or [])]
+        c.check([x.token for x in streamed] == [x.token for x in tokens]
+                and [x.token for x in (events[-1].logprobs or [])] == [x.token for x in tokens],
+                "streamed logprobs: the deltas' and the done event's tokens are the json's")
+        r = s.post(data={"include[]": "logprobs", "response_format": "srt"})
+        c.check(r.status_code == 400 and r.json()["error"]["param"] == "include[]",
+                "include[]=logprobs with srt: 400")
+        r = s.post(data={"include[]": "segments"})
+        c.check(r.status_code == 400 and r.json()["error"]["param"] == "include[]", "include[] of another kind: 400")
+
         # --- wisp's modes: batch_size=0 is openai's sequential loop (as `wisp transcribe --batch 0`), vad=true
         # with it faster-whisper's vad_filter; streamed too
         seq = s.post(data={"batch_size": "0"}).json()["text"]

@@ -1,8 +1,10 @@
 // Fuzzes the server's request parameters: arbitrary form fields (name=value lines, the first byte choosing
 // transcription or translation) must either parse or be refused with BadParameter, and a parsed request's
-// response must render (an empty transcript in the format asked).
+// response must render (a transcript of one segment in the format asked, its tokens, any ids, taken from
+// the bytes, with logprobs when asked).
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <string>
 #include <utility>
 #include <vector>
@@ -11,6 +13,9 @@
 #include "responses.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  static const wisp::decode::Tokenizer tok = wisp::decode::Tokenizer::from_model_dir(
+      std::string(std::getenv("WISP_MODELS_DIR") ? std::getenv("WISP_MODELS_DIR") : "models") + "/tiny.en",
+      false);
   if (size == 0) return 0;
   const bool translate = data[0] & 1;
   const std::string text(reinterpret_cast<const char*>(data + 1), size - 1);
@@ -29,8 +34,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     wisp::Transcript t;
     wisp::Segment s;
     s.text = r.options.initial_prompt;  // arbitrary bytes through every writer
+    for (size_t i = 0; i + 1 < size && s.tokens.size() < 64; i += 2) {
+      s.tokens.push_back(data[i] | (data[i + 1] << 8));
+      s.token_logprobs.push_back(-static_cast<float>(data[i]) / 16.0f);
+    }
     t.segments.push_back(s);
-    (void)wisp_server::render(t, r);
+    (void)wisp_server::render(t, r, tok);
+    (void)wisp_server::delta_event(s, r.logprobs ? &tok : nullptr);
+    (void)wisp_server::done_event(t, r.logprobs ? &tok : nullptr);
     (void)wisp_server::error_json(r.options.language, "invalid_request_error", r.model);
   } catch (const wisp_server::BadParameter&) {
   }

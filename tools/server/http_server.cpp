@@ -253,9 +253,11 @@ void Server::routes() {
       };
       auto client_gone = [probe] { return probe->client_gone(); };
       // A whole transcript as the answer.
+      // The tokenizer that gives the logprobs' token bytes; null when the request asks for none.
+      const wisp::decode::Tokenizer* tok = r.logprobs ? &engine->model().tokenizer() : nullptr;
       auto answer = [&](const wisp::Transcript& t) {
         malloc_trim(0);  // the request's audio goes back to the system, not to a free list
-        const Body body = render(t, r);
+        const Body body = render(t, r, engine->model().tokenizer());
         res.set_content(body.text, body.content_type);
         metrics_.request(endpoint, 200);
         metrics_.transcribed(audio_seconds, wisp::ms_since(t0) / 1000.0);
@@ -270,18 +272,18 @@ void Server::routes() {
       if (r.options.batch_size == 0) {  // the same, its segments streamed as they are decoded
         metrics_.request(endpoint, 200);
         auto audio = std::make_shared<std::vector<float>>(std::move(samples));
-        res.set_chunked_content_provider("text/event-stream", [this, engine, audio, r, t0, audio_seconds](
-                                                                  size_t, httplib::DataSink& sink) {
+        res.set_chunked_content_provider("text/event-stream", [this, engine, audio, r, t0, audio_seconds,
+                                                               tok](size_t, httplib::DataSink& sink) {
           bool gone = false;
           std::string last;
           try {
             const wisp::Transcript t =
                 engine->transcribe_here(std::move(*audio), r.options, [&](const wisp::Segment& seg) {
-                  const std::string e = delta_event(seg);
+                  const std::string e = delta_event(seg, tok);
                   gone = !sink.write(e.data(), e.size());
                   return !gone;
                 });
-            last = done_event(t);
+            last = done_event(t, tok);
             metrics_.transcribed(audio_seconds, wisp::ms_since(t0) / 1000.0);
           } catch (const std::exception& e) {
             last = error_event(e.what());
@@ -298,7 +300,9 @@ void Server::routes() {
       std::shared_ptr<wisp::EngineJob> job;
       std::function<bool(const wisp::Segment&)> on_segment;
       if (events)
-        on_segment = [events](const wisp::Segment& seg) { return events->push(delta_event(seg)), true; };
+        on_segment = [events, tok](const wisp::Segment& seg) {
+          return events->push(delta_event(seg, tok)), true;
+        };
       // Up to 32 chunks found ahead of the engine (the upload is in memory anyway): the call returns at once
       // for most uploads, so streamed segments start as they come.
       constexpr size_t kUploadChunksAhead = 32;
@@ -320,7 +324,7 @@ void Server::routes() {
       metrics_.request(endpoint, 200);
       res.set_chunked_content_provider(
           "text/event-stream",
-          [this, job, events, t0, audio_seconds](size_t, httplib::DataSink& sink) {
+          [this, job, events, t0, audio_seconds, tok](size_t, httplib::DataSink& sink) {
             std::unique_lock lk(events->mu);
             for (;;) {
               while (!events->events.empty()) {
@@ -341,7 +345,7 @@ void Server::routes() {
             std::string last;
             try {
               const wisp::Transcript t = job->wait();
-              last = done_event(t);
+              last = done_event(t, tok);
               metrics_.transcribed(audio_seconds, wisp::ms_since(t0) / 1000.0);
             } catch (const std::exception& e) {
               last = error_event(e.what());

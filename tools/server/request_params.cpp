@@ -131,6 +131,9 @@ TranscriptionRequest parse_request(const std::vector<std::pair<std::string, std:
         word = true;
       else
         throw BadParameter(name, "timestamp_granularities[] must be segment or word");
+    } else if (name == "include[]" || name == "include") {
+      if (lower(value) != "logprobs") throw BadParameter(name, "include[] takes logprobs only");
+      r.logprobs = true;
     } else if (name == "stream") {
       r.stream = to_bool(name, value);
     } else if (name == "beam_size") {
@@ -168,6 +171,8 @@ TranscriptionRequest parse_request(const std::vector<std::pair<std::string, std:
     r.word_timestamps = word;
   }
   o.word_timestamps = r.word_timestamps;
+  if (r.logprobs && r.format != ResponseFormat::Json && r.format != ResponseFormat::VerboseJson)
+    throw BadParameter("include[]", "include[]=logprobs needs response_format json or verbose_json");
   if (vad) {
     if (o.batch_size > 0 && !*vad)
       throw BadParameter("vad",

@@ -27,6 +27,7 @@ struct TranscriptionRequest {
   bool segment_timestamps =
       true;  // verbose_json: segments (timestamp_granularities[] has "segment", or none given)
   bool word_timestamps = false;  // verbose_json: words (timestamp_granularities[] has "word")
+  bool logprobs = false;         // include[] has "logprobs": each text token's log-probability
 };
 
 // A parameter that is not acceptable: 400 with OpenAI's error body naming `param`.

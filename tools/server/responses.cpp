@@ -17,6 +17,24 @@ std::string text_of(const wisp::Transcript& t) { return wisp::output::strip_whit
 
 json usage(const wisp::Transcript& t) { return {{"type", "duration"}, {"seconds", t.duration}}; }
 
+// OpenAI's logprobs entries for the text tokens of `s`, appended to `out`.
+void add_logprobs(const wisp::Segment& s, const wisp::decode::Tokenizer& tok, json& out) {
+  if (s.token_logprobs.size() != s.tokens.size()) return;
+  for (size_t i = 0; i < s.tokens.size(); ++i) {
+    if (s.tokens[i] >= tok.eot()) continue;  // timestamps and special tokens: not text
+    const std::string bytes = tok.token_bytes(s.tokens[i]);
+    json b = json::array();
+    for (unsigned char c : bytes) b.push_back(static_cast<int>(c));
+    out.push_back({{"token", bytes}, {"logprob", s.token_logprobs[i]}, {"bytes", std::move(b)}});
+  }
+}
+
+json logprobs_of(const wisp::Transcript& t, const wisp::decode::Tokenizer& tok) {
+  json out = json::array();
+  for (const wisp::Segment& s : t.segments) add_logprobs(s, tok, out);
+  return out;
+}
+
 }  // namespace
 
 std::string language_name(const std::string& code) {
@@ -25,7 +43,7 @@ std::string language_name(const std::string& code) {
   return code;
 }
 
-Body render(const wisp::Transcript& t, const TranscriptionRequest& r) {
+Body render(const wisp::Transcript& t, const TranscriptionRequest& r, const wisp::decode::Tokenizer& tok) {
   using wisp::output::Format;
   switch (r.format) {
     case ResponseFormat::Text:
@@ -34,8 +52,12 @@ Body render(const wisp::Transcript& t, const TranscriptionRequest& r) {
       return {"text/plain; charset=utf-8", wisp::output::format_transcript(t, Format::Srt)};
     case ResponseFormat::Vtt:
       return {"text/vtt; charset=utf-8", wisp::output::format_transcript(t, Format::Vtt)};
-    case ResponseFormat::Json:
-      return {"application/json", dump({{"text", text_of(t)}, {"usage", usage(t)}})};
+    case ResponseFormat::Json: {
+      json j = {{"text", text_of(t)}};
+      if (r.logprobs) j["logprobs"] = logprobs_of(t, tok);
+      j["usage"] = usage(t);
+      return {"application/json", dump(j)};
+    }
     case ResponseFormat::VerboseJson:
       break;
   }
@@ -68,19 +90,27 @@ Body render(const wisp::Transcript& t, const TranscriptionRequest& r) {
                          {"probability", w.probability}});
     j["words"] = std::move(words);
   }
+  if (r.logprobs) j["logprobs"] = logprobs_of(t, tok);
   j["usage"] = usage(t);
   return {"application/json", dump(j)};
 }
 
-std::string delta_event(const wisp::Segment& s) {
-  const json j = {{"type", "transcript.text.delta"},
-                  {"delta", s.text},
-                  {"segment", {{"id", s.id}, {"start", s.start}, {"end", s.end}, {"text", s.text}}}};
+std::string delta_event(const wisp::Segment& s, const wisp::decode::Tokenizer* tok) {
+  json j = {{"type", "transcript.text.delta"},
+            {"delta", s.text},
+            {"segment", {{"id", s.id}, {"start", s.start}, {"end", s.end}, {"text", s.text}}}};
+  if (tok) {
+    json lp = json::array();
+    add_logprobs(s, *tok, lp);
+    j["logprobs"] = std::move(lp);
+  }
   return "data: " + dump(j) + "\n\n";
 }
 
-std::string done_event(const wisp::Transcript& t) {
-  const json j = {{"type", "transcript.text.done"}, {"text", text_of(t)}, {"usage", usage(t)}};
+std::string done_event(const wisp::Transcript& t, const wisp::decode::Tokenizer* tok) {
+  json j = {{"type", "transcript.text.done"}, {"text", text_of(t)}};
+  if (tok) j["logprobs"] = logprobs_of(t, *tok);
+  j["usage"] = usage(t);
   return "data: " + dump(j) + "\n\n";
 }
 
