@@ -38,6 +38,7 @@ Transcript sample() {
   t.duration = 3662.5;
   t.segments.push_back(
       make_segment(0, 0, 0.0, 2.5, " And so, my fellow Americans.", {400, 370}, 0.0f, -0.3f, 1.25f, 0.0125f));
+  t.segments.back().token_logprobs = {-0.1f, -0.45f};  // (the others have none: no key)
   t.segments.push_back(make_segment(1, 359950, 3599.5, 3661.042,
                                     " \xC3\x9C"
                                     "ber na\xC3\xAF"
@@ -143,6 +144,7 @@ TEST(Writers, Json) {
       R"({"text":" And so, my fellow Americans. )" + kUnicode +
       R"(   a --> b\tc  ","segments":[)"
       R"({"id":0,"seek":0,"start":0.0,"end":2.5,"text":" And so, my fellow Americans.","tokens":[400,370],)"
+      R"("token_logprobs":[-0.1,-0.45],)"
       R"("temperature":0.0,"avg_logprob":-0.3,"compression_ratio":1.25,"no_speech_prob":0.0125},)"
       R"({"id":1,"seek":359950,"start":3599.5,"end":3661.042,"text":" )" +
       kUnicode +
