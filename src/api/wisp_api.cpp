@@ -199,7 +199,7 @@ void fill_segment_view(const wisp::Segment& s, wisp_segment* v, std::vector<wisp
   v->text = s.text.c_str();
   v->tokens = s.tokens.data();
   v->n_tokens = static_cast<int>(s.tokens.size());
-  v->token_logprobs = s.token_logprobs.size() == s.tokens.size() ? s.token_logprobs.data() : nullptr;
+  v->token_logprobs = s.has_token_logprobs() ? s.token_logprobs.data() : nullptr;
   v->avg_logprob = s.avg_logprob;
   v->compression_ratio = s.compression_ratio;
   v->no_speech_prob = s.no_speech_prob;

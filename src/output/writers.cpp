@@ -158,7 +158,7 @@ std::string format_json(const Transcript& t) {
     s["end"] = round_seconds_to_ms(seg.end);
     s["text"] = seg.text;
     s["tokens"] = seg.tokens;
-    if (!seg.token_logprobs.empty() && seg.token_logprobs.size() == seg.tokens.size()) {
+    if (seg.has_token_logprobs()) {
       ordered_json lps = ordered_json::array();  // wisp's own key: each token's log-probability as decoded
       for (float lp : seg.token_logprobs) lps.push_back(sensible(lp));
       s["token_logprobs"] = std::move(lps);

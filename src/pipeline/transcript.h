@@ -26,6 +26,10 @@ struct Segment {
   float no_speech_prob = 0.0f;
   float temperature = 0.0f;
   std::vector<Word> words;  // with word timestamps only
+
+  // Its tokens' log-probabilities are known (one per token; segments made otherwise than by decoding may
+  // have none).
+  bool has_token_logprobs() const { return !tokens.empty() && token_logprobs.size() == tokens.size(); }
 };
 
 struct Transcript {

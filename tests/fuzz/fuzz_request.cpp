@@ -39,9 +39,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       s.token_logprobs.push_back(-static_cast<float>(data[i]) / 16.0f);
     }
     t.segments.push_back(s);
-    (void)wisp_server::render(t, r, tok);
-    (void)wisp_server::delta_event(s, r.logprobs ? &tok : nullptr);
-    (void)wisp_server::done_event(t, r.logprobs ? &tok : nullptr);
+    const wisp::decode::Tokenizer* logprobs = r.logprobs ? &tok : nullptr;
+    (void)wisp_server::render(t, r, logprobs);
+    (void)wisp_server::delta_event(s, logprobs);
+    (void)wisp_server::done_event(t, logprobs);
     (void)wisp_server::error_json(r.options.language, "invalid_request_error", r.model);
   } catch (const wisp_server::BadParameter&) {
   }

@@ -257,7 +257,7 @@ void Server::routes() {
       const wisp::decode::Tokenizer* tok = r.logprobs ? &engine->model().tokenizer() : nullptr;
       auto answer = [&](const wisp::Transcript& t) {
         malloc_trim(0);  // the request's audio goes back to the system, not to a free list
-        const Body body = render(t, r, engine->model().tokenizer());
+        const Body body = render(t, r, tok);
         res.set_content(body.text, body.content_type);
         metrics_.request(endpoint, 200);
         metrics_.transcribed(audio_seconds, wisp::ms_since(t0) / 1000.0);

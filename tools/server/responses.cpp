@@ -19,7 +19,7 @@ json usage(const wisp::Transcript& t) { return {{"type", "duration"}, {"seconds"
 
 // OpenAI's logprobs entries for the text tokens of `s`, appended to `out`.
 void add_logprobs(const wisp::Segment& s, const wisp::decode::Tokenizer& tok, json& out) {
-  if (s.token_logprobs.size() != s.tokens.size()) return;
+  if (!s.has_token_logprobs()) return;
   for (size_t i = 0; i < s.tokens.size(); ++i) {
     if (s.tokens[i] >= tok.eot()) continue;  // timestamps and special tokens: not text
     const std::string bytes = tok.token_bytes(s.tokens[i]);
@@ -43,7 +43,7 @@ std::string language_name(const std::string& code) {
   return code;
 }
 
-Body render(const wisp::Transcript& t, const TranscriptionRequest& r, const wisp::decode::Tokenizer& tok) {
+Body render(const wisp::Transcript& t, const TranscriptionRequest& r, const wisp::decode::Tokenizer* tok) {
   using wisp::output::Format;
   switch (r.format) {
     case ResponseFormat::Text:
@@ -54,7 +54,7 @@ Body render(const wisp::Transcript& t, const TranscriptionRequest& r, const wisp
       return {"text/vtt; charset=utf-8", wisp::output::format_transcript(t, Format::Vtt)};
     case ResponseFormat::Json: {
       json j = {{"text", text_of(t)}};
-      if (r.logprobs) j["logprobs"] = logprobs_of(t, tok);
+      if (tok) j["logprobs"] = logprobs_of(t, *tok);
       j["usage"] = usage(t);
       return {"application/json", dump(j)};
     }
@@ -90,7 +90,7 @@ Body render(const wisp::Transcript& t, const TranscriptionRequest& r, const wisp
                          {"probability", w.probability}});
     j["words"] = std::move(words);
   }
-  if (r.logprobs) j["logprobs"] = logprobs_of(t, tok);
+  if (tok) j["logprobs"] = logprobs_of(t, *tok);
   j["usage"] = usage(t);
   return {"application/json", dump(j)};
 }

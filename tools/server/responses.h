@@ -17,11 +17,11 @@ struct Body {
 
 // json: {"text", "usage"}; text: the text and a newline; srt, vtt: openai's writers (cues from the words
 // with word timestamps); verbose_json: task, language (its English name), duration, text, and segments
-// and/or words as the request's timestamp granularities ask. With include[]=logprobs (json, verbose_json),
-// "logprobs": [{"token", "logprob", "bytes"}] for every text token, as OpenAI's transcription API gives
-// them (timestamp and special tokens left out; `bytes` the token's own UTF-8 bytes, which may be part of
-// a character; `tok` turns ids into them).
-Body render(const wisp::Transcript& t, const TranscriptionRequest& r, const wisp::decode::Tokenizer& tok);
+// and/or words as the request's timestamp granularities ask. With a tokenizer (the request has
+// include[]=logprobs; json, verbose_json), "logprobs": [{"token", "logprob", "bytes"}] for every text token,
+// as OpenAI's transcription API gives them (timestamp and special tokens left out; `bytes` the token's own
+// UTF-8 bytes, which may be part of a character; `tok` turns ids into them). `tok` null: no logprobs.
+Body render(const wisp::Transcript& t, const TranscriptionRequest& r, const wisp::decode::Tokenizer* tok);
 
 // One server-sent event per segment as it is decoded ({"type": "transcript.text.delta", "delta": text,
 // "segment": {id, start, end, text}}, with "logprobs" of its text tokens when asked) and the last one
