@@ -81,6 +81,13 @@ struct ProbabilitySink {
   int64_t head_stride = 0, row_stride = 0;
 };
 
+// Keys k (L, dim) and values v (L, dim) for positions [position, position + L) of kv.
+struct KvWrite {
+  KvCache* kv = nullptr;
+  int position = 0;
+  TensorView k, v;
+};
+
 // One attention problem: query rows q (Tq, dim) of one sequence against its keys and values.
 struct AttentionJob {
   TensorView q;
@@ -89,6 +96,11 @@ struct AttentionJob {
   int q_offset = 0;  // position of q's first row (causal masking)
   TensorView out;    // (Tq, dim)
   const ProbabilitySink* sink = nullptr;
+  // Optional: the query rows' own keys and values, written to this job's cache at q_offset before they are
+  // attended to (append->kv == kv, append->position == q_offset, Tq rows). A decoder step's new tokens: the
+  // CPU backend writes them inside the attention's tasks, on the thread that reads those cache lines next,
+  // rather than from one thread before (a few cold lines per head and row, waited on one after another).
+  const KvWrite* append = nullptr;
 };
 
 class Backend {

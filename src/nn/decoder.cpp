@@ -145,16 +145,22 @@ const float* Decoder::forward(const int* tokens, const Run* runs, int n_runs) {
   const backend::AttentionShape cross_shape{d.n_text_head, D / d.n_text_head, false};
   for (size_t li = 0; li < w.layers.size(); ++li) {
     const DecoderLayer& l = w.layers[li];
-    // Self-attention: append each run's keys/values to its sequence's cache, attend causally.
+    // Self-attention: each run's keys/values join its sequence's cache (written by the attention call), and
+    // its rows attend causally.
     be.norm_linear(ex_, *l.self_attn.qkv, x, l.self_attn.ln.gamma, l.self_attn.ln.beta, h, qkv, {});
-    jobs_.clear();
+    writes_.clear();
     for (int r = 0, row = 0; r < n_runs; row += runs[r].length, ++r) {
       const Run& run = runs[r];
       const TensorView rows = qkv.rows_range(row, row + run.length);
-      backend::KvCache& cache = *sequences_.slots[run.sequence][li];
-      be.kv_write(ex_, cache, run.position, rows.cols_range(D, 2 * D), rows.cols_range(2 * D, 3 * D));
-      jobs_.push_back({rows.cols_range(0, D), &cache, run.position + run.length, run.position,
-                       attn.rows_range(row, row + run.length), nullptr});
+      writes_.push_back({sequences_.slots[run.sequence][li].get(), run.position, rows.cols_range(D, 2 * D),
+                         rows.cols_range(2 * D, 3 * D)});
+    }
+    jobs_.clear();  // after all the writes: the jobs point into writes_
+    for (int r = 0, row = 0; r < n_runs; row += runs[r].length, ++r) {
+      const Run& run = runs[r];
+      jobs_.push_back({qkv.rows_range(row, row + run.length).cols_range(0, D), writes_[r].kv,
+                       run.position + run.length, run.position, attn.rows_range(row, row + run.length),
+                       nullptr, &writes_[r]});
     }
     be.attention(ex_, jobs_.data(), static_cast<int>(jobs_.size()), self_shape);
     be.linear(ex_, *l.self_attn.out, attn, x, residual);
@@ -167,7 +173,7 @@ const float* Decoder::forward(const int* tokens, const Run* runs, int n_runs) {
       int r1 = r0, row1 = row0;
       while (r1 < n_runs && runs[r1].window == runs[r0].window) row1 += runs[r1++].length;
       jobs_.push_back({q.rows_range(row0, row1), windows_.slots[runs[r0].window][li].get(), n_audio_ctx_, 0,
-                       attn.rows_range(row0, row1), cross_sink(li)});
+                       attn.rows_range(row0, row1), cross_sink(li), nullptr});
       r0 = r1;
       row0 = row1;
     }

@@ -106,6 +106,7 @@ class Decoder {
   Pool windows_, sequences_;
   std::vector<float> x_, h_, q_, qkv_, attn_;
   std::vector<backend::AttentionJob> jobs_;
+  std::vector<backend::KvWrite> writes_;  // a step's new self-attention keys and values, one per run
   double flops_ = 0;
   // forward_aligned: per layer, the sink of its cross-attention (empty outside forward_aligned).
   const backend::ProbabilitySink* cross_sink(size_t layer) const {

@@ -17,6 +17,7 @@
 #include "backend/cpu/conv_im2col.h"
 #include "backend/cpu/gemm.h"
 #include "backend/cpu/isa.h"
+#include "core/error.h"
 
 namespace wisp::backend {
 namespace {
@@ -353,6 +354,54 @@ TEST_P(BackendVsReference, KvWriteIsTheSameInOneCallOrByRows) {
             << "head_dim " << dh << " from " << first << ", " << n << " use " << static_cast<int>(use);
       }
   }
+}
+
+// A decoder step hands its new keys and values to the attention call (AttentionJob::append): the caches and
+// outputs are those of writing them first and attending after, to the bit, whether the job's rows make one
+// query block (written by the attention's tasks) or several (written before them), and in the reference.
+TEST_P(BackendVsReference, AttentionAppendsAsWriteThenAttend) {
+  std::mt19937 rng(28);
+  const int H = 3, dh = 64, D = H * dh, cap = 200;
+  for (Backend* b : {cpu_.get(), ref_.get()})
+    for (auto [past, rows] : {std::pair{0, 1}, std::pair{15, 1}, std::pair{16, 5}, std::pair{31, 2},
+                              std::pair{0, 70}, std::pair{40, 100}}) {
+      Exec& e = b == cpu_.get() ? ex_ : ref_ex_;
+      const int L = past + rows;
+      const auto k = random_vec(static_cast<size_t>(L) * D, rng),
+                 v = random_vec(static_cast<size_t>(L) * D, rng);
+      const auto q = random_vec(static_cast<size_t>(rows) * D, rng, 2.0f);
+      std::vector<float> out[2];
+      std::unique_ptr<KvCache> caches[2];
+      for (int fused = 0; fused < 2; ++fused) {
+        auto& kv = caches[fused];
+        kv = b->make_kv_cache(cap, D, H, KvUse::SelfAttention);
+        if (past > 0) b->kv_write(e, *kv, 0, f32_view(k.data(), past, D), f32_view(v.data(), past, D));
+        const KvWrite w{kv.get(), past, f32_view(k.data() + past * D, rows, D),
+                        f32_view(v.data() + past * D, rows, D)};
+        if (!fused) b->kv_write(e, *w.kv, w.position, w.k, w.v);
+        out[fused].assign(q.size(), 0.0f);
+        const AttentionJob job{
+            f32_view(q.data(), rows, D), kv.get(), L, past, f32_view(out[fused].data(), rows, D), nullptr,
+            fused ? &w : nullptr};
+        b->attention(e, &job, 1, AttentionShape{H, dh, true});
+      }
+      const std::string what = std::string(b == ref_.get() ? "reference" : "cpu") + ", " +
+                               std::to_string(past) + " keys, then " + std::to_string(rows);
+      EXPECT_EQ(std::memcmp(out[0].data(), out[1].data(), sizeof(float) * out[0].size()), 0) << what;
+      if (b == cpu_.get()) {
+        const auto& a = static_cast<const cpu::CpuKvCache&>(*caches[0]).storage;
+        const auto& c = static_cast<const cpu::CpuKvCache&>(*caches[1]).storage;
+        EXPECT_EQ(std::memcmp(a.data(), c.data(), a.size()), 0) << what;
+      }
+      // An append must go to the job's own cache, at its rows' positions.
+      auto other = b->make_kv_cache(cap, D, H, KvUse::SelfAttention);
+      const KvWrite wrong{other.get(), past, f32_view(k.data() + past * D, rows, D),
+                          f32_view(v.data() + past * D, rows, D)};
+      std::vector<float> o(q.size());
+      const AttentionJob bad{f32_view(q.data(), rows, D), caches[1].get(), L,     past,
+                             f32_view(o.data(), rows, D), nullptr,         &wrong};
+      EXPECT_THROW(b->attention(e, &bad, 1, AttentionShape{H, dh, true}), wisp::Error) << what;
+    }
 }
 
 // The encoder's case: many query rows, every key visible, no probabilities kept. Key counts around 128-key

@@ -56,6 +56,56 @@ Task locate(const AttentionJob* jobs, const std::vector<int>& first_task, const 
   return k;
 }
 
+void check_write(const CpuKvCache& kv, int position, TensorView k, TensorView v) {
+  if (position < 0 || position + k.rows > kv.capacity || k.rows != v.rows || k.cols != kv.dim ||
+      v.cols != kv.dim)
+    throw Error(ErrorKind::Internal, "kv_write outside the cache");
+}
+
+// Head h of rows k, v (L, dim) to positions [position, position + L).
+void write_head(CpuKvCache& kv, int h, int position, TensorView k, TensorView v) {
+  const int L = k.rows, dh = kv.head_dim;
+  const float* kh = k.as<float>() + h * dh;
+  const float* vh = v.as<float>() + h * dh;
+  if (kv.format == KvFormat::I4) {
+    kv_write_head_i4(kh, k.row_stride, vh, v.row_stride, L, position, kv.value_depth,
+                     kv.keys<uint8_t>() + h * kv.key_head_elems,
+                     kv.values<uint8_t>() + h * kv.value_head_elems, kv.key_scales(h), kv.value_scales(h));
+    return;
+  }
+  if (kv.format == KvFormat::I8) {
+    kv_write_head_i8(kh, k.row_stride, vh, v.row_stride, L, position, kv.value_depth,
+                     kv.keys<uint8_t>() + h * kv.key_head_elems,
+                     kv.values<int8_t>() + h * kv.value_head_elems, kv.key_scales(h), kv.value_scales(h));
+    return;
+  }
+  if (kv.bf16()) {
+    kv_write_head_bf16(kh, k.row_stride, vh, v.row_stride, L, position, dh, kv.key_depth, kv.value_depth,
+                       kv.keys<uint16_t>() + h * kv.key_head_elems,
+                       kv.values<uint16_t>() + h * kv.value_head_elems);
+    return;
+  }
+  float* K = kv.keys<float>() + h * kv.key_head_elems;
+  float* V = kv.values<float>() + h * kv.value_head_elems;
+  for (int t = 0; t < L; ++t) {
+    const float* kr = kh + static_cast<int64_t>(t) * k.row_stride;
+    const float* vr = vh + static_cast<int64_t>(t) * v.row_stride;
+    const int key = position + t;
+    for (int d = 0; d < dh; ++d) {
+      K[key_offset(kv, key, d)] = kr[d];
+      V[value_offset(kv, key, d)] = vr[d];
+    }
+  }
+}
+
+// A task's share of its job's new keys and values: its head's, where the job is one query block (else they
+// were written before the tasks started).
+void append_head(const AttentionJob& job, int h) {
+  const KvWrite* w = job.append;
+  if (w && job.q.rows <= kQueryBlock)
+    write_head(static_cast<CpuKvCache&>(*w->kv), h, w->position, w->k, w->v);
+}
+
 // Rows from which an AMX machine multiplies an int4 head by its AMX kernel: below it the VNNI kernel is
 // faster.
 constexpr int kI4AmxRows = 3;
@@ -73,6 +123,7 @@ void attention_i8(Exec& ex, Isa isa, const AttentionJob* jobs, const std::vector
   parallel_for_slots(ex.threads, n_tasks, [&](int t, int slot) {
     const Task k = locate(jobs, first_task, shape, t);
     const AttentionJob& job = *k.job;
+    append_head(job, k.h);
     const auto& kv = static_cast<const CpuKvCache&>(*job.kv);
     I8HeadJob h;
     h.q = job.q.as<float>() + static_cast<int64_t>(k.r0) * job.q.row_stride + k.h * dh;
@@ -129,43 +180,9 @@ CpuKvCache::CpuKvCache(int cap, int dim_, int heads, KvFormat fmt) : format(fmt)
 }
 
 void kv_write(Exec& ex, CpuKvCache& kv, int position, TensorView k, TensorView v) {
-  if (position < 0 || position + k.rows > kv.capacity || k.rows != v.rows || k.cols != kv.dim ||
-      v.cols != kv.dim)
-    throw Error(ErrorKind::Internal, "kv_write outside the cache");
-  const int L = k.rows, dh = kv.head_dim;
-  parallel_for(L * kv.dim >= (1 << 16) ? ex.threads : 1, kv.n_head, [&](int h) {
-    const float* kh = k.as<float>() + h * dh;
-    const float* vh = v.as<float>() + h * dh;
-    if (kv.format == KvFormat::I4) {
-      kv_write_head_i4(kh, k.row_stride, vh, v.row_stride, L, position, kv.value_depth,
-                       kv.keys<uint8_t>() + h * kv.key_head_elems,
-                       kv.values<uint8_t>() + h * kv.value_head_elems, kv.key_scales(h), kv.value_scales(h));
-      return;
-    }
-    if (kv.format == KvFormat::I8) {
-      kv_write_head_i8(kh, k.row_stride, vh, v.row_stride, L, position, kv.value_depth,
-                       kv.keys<uint8_t>() + h * kv.key_head_elems,
-                       kv.values<int8_t>() + h * kv.value_head_elems, kv.key_scales(h), kv.value_scales(h));
-      return;
-    }
-    if (kv.bf16()) {
-      kv_write_head_bf16(kh, k.row_stride, vh, v.row_stride, L, position, dh, kv.key_depth, kv.value_depth,
-                         kv.keys<uint16_t>() + h * kv.key_head_elems,
-                         kv.values<uint16_t>() + h * kv.value_head_elems);
-      return;
-    }
-    float* K = kv.keys<float>() + h * kv.key_head_elems;
-    float* V = kv.values<float>() + h * kv.value_head_elems;
-    for (int t = 0; t < L; ++t) {
-      const float* kr = kh + static_cast<int64_t>(t) * k.row_stride;
-      const float* vr = vh + static_cast<int64_t>(t) * v.row_stride;
-      const int key = position + t;
-      for (int d = 0; d < dh; ++d) {
-        K[key_offset(kv, key, d)] = kr[d];
-        V[value_offset(kv, key, d)] = vr[d];
-      }
-    }
-  });
+  check_write(kv, position, k, v);
+  parallel_for(k.rows * kv.dim >= (1 << 16) ? ex.threads : 1, kv.n_head,
+               [&](int h) { write_head(kv, h, position, k, v); });
 }
 
 void kv_copy(const CpuKvCache& src, CpuKvCache& dst, int length) {
@@ -207,11 +224,24 @@ void attention(Exec& ex, Isa isa, const AttentionJob* jobs, int n_jobs, const At
       throw Error(ErrorKind::Internal, "attention job does not fit its cache");
     if (kv.format != format)
       throw Error(ErrorKind::Internal, "attention jobs over caches of different formats");
+    if (job.append && (job.append->kv != job.kv || job.append->position != job.q_offset ||
+                       job.append->k.rows != job.q.rows))
+      throw Error(ErrorKind::Internal, "attention job appends to another cache or other rows");
     max_kv = std::max(max_kv, job.kv_len);
     max_rows = std::max(max_rows, std::min(job.q.rows, kQueryBlock));
     first_task[j + 1] = first_task[j] + shape.n_head * ((job.q.rows + kQueryBlock - 1) / kQueryBlock);
   }
   const int n_tasks = first_task[n_jobs];
+  // New keys and values: the tasks of a job of one query block write their head's; a longer job's go first
+  // (its later blocks' rows see the keys of the earlier blocks' rows).
+  for (int j = 0; j < n_jobs; ++j)
+    if (const KvWrite* w = jobs[j].append) {
+      auto& kv = static_cast<CpuKvCache&>(*w->kv);
+      if (jobs[j].q.rows > kQueryBlock)
+        kv_write(ex, kv, w->position, w->k, w->v);
+      else
+        check_write(kv, w->position, w->k, w->v);
+    }
   if (n_tasks == 0) return;
   const bool bf16 = format == KvFormat::Bf16;
   const int dh = shape.head_dim;
@@ -241,6 +271,7 @@ void attention(Exec& ex, Isa isa, const AttentionJob* jobs, int n_jobs, const At
     const Task k = locate(jobs, first_task, shape, t);
     const AttentionJob& job = *k.job;
     const auto& kv = static_cast<const CpuKvCache&>(*job.kv);
+    append_head(job, k.h);
     const int h = k.h, r0 = k.r0, rows = k.rows;
     const int* visible = k.visible;
     float* probs = k.probs;

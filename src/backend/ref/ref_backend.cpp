@@ -174,9 +174,15 @@ class RefBackend final : public Backend {
     std::copy_n(s.v.begin(), static_cast<size_t>(length) * s.dim, d.v.begin());
   }
 
-  void attention(Exec&, const AttentionJob* jobs, int n_jobs, const AttentionShape& shape) const override {
+  void attention(Exec& ex, const AttentionJob* jobs, int n_jobs, const AttentionShape& shape) const override {
     const int dh = shape.head_dim;
     const double scale = 1.0 / std::sqrt(static_cast<double>(dh));
+    for (int j = 0; j < n_jobs; ++j)
+      if (const KvWrite* w = jobs[j].append) {
+        if (w->kv != jobs[j].kv || w->position != jobs[j].q_offset || w->k.rows != jobs[j].q.rows)
+          throw Error(ErrorKind::Internal, "attention job appends to another cache or other rows");
+        kv_write(ex, *w->kv, w->position, w->k, w->v);
+      }
     for (int j = 0; j < n_jobs; ++j) {
       const AttentionJob& job = jobs[j];
       const auto& kv = static_cast<const RefKv&>(*job.kv);
