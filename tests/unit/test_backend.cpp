@@ -404,6 +404,52 @@ TEST_P(BackendVsReference, AttentionAppendsAsWriteThenAttend) {
     }
 }
 
+// A decoder step's call: many jobs of one or two rows (the backend runs consecutive heads as one task
+// there). Each job's output is the bits of the same job attended alone, and near the reference's.
+TEST_P(BackendVsReference, ManySmallJobsAttendAsEachAlone) {
+  std::mt19937 rng(29);
+  const int H = 4, dh = 64, D = H * dh, cap = 300, n_jobs = 9;
+  for (KvUse use : {KvUse::SelfAttention, KvUse::CrossAttentionBatched})
+    for (int rows : {1, 2, 5}) {
+      std::vector<std::unique_ptr<KvCache>> kc, kr;
+      std::vector<std::vector<float>> qs, together, alone, ref;
+      std::vector<AttentionJob> jobs, ref_jobs;
+      for (int j = 0; j < n_jobs; ++j) {
+        const int L = 17 + 31 * j;
+        kc.push_back(cpu_->make_kv_cache(cap, D, H, use));
+        kr.push_back(ref_->make_kv_cache(cap, D, H, use));
+        const auto k = random_vec(static_cast<size_t>(L) * D, rng),
+                   v = random_vec(static_cast<size_t>(L) * D, rng);
+        cpu_->kv_write(ex_, *kc.back(), 0, f32_view(k.data(), L, D), f32_view(v.data(), L, D));
+        const auto kh = held(*kc.back(), k, L), vh = held(*kc.back(), v, L);
+        ref_->kv_write(ref_ex_, *kr.back(), 0, f32_view(kh.data(), L, D), f32_view(vh.data(), L, D));
+        qs.push_back(random_vec(static_cast<size_t>(rows) * D, rng, 2.0f));
+        for (auto* o : {&together, &alone, &ref}) o->emplace_back(static_cast<size_t>(rows) * D);
+      }
+      const bool causal = use == KvUse::SelfAttention;
+      for (int j = 0; j < n_jobs; ++j) {
+        const int L = 17 + 31 * j, offset = causal ? L - rows : 0;
+        jobs.push_back({f32_view(qs[j].data(), rows, D), kc[j].get(), L, offset,
+                        f32_view(together[j].data(), rows, D), nullptr, nullptr});
+        ref_jobs.push_back({f32_view(qs[j].data(), rows, D), kr[j].get(), L, offset,
+                            f32_view(ref[j].data(), rows, D), nullptr, nullptr});
+      }
+      const AttentionShape shape{H, dh, causal};
+      cpu_->attention(ex_, jobs.data(), n_jobs, shape);
+      ref_->attention(ref_ex_, ref_jobs.data(), n_jobs, shape);
+      for (int j = 0; j < n_jobs; ++j) {
+        AttentionJob one = jobs[j];
+        one.out = f32_view(alone[j].data(), rows, D);
+        cpu_->attention(ex_, &one, 1, shape);
+        const std::string what = "job " + std::to_string(j) + ", rows " + std::to_string(rows) + ", use " +
+                                 std::to_string(static_cast<int>(use));
+        EXPECT_EQ(std::memcmp(together[j].data(), alone[j].data(), sizeof(float) * alone[j].size()), 0)
+            << what;
+        EXPECT_LT(rel_diff(together[j], ref[j]), tol()) << what;
+      }
+    }
+}
+
 // The encoder's case: many query rows, every key visible, no probabilities kept. Key counts around 128-key
 // blocks and the 30-s window's 1500, query rows that are no multiple of 32-row passes, large scores (a
 // peaked softmax whose maximum moves from block to block).

@@ -106,6 +106,22 @@ void append_head(const AttentionJob& job, int h) {
     write_head(static_cast<CpuKvCache&>(*w->kv), h, w->position, w->k, w->v);
 }
 
+// body(task, slot) for tasks [0, n_tasks), consecutive tasks taken as one where a call has many small ones:
+// a decoder step's, one head of one or a few query rows each (task t + 1 is mostly the next head of t's
+// job). The thread then goes on from one head's cache to the next one's, which follows it in memory, with
+// the kernels' prefetches running on across them, and fewer tasks are handed out. At least
+// kGroupsPerThread groups per thread for balance, at most a job's heads per group. (8-window base greedy
+// step: 2.91 → 2.80 ms.)
+template <typename Body>
+void for_task_groups(const Exec& ex, int n_tasks, int max_rows, int n_head, Body&& body) {
+  constexpr int kGroupsPerThread = 4, kFewRows = 8;
+  const int groups_wanted = kGroupsPerThread * std::max(1, ex.threads);
+  const int G = max_rows <= kFewRows ? std::clamp(n_tasks / groups_wanted, 1, std::max(1, n_head)) : 1;
+  parallel_for_slots(ex.threads, (n_tasks + G - 1) / G, [&](int g, int slot) {
+    for (int t = g * G; t < std::min(n_tasks, (g + 1) * G); ++t) body(t, slot);
+  });
+}
+
 // Rows from which an AMX machine multiplies an int4 head by its AMX kernel: below it the VNNI kernel is
 // faster.
 constexpr int kI4AmxRows = 3;
@@ -120,7 +136,7 @@ void attention_i8(Exec& ex, Isa isa, const AttentionJob* jobs, const std::vector
   const size_t per_thread = attention_i8_scratch_bytes(max_rows, max_kv);
   char* scratch = ex.ws->get<char>(Workspace::kAttention, per_thread * std::max(1, ex.threads));
   const int dh = shape.head_dim;
-  parallel_for_slots(ex.threads, n_tasks, [&](int t, int slot) {
+  for_task_groups(ex, n_tasks, max_rows, shape.n_head, [&](int t, int slot) {
     const Task k = locate(jobs, first_task, shape, t);
     const AttentionJob& job = *k.job;
     append_head(job, k.h);
@@ -267,7 +283,7 @@ void attention(Exec& ex, Isa isa, const AttentionJob* jobs, int n_jobs, const At
   const F32Kernel f32_gemm = f32_kernel(isa);
   const bool amx_d64 = bf16 && isa == Isa::Amx && dh == 64;
 
-  parallel_for_slots(ex.threads, n_tasks, [&](int t, int slot) {
+  for_task_groups(ex, n_tasks, max_rows, shape.n_head, [&](int t, int slot) {
     const Task k = locate(jobs, first_task, shape, t);
     const AttentionJob& job = *k.job;
     const auto& kv = static_cast<const CpuKvCache&>(*job.kv);
