@@ -102,6 +102,11 @@ struct AttentionJob {
   // rather than from one thread before (a few cold lines per head and row, waited on one after another).
   const KvWrite* append = nullptr;
 };
+// Whether a job's append (if any) is what AttentionJob::append must be.
+inline bool append_fits(const AttentionJob& job) {
+  return !job.append || (job.append->kv == job.kv && job.append->position == job.q_offset &&
+                         job.append->k.rows == job.q.rows && job.append->v.rows == job.q.rows);
+}
 
 class Backend {
  public:

@@ -240,8 +240,7 @@ void attention(Exec& ex, Isa isa, const AttentionJob* jobs, int n_jobs, const At
       throw Error(ErrorKind::Internal, "attention job does not fit its cache");
     if (kv.format != format)
       throw Error(ErrorKind::Internal, "attention jobs over caches of different formats");
-    if (job.append && (job.append->kv != job.kv || job.append->position != job.q_offset ||
-                       job.append->k.rows != job.q.rows))
+    if (!append_fits(job))
       throw Error(ErrorKind::Internal, "attention job appends to another cache or other rows");
     max_kv = std::max(max_kv, job.kv_len);
     max_rows = std::max(max_rows, std::min(job.q.rows, kQueryBlock));

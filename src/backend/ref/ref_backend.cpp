@@ -179,7 +179,7 @@ class RefBackend final : public Backend {
     const double scale = 1.0 / std::sqrt(static_cast<double>(dh));
     for (int j = 0; j < n_jobs; ++j)
       if (const KvWrite* w = jobs[j].append) {
-        if (w->kv != jobs[j].kv || w->position != jobs[j].q_offset || w->k.rows != jobs[j].q.rows)
+        if (!append_fits(jobs[j]))
           throw Error(ErrorKind::Internal, "attention job appends to another cache or other rows");
         kv_write(ex, *w->kv, w->position, w->k, w->v);
       }
