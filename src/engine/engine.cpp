@@ -320,6 +320,17 @@ EngineStats Engine::stats() const {
 
 void Engine::run() {
   BatchedLoop& loop = compute_->loop;
+  // A core for each caller finding the speech of audio at hand (start(); not while it waits for room):
+  // looked at before each step, and by the loop before each chunk's log-mel and window it encodes.
+  // running_ changes on this thread only.
+  auto reshare = [&] {
+    int finding = 0;
+    for (const auto& j : running_) finding += j->job_.at_hand && j->feed_.finder_busy() ? 1 : 0;
+    const int share = std::max(1, compute_->threads - finding);
+    compute_->exec.threads = share;
+    loop.set_threads(share);
+  };
+  loop.set_reshare(reshare);
   std::unique_lock lk(mu_);
   bool idle = false;  // the last step found nothing to do: every job waits for chunks
   uint64_t seen = 0;  // feed_events_ before that step
@@ -339,14 +350,8 @@ void Engine::run() {
       continue;
     }
     lk.unlock();
-    // A core for each caller finding the speech of audio at hand (start(); not while it waits for room).
-    // running_ changes on this thread only.
-    int finding = 0;
-    for (const auto& j : running_) finding += j->job_.at_hand && j->feed_.finder_busy() ? 1 : 0;
-    const int share = std::max(1, compute_->threads - finding);
-    compute_->exec.threads = share;
-    loop.set_threads(share);
     try {
+      reshare();
       idle = !loop.step();
     } catch (...) {  // the loop's state is lost: every job in it fails with the error
       const std::exception_ptr error = std::current_exception();
@@ -379,6 +384,7 @@ void Engine::run() {
     running_.erase(std::remove(running_.begin(), running_.end(), nullptr), running_.end());
     if (running_.empty() && incoming_.empty()) idle_cv_.notify_all();
   }
+  loop.set_reshare(nullptr);
 }
 
 }  // namespace wisp

@@ -17,8 +17,6 @@
 namespace wisp {
 namespace {
 
-// Windows the encoder takes per call, at most (its buffers grow with them: ~30 MB per tiny window).
-constexpr int kMaxEncoderBatch = 8;
 // Frames of padding after a chunk's log-mel (1 s).
 constexpr int kMelPadFrames = 100;
 // Shortest remaining work first: a job with more than this many times the speech left of the job with the
@@ -88,7 +86,6 @@ struct BatchedLoop::Scratch {
   decode::DecodingStepper stepper;
   std::vector<decode::DecodingTask*> tasks;
   std::vector<Chunk*> to_encode;
-  std::vector<int> ids;
 };
 
 namespace {
@@ -147,6 +144,8 @@ std::unique_ptr<BatchedLoop::Chunk> BatchedLoop::open_chunk(JobState& j, ReadyCh
   return s;
 }
 
+// One window per encoder call: the encoder takes windows one after another anyway, so a batch would only
+// grow its buffers (~3 MB per tiny window); and between windows the caller's thread share is looked at again.
 void BatchedLoop::encode_new_windows() {
   const WhisperModel& m = model_;
   const int n_mels = m.dims().n_mels, D = m.dims().n_audio_state, T = m.dims().n_audio_ctx;
@@ -155,29 +154,21 @@ void BatchedLoop::encode_new_windows() {
   to_encode.clear();
   for (auto& s : live_)
     if (s->window < 0 && !s->job->paused) to_encode.push_back(s.get());
-  for (size_t b0 = 0; b0 < to_encode.size(); b0 += kMaxEncoderBatch) {
-    const int n = static_cast<int>(std::min<size_t>(kMaxEncoderBatch, to_encode.size() - b0));
-    mels_.resize(sizeof(float) * window_floats * n);
-    features_.resize(sizeof(float) * static_cast<size_t>(n) * T * D);
-    for (int i = 0; i < n; ++i) {
-      const Chunk& s = *to_encode[b0 + i];
-      audio::mel_window(s.mel, s.seek, std::min(audio::kChunkFrames, s.content_frames - s.seek),
-                        mels_.as<float>() + window_floats * i);
-    }
+  mels_.resize(sizeof(float) * window_floats);
+  features_.resize(sizeof(float) * static_cast<size_t>(T) * D);
+  for (Chunk* c : to_encode) {
+    Chunk& s = *c;
+    if (reshare_) reshare_();
+    audio::mel_window(s.mel, s.seek, std::min(audio::kChunkFrames, s.content_frames - s.seek),
+                      mels_.as<float>());
     const auto te = Clock::now();
     const double before = decoder_.flops();
-    encoder_.encode(mels_.as<float>(), features_.as<float>(), n);
-    scratch_->ids.resize(n);
-    decoder_.add_windows(features_.as<float>(), n, scratch_->ids.data());
-    const double ms = ms_since(te), cross = decoder_.flops() - before;
-    for (int i = 0; i < n; ++i) {
-      Chunk& s = *to_encode[b0 + i];
-      s.window = scratch_->ids[i];
-      if (StageTimings* t = s.job->job->timings) {  // each window's share of the call
-        t->encoder_ms += ms / n;
-        t->n_windows++;
-        t->encoder_gflop += (nn::Encoder::flops_per_window(m.dims()) + cross / n) / 1e9;
-      }
+    encoder_.encode(mels_.as<float>(), features_.as<float>(), 1);
+    decoder_.add_windows(features_.as<float>(), 1, &s.window);
+    if (StageTimings* t = s.job->job->timings) {
+      t->encoder_ms += ms_since(te);
+      t->n_windows++;
+      t->encoder_gflop += (nn::Encoder::flops_per_window(m.dims()) + (decoder_.flops() - before)) / 1e9;
     }
   }
 }
@@ -304,6 +295,7 @@ int BatchedLoop::fill() {
         best = j.get();
     }
     if (!best || !best->job->feed->pop(ready_)) break;
+    if (reshare_) reshare_();
     live_.push_back(open_chunk(*best, ready_));
     ++opened;
   }

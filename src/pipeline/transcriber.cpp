@@ -256,10 +256,18 @@ Transcript Transcriber::Stream::run(const AudioProducer& produce, backend::Exec&
     exec.threads = n;
     s.loop.set_threads(n);
   };
+  // While the finder runs, its core is the loop's only when it waits: looked at again before each step,
+  // each chunk's log-mel and each window encoded (the loop's hook), so the loop takes the finder's core the
+  // window after the recording is read rather than after a batch of windows.
+  auto reshare = [&] { share(s.feed.finder_busy() ? threads - 1 : threads); };
+  s.loop.set_reshare(reshare);
   struct Restore {  // every thread again on the way out
     ~Restore() { f(); }
     std::function<void()> f;
-  } restore{[&] { share(threads); }};
+  } restore{[&] {
+    s.loop.set_reshare(nullptr);
+    share(threads);
+  }};
 
   std::exception_ptr error;
   std::thread finder([&] {
@@ -283,7 +291,7 @@ Transcript Transcriber::Stream::run(const AudioProducer& produce, backend::Exec&
   });
   try {
     while (!s.loop.empty() && !s.feed.closed()) {
-      share(s.feed.finder_busy() ? threads - 1 : threads);  // its core is the loop's while it waits
+      reshare();
       const size_t waiting = s.feed.waiting();
       if (s.loop.has_room() && waiting > 0 && s.loop.fill() > 0) continue;
       if (!s.loop.has_room())
@@ -298,6 +306,7 @@ Transcript Transcriber::Stream::run(const AudioProducer& produce, backend::Exec&
   }
   finder.join();
   if (error) std::rethrow_exception(error);
+  s.loop.set_reshare(nullptr);
   share(threads);
   s.finished = true;
   while (!s.loop.empty()) s.loop.step();
