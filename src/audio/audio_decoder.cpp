@@ -354,6 +354,13 @@ std::vector<float> decode_source(ByteSource& src, const std::string& what, const
   }
   fmt.reset(raw_fmt);
 
+  // A WAV's PCM stream is probed for another codec in disguise (S/PDIF, MP3 stored as PCM) over up to
+  // `probesize` bytes of packets, running every demuxer's probe on the audio as the buffer doubles: 4.4 ms
+  // of an 11-s 16-kHz clip's 4.8 ms decode, ~5 ms per file however long. Its parameters are in its header;
+  // a disguised codec shows in its first frames, so the first 32 KB are probed.
+  if (std::strcmp(fmt->iformat->name, "wav") == 0)
+    fmt->probesize = std::min<int64_t>(fmt->probesize, 32 << 10);
+
   // Failure here is not fatal (like the ffmpeg CLI): a stream with incomplete parameters may still decode.
   r = avformat_find_stream_info(fmt.get(), nullptr);
   if (r < 0 && fmt->nb_streams == 0) fail(ErrorKind::Audio, what, "no streams found", r);
