@@ -398,6 +398,53 @@ TEST(AudioDecoder, ToleratesCorruptPackets) {
   expect_in_range(pcm);
 }
 
+// MP3 stored in a WAV whose header says 16-bit PCM (44.1 kHz stereo): FFmpeg's probe of the PCM packets
+// finds the MP3 within the first 32 KB the decoder lets it look at, so it is the speech, not 11 s of noise.
+TEST(AudioDecoder, Mp3DisguisedAsPcmWav) {
+  if (!have_ffmpeg()) GTEST_SKIP() << "ffmpeg CLI not installed";
+  TempDir tmp;
+  const std::string mp3 = tmp.file("a.mp3");
+  ASSERT_TRUE(run_ffmpeg("", kJfk, "-c:a libmp3lame -b:a 64k", mp3));
+  const std::vector<uint8_t> data = read_bytes(mp3);
+  std::vector<uint8_t> wav;
+  auto put = [&](const void* p, size_t n) {
+    const auto* b = static_cast<const uint8_t*>(p);
+    wav.insert(wav.end(), b, b + n);
+  };
+  auto u32 = [&](uint32_t v) { put(&v, 4); };
+  auto u16 = [&](uint16_t v) { put(&v, 2); };
+  put("RIFF", 4);
+  u32(static_cast<uint32_t>(36 + data.size()));
+  put("WAVEfmt ", 8);
+  u32(16);
+  u16(1);  // PCM
+  u16(2);
+  u32(44100);
+  u32(44100 * 4);
+  u16(4);
+  u16(16);
+  put("data", 4);
+  u32(static_cast<uint32_t>(data.size()));
+  put(data.data(), data.size());
+  const std::vector<float> pcm = decode_memory(wav.data(), wav.size(), "disguised.wav");
+  EXPECT_NEAR(static_cast<double>(pcm.size()), static_cast<double>(kJfkSamples), 0.02 * kJfkSamples);
+  // The loudness of each 200 ms follows the speech's (the MP3's priming delay, ~70 ms here, is not
+  // removed in a WAV); the bytes read as PCM would be loud, flat noise.
+  auto envelope = [](const std::vector<float>& x) {
+    std::vector<float> e;
+    for (size_t i = 0; i + 3200 <= x.size(); i += 3200) {
+      double sum = 0;
+      for (size_t j = i; j < i + 3200; ++j) sum += static_cast<double>(x[j]) * x[j];
+      e.push_back(static_cast<float>(std::sqrt(sum / 3200)));
+    }
+    double mean = 0;
+    for (float v : e) mean += v / static_cast<double>(e.size());
+    for (float& v : e) v -= static_cast<float>(mean);
+    return e;
+  };
+  EXPECT_GT(correlation(envelope(pcm), envelope(read_pcm16_wav(kJfk))), 0.8);
+}
+
 // ---- Errors: always a wisp::Error naming the input, never a crash. ----
 
 TEST(AudioDecoderErrors, MissingFileIsIo) {
