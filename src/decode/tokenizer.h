@@ -23,6 +23,13 @@ class Tokenizer {
   // changes sot_sequence(). Throws wisp::Error(ErrorKind::Model) naming the file if it is missing or
   // malformed (bad JSON, merges naming unknown tokens, a special token missing, ...).
   static Tokenizer from_model_dir(const std::string& dir, bool multilingual);
+  // The same tokenizer (its tables shared) for a model of the given kind: for a caller that reads the file
+  // before it knows the model's vocabulary size.
+  Tokenizer with_multilingual(bool multilingual) const {
+    Tokenizer t = *this;
+    t.multilingual_ = multilingual;
+    return t;
+  }
 
   // Ordinary text -> ids, exactly like HF tokenizers' encode(text, add_special_tokens=False).ids.
   // Invalid UTF-8 in `text` is first replaced by U+FFFD (as Python's bytes.decode(errors="replace")).

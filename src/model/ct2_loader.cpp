@@ -275,9 +275,10 @@ class Ct2Loader final : public ModelLoader {
   bool recognizes(const std::string& path) const override {
     return std::filesystem::is_directory(path) && std::filesystem::exists(path + "/model.bin");
   }
+  std::string directory(const std::string& path) const override { return path; }
   LoadedModel load(const std::string& path) const override {
     LoadedModel m;
-    m.directory = path;
+    m.directory = directory(path);
     m.weights = read_model_bin(path + "/model.bin");
     m.metadata = read_config(path + "/config.json");
     return m;

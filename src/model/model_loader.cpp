@@ -6,6 +6,15 @@
 
 namespace wisp {
 
+std::string model_directory(const std::string& path) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) return {};
+  const std::unique_ptr<ModelLoader> loaders[] = {make_ct2_loader()};
+  for (const auto& loader : loaders)
+    if (loader->recognizes(path)) return loader->directory(path);
+  return {};
+}
+
 LoadedModel load_model_files(const std::string& path) {
   if (!std::filesystem::exists(path)) throw Error(ErrorKind::Io, "model path '" + path + "' does not exist");
   std::vector<std::unique_ptr<ModelLoader>> loaders;

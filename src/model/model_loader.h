@@ -30,12 +30,17 @@ class ModelLoader {
   virtual const char* format_name() const = 0;
   // True when `path` looks like this loader's format (cheap check: file names, magic bytes).
   virtual bool recognizes(const std::string& path) const = 0;
+  // Where the tokenizer files of the model at `path` live (LoadedModel::directory), known before loading.
+  virtual std::string directory(const std::string& path) const = 0;
   // Reads and validates; throws Error(Model or Io) naming the file and the variable at fault.
   virtual LoadedModel load(const std::string& path) const = 0;
 };
 
 // The loader for `path` among the known formats; throws Error(Model) listing what was tried.
 LoadedModel load_model_files(const std::string& path);
+// Where load_model_files(path) will say the tokenizer files are, or "" when no loader recognizes `path`
+// (load_model_files then says why).
+std::string model_directory(const std::string& path);
 
 std::unique_ptr<ModelLoader> make_ct2_loader();
 

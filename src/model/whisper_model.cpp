@@ -1,5 +1,8 @@
 #include "model/whisper_model.h"
 
+#include <future>
+#include <system_error>
+
 #include "core/error.h"
 
 namespace wisp {
@@ -83,13 +86,26 @@ std::shared_ptr<const WhisperModel> WhisperModel::load(const std::string& path, 
   m->isa_ = isa;
   m->backend_ = options.reference_backend ? backend::make_reference_backend()
                                           : backend::make_cpu_backend(options.compute_type, isa);
+  // The tokenizer (~35 ms of JSON and hash tables) is read on a thread of its own while the weights are
+  // read, checked and packed. An error of the model's files still comes first: the tokenizer's is taken only
+  // once they have loaded (a failed load waits for that thread and drops what it read).
+  const std::string dir = model_directory(path);
+  std::future<decode::Tokenizer> early;
+  if (!dir.empty()) {
+    try {
+      early = std::async(std::launch::async, [dir] { return decode::Tokenizer::from_model_dir(dir, false); });
+    } catch (const std::system_error&) {  // no thread to be had: read it below, in turn
+    }
+  }
   LoadedModel files = load_model_files(path);
   m->path_ = path;
   m->weights_ = std::move(files.weights);
   m->metadata_ = std::move(files.metadata);
   m->bind();
-  m->tokenizer_ = std::make_unique<decode::Tokenizer>(
-      decode::Tokenizer::from_model_dir(files.directory, m->multilingual()));
+  decode::Tokenizer tok = early.valid() && files.directory == dir
+                              ? early.get()
+                              : decode::Tokenizer::from_model_dir(files.directory, false);
+  m->tokenizer_ = std::make_unique<decode::Tokenizer>(tok.with_multilingual(m->multilingual()));
   m->check_tokenizer(files.directory + "/tokenizer.json");
   return m;
 }
