@@ -13,11 +13,15 @@
 
 namespace wisp::backend::cpu::avx512 {
 
-// exp(x) for x <= 0 (see simd_avx2.h); underflow and -inf give 0.
-__attribute__((always_inline)) static inline __m512 exp_nonpos(__m512 x_in) {
-  const __m512 x = _mm512_max_ps(x_in, _mm512_set1_ps(-87.0f));
-  const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
-                                        _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+// exp(x) for x <= 0 (see simd_avx2.h); below -87 (underflow) and -inf give 0, NaN gives NaN. The power of
+// two n = round(x · log2 e) comes from adding and subtracting 1.5 · 2^23 (exact for |x · log2 e| < 2^22, and
+// outside [-87, 0] the lane is zeroed): two µops that either vector port runs, where vrndscaleps is two on
+// one port. The same results as rounding with vrndscaleps and clamping x at -87 first (checked for every
+// float through erf).
+__attribute__((always_inline)) static inline __m512 exp_nonpos(__m512 x) {
+  const __m512 round = _mm512_set1_ps(12582912.0f);  // 1.5 · 2^23
+  const __m512 n =
+      _mm512_sub_ps(_mm512_add_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)), round), round);
   __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693145751953125f), x);
   r = _mm512_fnmadd_ps(n, _mm512_set1_ps(1.428606765330187045e-06f), r);
   __m512 p = _mm512_set1_ps(1.0f / 720);
@@ -27,17 +31,22 @@ __attribute__((always_inline)) static inline __m512 exp_nonpos(__m512 x_in) {
   p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(0.5f));
   p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
   p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
-  const __m512 result = _mm512_scalef_ps(p, n);  // p · 2^n
-  const __mmask16 under = _mm512_cmp_ps_mask(x_in, _mm512_set1_ps(-87.0f), _CMP_LT_OQ);
-  return _mm512_maskz_mov_ps(static_cast<__mmask16>(~under), result);
+  const __mmask16 live = _mm512_cmp_ps_mask(x, _mm512_set1_ps(-87.0f), _CMP_NLT_UQ);  // x >= -87 or NaN
+  return _mm512_maskz_scalef_ps(live, p, n);                                          // p · 2^n
+}
+
+// t − round(t) (ties to even), exact: one vreduceps, where vrndscaleps and a subtraction are three µops;
+// t − fraction(t) is then round(t) exactly.
+__attribute__((always_inline)) static inline __m512 fraction(__m512 t) {
+  return _mm512_reduce_ps(t, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
 }
 
 // 2^t for finite t <= 0 with relative error < 2e-5 (degree-4 polynomial on the fraction, scalef for the
 // power; below 2^-149 it gives 0): for probabilities that are rounded to bf16 (relative precision 4e-3)
 // right after. Not for t = -inf (NaN).
 __attribute__((always_inline)) static inline __m512 exp2_nonpos_fast(__m512 t) {
-  const __m512 n = _mm512_roundscale_ps(t, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  const __m512 f = _mm512_sub_ps(t, n);  // [-0.5, 0.5]
+  const __m512 f = fraction(t);  // [-0.5, 0.5]
+  const __m512 n = _mm512_sub_ps(t, f);
   __m512 p = _mm512_set1_ps(0.009618129f);
   p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(0.05550411f));
   p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(0.2402265f));
@@ -50,8 +59,8 @@ __attribute__((always_inline)) static inline __m512 exp2_nonpos_fast(__m512 t) {
 // bf16 right after): a degree-3 polynomial on the fraction (fitted for relative error on [-1/2, 1/2]),
 // scalef for the power (inf past 2^128, 0 below 2^-149).
 __attribute__((always_inline)) static inline __m512 exp2_bf16(__m512 t) {
-  const __m512 n = _mm512_roundscale_ps(t, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  const __m512 f = _mm512_sub_ps(t, n);
+  const __m512 f = fraction(t);
+  const __m512 n = _mm512_sub_ps(t, f);
   __m512 p = _mm512_set1_ps(0.05517167f);
   p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(0.24261115f));
   p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(0.69326099f));
@@ -68,11 +77,12 @@ __attribute__((always_inline)) static inline __m512 erf(__m512 x) {
   poly = _mm512_fmadd_ps(poly, t, _mm512_set1_ps(-0.284496736f));
   poly = _mm512_fmadd_ps(poly, t, _mm512_set1_ps(0.254829592f));
   poly = _mm512_mul_ps(poly, t);
-  const __m512 e = exp_nonpos(_mm512_mul_ps(_mm512_sub_ps(_mm512_setzero_ps(), a), a));
+  const __m512 e = exp_nonpos(_mm512_fnmadd_ps(a, a, _mm512_setzero_ps()));  // exp(−a²)
   const __m512 y = _mm512_fnmadd_ps(poly, e, _mm512_set1_ps(1.0f));
-  const __m512i sign =
-      _mm512_and_si512(_mm512_castps_si512(x), _mm512_set1_epi32(static_cast<int>(0x80000000u)));
-  return _mm512_castsi512_ps(_mm512_or_si512(_mm512_castps_si512(y), sign));
+  // y with x's sign: bits of y, or of x where the mask has the sign bit (y ≥ 0)
+  return _mm512_castsi512_ps(_mm512_ternarylogic_epi32(_mm512_castps_si512(y), _mm512_castps_si512(x),
+                                                       _mm512_set1_epi32(static_cast<int>(0x80000000u)),
+                                                       0xF8));
 }
 
 __attribute__((always_inline)) static inline __m512 gelu(__m512 v) {
