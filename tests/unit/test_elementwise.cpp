@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "backend/cpu/elementwise.h"
+#include "backend/cpu/isa.h"
 
 namespace wisp::backend::cpu {
 namespace {

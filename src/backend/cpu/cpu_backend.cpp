@@ -175,10 +175,11 @@ class CpuBackend final : public Backend {
 
   void layer_norm(Exec& ex, TensorView x, const float* gamma, const float* beta,
                   TensorView y) const override {
+    const auto norm_row =
+        static_cast<int>(isa_) >= static_cast<int>(Isa::Avx512) ? layer_norm_row_avx512 : layer_norm_row;
     parallel_for(x.rows >= 32 ? ex.threads : 1, (x.rows + 15) / 16, [&](int b) {
       for (int r = b * 16; r < std::min(x.rows, b * 16 + 16); ++r)
-        layer_norm_row(x.as<float>() + r * x.row_stride, x.cols, gamma, beta,
-                       y.as<float>() + r * y.row_stride);
+        norm_row(x.as<float>() + r * x.row_stride, x.cols, gamma, beta, y.as<float>() + r * y.row_stride);
     });
   }
 

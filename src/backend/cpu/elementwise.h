@@ -10,6 +10,8 @@ namespace wisp::backend::cpu {
 
 // y = (x − mean) / √(var + 1e-5) · gamma + beta, over n values; y may be x.
 void layer_norm_row(const float* x, int n, const float* gamma, const float* beta, float* y);
+// The same on AVX-512 (layer_norm_avx512.cpp), bit for bit.
+void layer_norm_row_avx512(const float* x, int n, const float* gamma, const float* beta, float* y);
 // In place; -inf entries become 0, and a row of only -inf becomes all zeros (no NaN).
 void softmax_row(float* x, int n);
 // max x[i] (-inf for n = 0).

@@ -26,7 +26,8 @@ Isa runnable(Isa isa) { return isa_supported(isa) ? isa : cpu_info().best; }
 // are, or layer-normalised one at a time through a buffer on the stack (rows of Whisper's widths, ≤ 1280;
 // wider ones through the heap).
 template <typename Convert>
-void operand_rows(const float* x, int ldx, int m0, int rows, int K, const RowNorm* norm, Convert&& convert) {
+void operand_rows(Isa isa, const float* x, int ldx, int m0, int rows, int K, const RowNorm* norm,
+                  Convert&& convert) {
   const float* src = x + static_cast<size_t>(m0) * ldx;
   if (!norm) {
     convert(src, rows, ldx, 0);
@@ -34,10 +35,12 @@ void operand_rows(const float* x, int ldx, int m0, int rows, int K, const RowNor
   }
   constexpr int kStackCols = 2048;
   alignas(64) float stack[kStackCols];
+  const bool avx512 = static_cast<int>(isa) >= static_cast<int>(Isa::Avx512);
   std::vector<float> heap(K > kStackCols ? K : 0);
   float* buf = K > kStackCols ? heap.data() : stack;
   for (int r = 0; r < rows; ++r) {
-    layer_norm_row(src + static_cast<size_t>(r) * ldx, K, norm->gamma, norm->beta, buf);
+    (avx512 ? layer_norm_row_avx512 : layer_norm_row)(src + static_cast<size_t>(r) * ldx, K, norm->gamma,
+                                                      norm->beta, buf);
     convert(buf, 1, K, r);
   }
 }
@@ -79,7 +82,7 @@ void for_bands(const Exec& ex, int M, int Np, size_t column_bytes, Run&& run) {
 void quantize_operand_rows(Isa isa, const float* x, int ldx, int m0, int rows, int K, const RowNorm* norm,
                            int8_t* q, int ldq, float* scale, bool shift) {
   const bool avx512 = static_cast<int>(isa) >= static_cast<int>(Isa::Avx512);
-  operand_rows(x, ldx, m0, rows, K, norm, [&](const float* src, int n, int ld, int r) {
+  operand_rows(isa, x, ldx, m0, rows, K, norm, [&](const float* src, int n, int ld, int r) {
     (avx512 ? quantize_rows_i8_avx512 : quantize_rows_i8)(
         src, n, K, ld, q + static_cast<size_t>(m0 + r) * ldq, ldq, scale + m0 + r, shift);
   });
@@ -207,7 +210,7 @@ void bf16_product(const Exec& ex, Isa isa, int M, const PackedView& w, const Epi
 void gemm_bf16(const Exec& ex, Isa isa, const float* x, int M, int ldx, const PackedView& w,
                const Epilogue& ep, float* y, int ldy, const RowNorm* norm) {
   bf16_product(ex, isa, M, w, ep, y, ldy, [&](ConvertRows convert, uint16_t* q, int m0, int rows) {
-    operand_rows(x, ldx, m0, rows, w.K, norm, [&](const float* src, int n, int ld, int r) {
+    operand_rows(isa, x, ldx, m0, rows, w.K, norm, [&](const float* src, int n, int ld, int r) {
       convert(src, n, w.K, ld, q + static_cast<size_t>(m0 + r) * w.Kp, w.Kp);
     });
   });
