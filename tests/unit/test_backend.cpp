@@ -164,6 +164,43 @@ TEST_P(BackendVsReference, NormLinearEqualsLayerNormThenLinear) {
     }
 }
 
+// A self-attention's inputs in one call (the CPU backend runs bands of rows from the layer norm to the cache
+// writes) give norm_linear then kv_write's queries and cache bytes, to the bit: rows below, at and past
+// whole bands, a ragged last band, head widths on and off the 64 grid.
+TEST_P(BackendVsReference, NormLinearQkvEqualsNormLinearThenKvWrite) {
+  std::mt19937 rng(28);
+  for (int dh : {64, 40}) {
+    const int H = 2, D = H * dh;
+    const auto W = random_vec(static_cast<size_t>(3) * D * D, rng, 0.1f);
+    const auto bias = random_vec(3 * D, rng), gamma = random_vec(D, rng), beta = random_vec(D, rng);
+    auto packed =
+        cpu_->pack_linear({DType::F32, W.data(), 3 * D, D, nullptr}, bias.data(), LinearUse::ManyRows);
+    for (int T : {1, 95, 96, 97, 250, 1500}) {
+      const auto x = random_vec(static_cast<size_t>(T) * (D + 3), rng, 3.0f);  // rows with a stride
+      TensorView xv = f32_view(x.data(), T, D);
+      xv.row_stride = D + 3;
+      std::vector<float> h(static_cast<size_t>(T) * D), qkv(static_cast<size_t>(T) * 3 * D), qkv2(qkv.size());
+      auto fused = cpu_->make_kv_cache(T, D, H, KvUse::SelfAttention);
+      auto apart = cpu_->make_kv_cache(T, D, H, KvUse::SelfAttention);
+      cpu_->norm_linear_qkv(ex_, *packed, xv, gamma.data(), beta.data(), f32_view(h.data(), T, D),
+                            f32_view(qkv.data(), T, 3 * D), *fused);
+      const TensorView all = f32_view(qkv2.data(), T, 3 * D);
+      cpu_->norm_linear(ex_, *packed, xv, gamma.data(), beta.data(), f32_view(h.data(), T, D), all, {});
+      cpu_->kv_write(ex_, *apart, 0, all.cols_range(D, 2 * D), all.cols_range(2 * D, 3 * D));
+      for (int t = 0; t < T; ++t)
+        ASSERT_EQ(std::memcmp(&qkv[static_cast<size_t>(t) * 3 * D], &qkv2[static_cast<size_t>(t) * 3 * D],
+                              sizeof(float) * D),
+                  0)
+            << cpu_->description() << " q of row " << t << ", T=" << T << " head_dim " << dh;
+      const auto& a = static_cast<const cpu::CpuKvCache&>(*fused).storage;
+      const auto& b = static_cast<const cpu::CpuKvCache&>(*apart).storage;
+      ASSERT_EQ(a.size(), b.size());
+      EXPECT_EQ(std::memcmp(a.data(), b.data(), a.size()), 0)
+          << cpu_->description() << " T=" << T << " head_dim " << dh;
+    }
+  }
+}
+
 // A Transformer MLP with its residual in one call (the CPU backend fuses it in bands of rows with int8 on
 // AMX) gives what norm_linear then linear give, to the bit; and the result still matches the reference's. Row
 // counts below and past the fused pass's threshold (128) and a ragged last band; widths off the 64 grid.

@@ -133,6 +133,29 @@ class CpuBackend final : public Backend {
     run_linear(ex, w, x, y, ep, &norm);
   }
 
+  // Bands of kQkvBand rows, each on one thread from its layer norm and product to its cache writes: the keys
+  // and values go to the cache from this core's L2 (written to the shared cache and read back by the other
+  // core, the cache writes took ~5 % of the encoder), in one parallel region instead of two.
+  void norm_linear_qkv(Exec& ex, const PackedLinear& packed, TensorView x, const float* gamma,
+                       const float* beta, TensorView scratch, TensorView qkv, KvCache& kv) const override {
+    const auto& w = static_cast<const CpuLinear&>(packed);
+    const int T = x.rows, D = x.cols, bands = (T + kQkvBand - 1) / kQkvBand;
+    if ((w.type != ComputeType::Int8 && w.type != ComputeType::Bfloat16) || bands < 2)
+      return Backend::norm_linear_qkv(ex, packed, x, gamma, beta, scratch, qkv, kv);
+    if (qkv.rows != T || qkv.cols != 3 * D)
+      throw Error(ErrorKind::Internal, "norm_linear_qkv: shapes do not match");
+    auto& cache = static_cast<CpuKvCache&>(kv);
+    const RowNorm norm{gamma, beta};
+    parallel_for_rethrowing(ex.threads, bands, [&](int b) {
+      thread_local Workspace ws;  // this thread's: its band's operand
+      Exec one{1, &ws};
+      const int r0 = b * kQkvBand, r1 = std::min(T, r0 + kQkvBand);
+      const TensorView rows = qkv.rows_range(r0, r1);
+      run_linear(one, w, x.rows_range(r0, r1), rows, {}, &norm);
+      cpu::kv_write(one, cache, r0, rows.cols_range(D, 2 * D), rows.cols_range(2 * D, 3 * D));
+    });
+  }
+
   void mlp(Exec& ex, const PackedLinear& fc1, const PackedLinear& fc2, TensorView x, const float* gamma,
            const float* beta, TensorView scratch) const override {
     const auto& w1 = static_cast<const CpuLinear&>(fc1);
@@ -296,6 +319,10 @@ class CpuBackend final : public Backend {
   bool native_bf16() const { return static_cast<int>(isa_) >= static_cast<int>(Isa::Avx512Bf16); }
   // Attention in bf16 where the CPU multiplies bf16 natively (and the model is not running in float32).
   bool attention_bf16() const { return type_ != ComputeType::Float32 && native_bf16(); }
+
+  // Rows per task of norm_linear_qkv: a multiple of 32 (whole key blocks of every cache layout), and a band's
+  // products (small: 96 × 2304 floats, 0.9 MB) stay in a 2 MB L2 beside the weights.
+  static constexpr int kQkvBand = 96;
 
   ComputeType type_;
   Isa isa_;
