@@ -139,14 +139,18 @@ class Backend {
     linear(ex, w, scratch, y, ep);
   }
   // A self-attention's inputs: (q | keys | values) = LayerNorm(x) · Wᵀ + bias (W: (3 · dim, dim)), x (T,
-  // dim); q into columns [0, dim) of `qkv` (T, 3 · dim), whose other columns are room a backend may use, keys
-  // and values into kv at positions [0, T). `scratch` as norm_linear's. The same bits as norm_linear into qkv
-  // then kv_write.
-  virtual void norm_linear_qkv(Exec& ex, const PackedLinear& w, TensorView x, const float* gamma,
-                               const float* beta, TensorView scratch, TensorView qkv, KvCache& kv) const {
+  // dim); keys and values into kv at positions [0, T). Returns the queries (T, dim), in the form this
+  // backend's attention reads best: columns [0, dim) of `qkv` (T, 3 · dim; fp32), or bf16 rows in `scratch`
+  // (x's shape), which must then be left alone until the attention has run. `qkv` is room the backend may use
+  // either way. The same bits as norm_linear into qkv then kv_write (the queries: as the attention would
+  // convert them).
+  virtual TensorView norm_linear_qkv(Exec& ex, const PackedLinear& w, TensorView x, const float* gamma,
+                                     const float* beta, TensorView scratch, TensorView qkv,
+                                     KvCache& kv) const {
     const int D = x.cols;
     norm_linear(ex, w, x, gamma, beta, scratch, qkv, {});
     kv_write(ex, kv, 0, qkv.cols_range(D, 2 * D), qkv.cols_range(2 * D, 3 * D));
+    return qkv.cols_range(0, D);
   }
   // x += fc2(GELU(fc1(LayerNorm(x)))) (eps 1e-5; fc1's and fc2's biases as packed): a Transformer block's MLP
   // with its residual. `scratch` (x's shape) is room a backend may use; the hidden activations (x.rows,

@@ -51,8 +51,9 @@ void Encoder::encode_window(const float* mel, float* out) {
   const backend::AttentionShape shape{d.n_audio_head, D / d.n_audio_head, false};
   for (const EncoderLayer& l : w.layers) {
     // x = x + attn(ln(x)); (T, 3D) = [q | k | v]
-    be.norm_linear_qkv(ex_, *l.attn.qkv, x, l.attn.ln.gamma, l.attn.ln.beta, h, qkv, *kv_);
-    const AttentionJob job{qkv.cols_range(0, D), kv_.get(), T, 0, attn, nullptr, nullptr};
+    const backend::TensorView q =
+        be.norm_linear_qkv(ex_, *l.attn.qkv, x, l.attn.ln.gamma, l.attn.ln.beta, h, qkv, *kv_);
+    const AttentionJob job{q, kv_.get(), T, 0, attn, nullptr, nullptr};
     be.attention(ex_, &job, 1, shape);
     be.linear(ex_, *l.attn.out, attn, x, residual);
     // x = x + mlp(ln(x))

@@ -165,8 +165,9 @@ TEST_P(BackendVsReference, NormLinearEqualsLayerNormThenLinear) {
 }
 
 // A self-attention's inputs in one call (the CPU backend runs bands of rows from the layer norm to the cache
-// writes) give norm_linear then kv_write's queries and cache bytes, to the bit: rows below, at and past
-// whole bands, a ragged last band, head widths on and off the 64 grid.
+// writes, and over a bf16 cache hands the queries over in bf16) give norm_linear then kv_write's cache bytes,
+// and queries that attend to the bit as theirs do: rows below, at and past whole bands, a ragged last band
+// and last query block, head widths on and off the 64 grid.
 TEST_P(BackendVsReference, NormLinearQkvEqualsNormLinearThenKvWrite) {
   std::mt19937 rng(28);
   for (int dh : {64, 40}) {
@@ -175,28 +176,44 @@ TEST_P(BackendVsReference, NormLinearQkvEqualsNormLinearThenKvWrite) {
     const auto bias = random_vec(3 * D, rng), gamma = random_vec(D, rng), beta = random_vec(D, rng);
     auto packed =
         cpu_->pack_linear({DType::F32, W.data(), 3 * D, D, nullptr}, bias.data(), LinearUse::ManyRows);
+    const AttentionShape shape{H, dh, false};
     for (int T : {1, 95, 96, 97, 250, 1500}) {
       const auto x = random_vec(static_cast<size_t>(T) * (D + 3), rng, 3.0f);  // rows with a stride
       TensorView xv = f32_view(x.data(), T, D);
       xv.row_stride = D + 3;
-      std::vector<float> h(static_cast<size_t>(T) * D), qkv(static_cast<size_t>(T) * 3 * D), qkv2(qkv.size());
+      std::vector<float> h(static_cast<size_t>(T) * D), h2(h.size()), qkv(static_cast<size_t>(T) * 3 * D),
+          qkv2(qkv.size());
       auto fused = cpu_->make_kv_cache(T, D, H, KvUse::SelfAttention);
       auto apart = cpu_->make_kv_cache(T, D, H, KvUse::SelfAttention);
-      cpu_->norm_linear_qkv(ex_, *packed, xv, gamma.data(), beta.data(), f32_view(h.data(), T, D),
-                            f32_view(qkv.data(), T, 3 * D), *fused);
+      const TensorView q =
+          cpu_->norm_linear_qkv(ex_, *packed, xv, gamma.data(), beta.data(), f32_view(h.data(), T, D),
+                                f32_view(qkv.data(), T, 3 * D), *fused);
       const TensorView all = f32_view(qkv2.data(), T, 3 * D);
-      cpu_->norm_linear(ex_, *packed, xv, gamma.data(), beta.data(), f32_view(h.data(), T, D), all, {});
+      cpu_->norm_linear(ex_, *packed, xv, gamma.data(), beta.data(), f32_view(h2.data(), T, D), all, {});
       cpu_->kv_write(ex_, *apart, 0, all.cols_range(D, 2 * D), all.cols_range(2 * D, 3 * D));
-      for (int t = 0; t < T; ++t)
-        ASSERT_EQ(std::memcmp(&qkv[static_cast<size_t>(t) * 3 * D], &qkv2[static_cast<size_t>(t) * 3 * D],
-                              sizeof(float) * D),
-                  0)
-            << cpu_->description() << " q of row " << t << ", T=" << T << " head_dim " << dh;
       const auto& a = static_cast<const cpu::CpuKvCache&>(*fused).storage;
       const auto& b = static_cast<const cpu::CpuKvCache&>(*apart).storage;
       ASSERT_EQ(a.size(), b.size());
-      EXPECT_EQ(std::memcmp(a.data(), b.data(), a.size()), 0)
+      ASSERT_EQ(std::memcmp(a.data(), b.data(), a.size()), 0)
           << cpu_->description() << " T=" << T << " head_dim " << dh;
+      ASSERT_EQ(q.rows, T);
+      ASSERT_EQ(q.cols, D);
+      if (q.dtype == DType::F32)
+        for (int t = 0; t < T; ++t)
+          ASSERT_EQ(std::memcmp(q.as<float>() + t * q.row_stride, &qkv2[static_cast<size_t>(t) * 3 * D],
+                                sizeof(float) * D),
+                    0)
+              << cpu_->description() << " q of row " << t << ", T=" << T << " head_dim " << dh;
+      else
+        ASSERT_EQ(q.dtype, DType::BF16) << cpu_->description();
+      std::vector<float> out(static_cast<size_t>(T) * D), out2(out.size());
+      const AttentionJob job{q, fused.get(), T, 0, f32_view(out.data(), T, D), nullptr, nullptr};
+      const AttentionJob job2{all.cols_range(0, D),        apart.get(), T,      0,
+                              f32_view(out2.data(), T, D), nullptr,     nullptr};
+      cpu_->attention(ex_, &job, 1, shape);
+      cpu_->attention(ex_, &job2, 1, shape);
+      ASSERT_EQ(std::memcmp(out.data(), out2.data(), sizeof(float) * out.size()), 0)
+          << cpu_->description() << " attention, T=" << T << " head_dim " << dh;
     }
   }
 }

@@ -91,11 +91,11 @@ TEST(SoftmaxBf16, FusedAmxKernelIsTheTwoStepPathToTheBit) {
 
         std::vector<float> S(static_cast<size_t>(rows16) * ld), inv_two(rows), inv_fused(rows);
         std::vector<uint16_t> P_two(static_cast<size_t>(rows) * ld), P_fused(P_two.size(), 0xffff);
-        cpu::scores_amx_d64(q.data(), rows, keys.data(), L, S.data(), ld);
+        cpu::scores_amx_d64(q.data(), 64, rows, keys.data(), L, S.data(), ld);
         cpu::softmax_rows_to_bf16(S.data(), ld, rows, L, visible.data(), scale, P_two.data(), ld,
                                   inv_two.data(), nullptr, 0);
         std::vector<float> scratch(cpu::scores_softmax_amx_scratch_floats());
-        ASSERT_TRUE(cpu::scores_softmax_amx_d64(q.data(), rows, keys.data(), L, visible.data(), scale,
+        ASSERT_TRUE(cpu::scores_softmax_amx_d64(q.data(), 64, rows, keys.data(), L, visible.data(), scale,
                                                 P_fused.data(), ld, inv_fused.data(), scratch.data()));
         ASSERT_EQ(P_fused, P_two);
         ASSERT_EQ(std::memcmp(inv_fused.data(), inv_two.data(), sizeof(float) * rows), 0);
@@ -105,7 +105,7 @@ TEST(SoftmaxBf16, FusedAmxKernelIsTheTwoStepPathToTheBit) {
   std::vector<float> inv(1), scratch(cpu::scores_softmax_amx_scratch_floats());
   std::vector<uint16_t> P(32);
   const int visible = 16;
-  EXPECT_FALSE(cpu::scores_softmax_amx_d64(q.data(), 1, keys.data(), 16, &visible, 0.125f, P.data(), 32,
+  EXPECT_FALSE(cpu::scores_softmax_amx_d64(q.data(), 64, 1, keys.data(), 16, &visible, 0.125f, P.data(), 32,
                                            inv.data(), scratch.data()));
 }
 

@@ -240,6 +240,9 @@ void attention(Exec& ex, Isa isa, const AttentionJob* jobs, int n_jobs, const At
       throw Error(ErrorKind::Internal, "attention job does not fit its cache");
     if (kv.format != format)
       throw Error(ErrorKind::Internal, "attention jobs over caches of different formats");
+    if (job.q.dtype != DType::F32 && !(job.q.dtype == DType::BF16 && format == KvFormat::Bf16))
+      throw Error(ErrorKind::Internal,
+                  "attention queries must be float32 (or bfloat16 over a bfloat16 cache)");
     if (!append_fits(job))
       throw Error(ErrorKind::Internal, "attention job appends to another cache or other rows");
     max_kv = std::max(max_kv, job.kv_len);
@@ -294,7 +297,7 @@ void attention(Exec& ex, Isa isa, const AttentionJob* jobs, int n_jobs, const At
     char* mine = scratch + per_thread * static_cast<size_t>(slot);
     float* S = reinterpret_cast<float*>(mine);
     const int ld_s = round_up(L, 32);
-    const float* q = job.q.as<float>() + static_cast<int64_t>(r0) * job.q.row_stride + h * dh;
+    const int64_t q_offset = static_cast<int64_t>(r0) * job.q.row_stride + h * dh;
     float* out = job.out.as<float>() + static_cast<int64_t>(r0) * job.out.row_stride + h * dh;
 
     if (bf16) {
@@ -304,22 +307,40 @@ void attention(Exec& ex, Isa isa, const AttentionJob* jobs, int n_jobs, const At
       float* inv_sum = o + o_elems;
       const int qk = kv.key_depth;
       const uint16_t* keys = kv.keys<uint16_t>() + h * kv.key_head_elems;
-      convert_rows_bf16_avx512(q, rows, dh, static_cast<int>(job.q.row_stride), q16, qk);  // bf16: AVX-512
-      // Past 16 rows AMX reads whole 16-row tiles, so the rows past `rows` up to the next 16 must hold zeros
-      // (up to 16 rows its tiles have exactly `rows` rows: amx_tiles.h).
+      // The head's query rows in bf16, ldq apart: where they lie when they came in bf16 and the AMX kernels
+      // read just those rows (up to 16 rows its tiles have exactly `rows` rows, past 16 whole 16-row tiles:
+      // amx_tiles.h); else converted or copied into q16, zeros past head_dim and up to the next 16 rows.
+      const uint16_t* qrows = q16;
+      int ldq = qk;
       const int rows16 = round_up(rows, 16);
-      if (rows > 16)
-        std::memset(q16 + static_cast<size_t>(rows) * qk, 0, sizeof(uint16_t) * (rows16 - rows) * qk);
+      if (job.q.dtype == DType::BF16 && amx_d64 && (rows <= 16 || rows == rows16)) {
+        qrows = job.q.as<uint16_t>() + q_offset;
+        ldq = static_cast<int>(job.q.row_stride);
+      } else {
+        if (job.q.dtype == DType::BF16) {
+          for (int i = 0; i < rows; ++i) {
+            uint16_t* dst = q16 + static_cast<size_t>(i) * qk;
+            std::memcpy(dst, job.q.as<uint16_t>() + q_offset + i * job.q.row_stride, sizeof(uint16_t) * dh);
+            std::fill(dst + dh, dst + qk, uint16_t{0});
+          }
+        } else {
+          convert_rows_bf16_avx512(job.q.as<float>() + q_offset, rows, dh, static_cast<int>(job.q.row_stride),
+                                   q16, qk);  // bf16: AVX-512
+        }
+        if (rows > 16)
+          std::memset(q16 + static_cast<size_t>(rows) * qk, 0, sizeof(uint16_t) * (rows16 - rows) * qk);
+      }
       // P = exp(scale · q_h · K_hᵀ) in bf16 and 1 / Σ P, the scores through L1 (AMX, no probabilities asked
       // for, sums in range: nearly always); else the scores, then the softmax.
-      const bool fused = amx_d64 && !probs &&
-                         scores_softmax_amx_d64(q16, rows, keys, L, visible, scale, p16, ld_s, inv_sum, S);
+      const bool fused =
+          amx_d64 && !probs &&
+          scores_softmax_amx_d64(qrows, ldq, rows, keys, L, visible, scale, p16, ld_s, inv_sum, S);
       if (amx_d64 && !fused) {
-        scores_amx_d64(q16, rows, keys, L, S, ld_s);
+        scores_amx_d64(qrows, ldq, rows, keys, L, S, ld_s);
       } else if (!amx_d64) {
         Bf16Block b;
-        b.a = q16;
-        b.lda = qk;
+        b.a = qrows;
+        b.lda = ldq;
         b.w = {keys, L, dh, Lp16, qk};
         b.y = S;
         b.ldy = ld_s;
@@ -351,7 +372,7 @@ void attention(Exec& ex, Isa isa, const AttentionJob* jobs, int n_jobs, const At
 
     // fp32: scores, softmax in place (normalised), then out_h = P · V_h.
     F32Block b;
-    b.a = q;
+    b.a = job.q.as<float>() + q_offset;
     b.lda = static_cast<int>(job.q.row_stride);
     b.w = {kv.keys<float>() + h * kv.key_head_elems, L, dh, Lp16, dh};
     b.y = S;

@@ -12,18 +12,20 @@
 #include "backend/cpu/simd_avx512.h"
 
 namespace wisp::backend::cpu {
-void scores_amx_d64(const uint16_t* q, int rows, const uint16_t* keys, int L, float* S, int ld_s) {
-  amx_use_tiles(std::min(rows, 16));  // a decoder step's few rows: tiles of that many rows
+void scores_amx_d64(const uint16_t* q, int ldq, int rows, const uint16_t* keys, int L, float* S, int ld_s) {
+  amx_use_tiles(std::min(rows, 16));                     // a decoder step's few rows: tiles of that many rows
+  const size_t q_stride = static_cast<size_t>(ldq) * 2;  // bytes
   const size_t s_stride = static_cast<size_t>(ld_s) * 4;
   const int panels = (L + 15) / 16;
   for (int r = 0; r < rows; r += 32) {
     const bool two = rows - r > 16;
     // Tiles 2-5: query rows [r, r+16) and [r+16, r+32), dims [0, 32) and [32, 64).
-    _tile_loadd(2, q + static_cast<size_t>(r) * 64, 128);
-    _tile_loadd(3, q + static_cast<size_t>(r) * 64 + 32, 128);
+    const uint16_t* qr = q + static_cast<size_t>(r) * ldq;
+    _tile_loadd(2, qr, q_stride);
+    _tile_loadd(3, qr + 32, q_stride);
     if (two) {
-      _tile_loadd(4, q + static_cast<size_t>(r + 16) * 64, 128);
-      _tile_loadd(5, q + static_cast<size_t>(r + 16) * 64 + 32, 128);
+      _tile_loadd(4, qr + static_cast<size_t>(16) * ldq, q_stride);
+      _tile_loadd(5, qr + static_cast<size_t>(16) * ldq + 32, q_stride);
     }
     auto* out = reinterpret_cast<uint8_t*>(S + static_cast<size_t>(r) * ld_s);
     for (int p = 0; p < panels; ++p) {
@@ -44,12 +46,14 @@ void scores_amx_d64(const uint16_t* q, int rows, const uint16_t* keys, int L, fl
   }
 }
 
-bool scores_softmax_amx_d64(const uint16_t* q, int rows, const uint16_t* keys, int L, const int* visible,
-                            float scale, uint16_t* P, int ld_p, float* inv_sum, float* scratch) {
+bool scores_softmax_amx_d64(const uint16_t* q, int ldq, int rows, const uint16_t* keys, int L,
+                            const int* visible, float scale, uint16_t* P, int ld_p, float* inv_sum,
+                            float* scratch) {
   amx_use_tiles(std::min(rows, 16));
-  constexpr int kChunk = kScoresChunk;          // eight panels
-  constexpr size_t kStageStride = kChunk * 4;   // bytes per row of a chunk's scores
-  constexpr size_t kStageFloats = 32 * kChunk;  // a chunk of a 32-row group: 16 KB
+  const size_t q_stride = static_cast<size_t>(ldq) * 2;  // bytes
+  constexpr int kChunk = kScoresChunk;                   // eight panels
+  constexpr size_t kStageStride = kChunk * 4;            // bytes per row of a chunk's scores
+  constexpr size_t kStageFloats = 32 * kChunk;           // a chunk of a 32-row group: 16 KB
   const int panels = (L + 15) / 16, chunks = (panels + kChunk / 16 - 1) / (kChunk / 16);
   const __m512 va = _mm512_set1_ps(scale * 1.44269504088896341f);  // 2^(s · a) = exp(scale · s)
   float* stage[2] = {scratch, scratch + kStageFloats};
@@ -59,11 +63,12 @@ bool scores_softmax_amx_d64(const uint16_t* q, int rows, const uint16_t* keys, i
   for (int r = 0; r < rows; r += 32) {
     const bool two = rows - r > 16;
     const int group = std::min(32, rows - r);
-    _tile_loadd(2, q + static_cast<size_t>(r) * 64, 128);
-    _tile_loadd(3, q + static_cast<size_t>(r) * 64 + 32, 128);
+    const uint16_t* qr = q + static_cast<size_t>(r) * ldq;
+    _tile_loadd(2, qr, q_stride);
+    _tile_loadd(3, qr + 32, q_stride);
     if (two) {
-      _tile_loadd(4, q + static_cast<size_t>(r + 16) * 64, 128);
-      _tile_loadd(5, q + static_cast<size_t>(r + 16) * 64 + 32, 128);
+      _tile_loadd(4, qr + static_cast<size_t>(16) * ldq, q_stride);
+      _tile_loadd(5, qr + static_cast<size_t>(16) * ldq + 32, q_stride);
     }
     std::fill(sums, sums + static_cast<size_t>(group) * 64, 0.0f);
     // Chunk c's scores (rows of the group × keys [128c, 128c + 128)) into stage[c % 2]; panels past L are

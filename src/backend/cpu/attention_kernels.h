@@ -68,15 +68,18 @@ void attention_head_i8_vnni(const I8HeadJob& job, void* scratch);
 void attention_head_i4_amx(const I8HeadJob& job, void* scratch);
 void attention_head_i4_vnni(const I8HeadJob& job, void* scratch);
 
-// AMX, head_dim 64: S(rows, ceil16(L)) = Q · Kᵀ with Q as bf16 rows (ld 64 elements, rows padded with
-// zeros to a multiple of 16) and K one head's packed keys (key_depth 64). Writes whole 16-key panels.
-void scores_amx_d64(const uint16_t* q, int rows, const uint16_t* keys, int L, float* S, int ld_s);
+// AMX, head_dim 64: S(rows, ceil16(L)) = Q · Kᵀ with Q as bf16 rows of 64 (ldq elements apart) and K one
+// head's packed keys (key_depth 64). Past 16 rows, rows up to the next multiple of 16 are read too (each
+// row's scores depend on that row alone: their values are never used, but they must be there to read).
+// Writes whole 16-key panels.
+void scores_amx_d64(const uint16_t* q, int ldq, int rows, const uint16_t* keys, int L, float* S, int ld_s);
 // The same products fused with softmax_rows_to_bf16's first pass: P (rows, ld_p) and inv_sum as it gives
 // them without a shift, to the bit, the scores passing through L1 a chunk at a time instead of a whole row
 // block through L2. False when a row's sum leaves the range where no shift is needed (P is then partly
 // written: run the two passes). `scratch`: scores_softmax_amx_scratch_floats() floats.
-bool scores_softmax_amx_d64(const uint16_t* q, int rows, const uint16_t* keys, int L, const int* visible,
-                            float scale, uint16_t* P, int ld_p, float* inv_sum, float* scratch);
+bool scores_softmax_amx_d64(const uint16_t* q, int ldq, int rows, const uint16_t* keys, int L,
+                            const int* visible, float scale, uint16_t* P, int ld_p, float* inv_sum,
+                            float* scratch);
 constexpr int kScoresChunk = 128;  // keys per chunk of the fused kernel
 constexpr size_t scores_softmax_amx_scratch_floats() { return 2 * 32 * kScoresChunk + 64 * 64; }
 

@@ -11,6 +11,7 @@
 #include "backend/cpu/conv_im2col.h"
 #include "backend/cpu/elementwise.h"
 #include "backend/cpu/gemm.h"
+#include "backend/cpu/gemm_kernels.h"
 #include "backend/cpu/linear_f16.h"
 #include "backend/cpu/mlp.h"
 #include "backend/cpu/threads.h"
@@ -135,16 +136,29 @@ class CpuBackend final : public Backend {
 
   // Bands of kQkvBand rows, each on one thread from its layer norm and product to its cache writes: the keys
   // and values go to the cache from this core's L2 (written to the shared cache and read back by the other
-  // core, the cache writes took ~5 % of the encoder), in one parallel region instead of two.
-  void norm_linear_qkv(Exec& ex, const PackedLinear& packed, TensorView x, const float* gamma,
-                       const float* beta, TensorView scratch, TensorView qkv, KvCache& kv) const override {
+  // core, the cache writes took ~5 % of the encoder), in one parallel region instead of two. Over a bf16
+  // cache the queries leave in bf16 too, in `scratch`: the attention's tasks read half the bytes and convert
+  // nothing (converting its rows from the shared cache took ~10 % of the attention).
+  TensorView norm_linear_qkv(Exec& ex, const PackedLinear& packed, TensorView x, const float* gamma,
+                             const float* beta, TensorView scratch, TensorView qkv,
+                             KvCache& kv) const override {
     const auto& w = static_cast<const CpuLinear&>(packed);
     const int T = x.rows, D = x.cols, bands = (T + kQkvBand - 1) / kQkvBand;
     if ((w.type != ComputeType::Int8 && w.type != ComputeType::Bfloat16) || bands < 2)
       return Backend::norm_linear_qkv(ex, packed, x, gamma, beta, scratch, qkv, kv);
-    if (qkv.rows != T || qkv.cols != 3 * D)
+    if (qkv.rows != T || qkv.cols != 3 * D || !qkv.contiguous_rows())
       throw Error(ErrorKind::Internal, "norm_linear_qkv: shapes do not match");
     auto& cache = static_cast<CpuKvCache&>(kv);
+    // bf16 queries: T rows of D in the scratch's room (x's shape in fp32: twice what they need)
+    const bool bf16_q = cache.bf16() && scratch.rows >= T && scratch.cols >= D && scratch.contiguous_rows() &&
+                        scratch.row_stride == scratch.cols;
+    TensorView q = qkv.cols_range(0, D);
+    if (bf16_q) {
+      q.data = scratch.data;
+      q.dtype = DType::BF16;
+      q.row_stride = D;
+    }
+    const bool avx512 = static_cast<int>(isa_) >= static_cast<int>(Isa::Avx512);
     const RowNorm norm{gamma, beta};
     parallel_for_rethrowing(ex.threads, bands, [&](int b) {
       thread_local Workspace ws;  // this thread's: its band's operand
@@ -153,7 +167,12 @@ class CpuBackend final : public Backend {
       const TensorView rows = qkv.rows_range(r0, r1);
       run_linear(one, w, x.rows_range(r0, r1), rows, {}, &norm);
       cpu::kv_write(one, cache, r0, rows.cols_range(D, 2 * D), rows.cols_range(2 * D, 3 * D));
+      if (bf16_q)
+        (avx512 ? convert_rows_bf16_avx512 : convert_rows_bf16)(
+            rows.as<float>(), r1 - r0, D, static_cast<int>(rows.row_stride),
+            q.as<uint16_t>() + static_cast<size_t>(r0) * D, D);
     });
+    return q;
   }
 
   void mlp(Exec& ex, const PackedLinear& fc1, const PackedLinear& fc2, TensorView x, const float* gamma,

@@ -185,6 +185,8 @@ class RefBackend final : public Backend {
       }
     for (int j = 0; j < n_jobs; ++j) {
       const AttentionJob& job = jobs[j];
+      if (job.q.dtype != DType::F32)
+        throw Error(ErrorKind::Internal, "reference attention takes float32 queries");
       const auto& kv = static_cast<const RefKv&>(*job.kv);
       std::vector<double> p(job.kv_len);
       for (int h = 0; h < shape.n_head; ++h)
