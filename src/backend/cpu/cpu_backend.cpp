@@ -150,8 +150,8 @@ class CpuBackend final : public Backend {
       throw Error(ErrorKind::Internal, "norm_linear_qkv: shapes do not match");
     auto& cache = static_cast<CpuKvCache&>(kv);
     // bf16 queries: T rows of D in the scratch's room (x's shape in fp32: twice what they need)
-    const bool bf16_q = cache.bf16() && scratch.rows >= T && scratch.cols >= D && scratch.contiguous_rows() &&
-                        scratch.row_stride == scratch.cols;
+    const bool bf16_q = cache.bf16() && scratch.dtype == DType::F32 && scratch.rows >= T &&
+                        scratch.cols >= D && scratch.contiguous_rows() && scratch.row_stride == scratch.cols;
     TensorView q = qkv.cols_range(0, D);
     if (bf16_q) {
       q.data = scratch.data;
