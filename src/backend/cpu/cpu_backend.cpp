@@ -158,7 +158,6 @@ class CpuBackend final : public Backend {
       q.dtype = DType::BF16;
       q.row_stride = D;
     }
-    const bool avx512 = static_cast<int>(isa_) >= static_cast<int>(Isa::Avx512);
     const RowNorm norm{gamma, beta};
     parallel_for_rethrowing(ex.threads, bands, [&](int b) {
       thread_local Workspace ws;  // this thread's: its band's operand
@@ -167,10 +166,9 @@ class CpuBackend final : public Backend {
       const TensorView rows = qkv.rows_range(r0, r1);
       run_linear(one, w, x.rows_range(r0, r1), rows, {}, &norm);
       cpu::kv_write(one, cache, r0, rows.cols_range(D, 2 * D), rows.cols_range(2 * D, 3 * D));
-      if (bf16_q)
-        (avx512 ? convert_rows_bf16_avx512 : convert_rows_bf16)(
-            rows.as<float>(), r1 - r0, D, static_cast<int>(rows.row_stride),
-            q.as<uint16_t>() + static_cast<size_t>(r0) * D, D);
+      if (bf16_q)  // a bf16 cache means AVX-512 BF16 (make_kv_cache), as the attention's conversion assumes
+        convert_rows_bf16_avx512(rows.as<float>(), r1 - r0, D, static_cast<int>(rows.row_stride),
+                                 q.as<uint16_t>() + static_cast<size_t>(r0) * D, D);
     });
     return q;
   }
