@@ -13,14 +13,14 @@ double Encoder::flops_per_window(const WhisperDims& d) {
   return conv + d.n_audio_layer * layer;
 }
 
-void Encoder::encode(const float* mel, float* out, int n) {
+void Encoder::encode(const float* mel, float* out, int n, const std::function<void()>* between_layers) {
   const WhisperDims& d = model_.dims();
   for (int i = 0; i < n; ++i)
     encode_window(mel + static_cast<size_t>(i) * d.n_mels * 2 * d.n_audio_ctx,
-                  out + static_cast<size_t>(i) * d.n_audio_ctx * d.n_audio_state);
+                  out + static_cast<size_t>(i) * d.n_audio_ctx * d.n_audio_state, between_layers);
 }
 
-void Encoder::encode_window(const float* mel, float* out) {
+void Encoder::encode_window(const float* mel, float* out, const std::function<void()>* between_layers) {
   const WhisperDims& d = model_.dims();
   const EncoderWeights& w = model_.encoder();
   const backend::Backend& be = model_.backend();
@@ -30,6 +30,10 @@ void Encoder::encode_window(const float* mel, float* out) {
   Epilogue residual;
   residual.accumulate = true;
 
+  const auto pass_on = [&] {
+    if (between_layers && *between_layers) (*between_layers)();
+  };
+  pass_on();
   // The mel (n_mels, 3000) seen time-major: (3000, n_mels) with a column stride of 3000.
   backend::TensorView mel_t = f32_view(mel, T_in, n_mels);
   mel_t.row_stride = 1;
@@ -50,6 +54,7 @@ void Encoder::encode_window(const float* mel, float* out) {
   const backend::TensorView qkv = f32_view(qkv_.as<float>(), T, 3 * D);
   const backend::AttentionShape shape{d.n_audio_head, D / d.n_audio_head, false};
   for (const EncoderLayer& l : w.layers) {
+    pass_on();
     // x = x + attn(ln(x)); (T, 3D) = [q | k | v]
     const backend::TensorView q =
         be.norm_linear_qkv(ex_, *l.attn.qkv, x, l.attn.ln.gamma, l.attn.ln.beta, h, qkv, *kv_);

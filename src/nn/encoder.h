@@ -3,6 +3,7 @@
 // to the model's backend.
 #pragma once
 
+#include <functional>
 #include <memory>
 
 #include "backend/backend.h"
@@ -20,13 +21,16 @@ class Encoder {
   // The windows go through the network one after another: stacked into GEMMs of n · 1500 rows they ran
   // ~40 % slower per window (tiny.en int8, 8 windows, AMX): a window's activations (~20 MB) stay in the
   // last-level cache, eight windows' do not, and at 1500 rows the weights are read few times already.
-  void encode(const float* mel, float* out, int n = 1);
+  // `between_layers`, if given, is called before the conv stem and before each layer: a caller whose share
+  // of the threads changes meanwhile (a speech finder done beside it) sets the Exec's threads there, not a
+  // window later (a window on one thread takes tens of ms). The result does not depend on the threads.
+  void encode(const float* mel, float* out, int n = 1, const std::function<void()>* between_layers = nullptr);
 
   // Arithmetic of one encode() (a multiply-add counted as 2), for GFLOP/s in benchmarks.
   static double flops_per_window(const WhisperDims& d);
 
  private:
-  void encode_window(const float* mel, float* out);
+  void encode_window(const float* mel, float* out, const std::function<void()>* between_layers);
 
   const WhisperModel& model_;
   backend::Exec& ex_;

@@ -163,7 +163,7 @@ void BatchedLoop::encode_new_windows() {
                       mels_.as<float>());
     const auto te = Clock::now();
     const double before = decoder_.flops();
-    encoder_.encode(mels_.as<float>(), features_.as<float>(), 1);
+    encoder_.encode(mels_.as<float>(), features_.as<float>(), 1, &reshare_);
     decoder_.add_windows(features_.as<float>(), 1, &s.window);
     if (StageTimings* t = s.job->job->timings) {
       t->encoder_ms += ms_since(te);

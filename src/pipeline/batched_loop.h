@@ -77,9 +77,10 @@ class BatchedLoop {
   bool has_room() const { return static_cast<int>(live_.size()) < max_in_flight_; }
   // Threads for the log-mel of the chunks opened from now on.
   void set_threads(int threads) { threads_ = threads; }
-  // Called before each chunk's log-mel and each window the encoder takes (one window, tens of ms on one
-  // thread): a caller whose share of the threads changes meanwhile (a speech finder done) passes it on
-  // there — through set_threads and its encoder's and decoder's Exec — rather than at the next step.
+  // Called before each chunk's log-mel and each layer of each window the encoder takes (a window takes tens
+  // of ms on one thread): a caller whose share of the threads changes meanwhile (a speech finder done)
+  // passes it on there — through set_threads and its encoder's and decoder's Exec — rather than at the
+  // next step.
   void set_reshare(std::function<void()> reshare) { reshare_ = std::move(reshare); }
 
   // Takes every job out (their decoder windows released), unfinished; returns them.
