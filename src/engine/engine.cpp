@@ -254,8 +254,10 @@ std::unique_ptr<EngineStream> Engine::open(std::vector<float> samples, const Tra
   return stream;
 }
 
-// The speech is found on the caller's thread with one core (the engine's cores are busy decoding), its
-// time kept apart from the loop's (which writes the job's timings on its own thread) until the end.
+// The speech is found on the caller's thread with one core (the engine's cores are busy decoding) — with
+// the engine's threads while its loop has nothing to do but wait for chunks (a recording's first ones) —
+// its time kept apart from the loop's (which writes the job's timings on its own thread) until the end.
+// The VAD's results do not depend on its threads.
 EngineStream::EngineStream(Engine& engine, std::shared_ptr<EngineJob> job, const TranscribeOptions& o,
                            const vad::SileroVad& vad, size_t ahead, bool count_read)
     : engine_(engine),
@@ -280,6 +282,7 @@ bool EngineStream::push(const float* samples, size_t n) {
     engine_.held_samples_ += n;
     job_->n_samples_ += n;
   }
+  ex_.threads = engine_.starved_ ? engine_.compute_->threads : 1;
   speech_->push(samples, n);
   job_->feed_.put(speech_->take(), speech_->samples_seen());
   return job_->feed_.wait_for_room(ahead_);
@@ -287,6 +290,7 @@ bool EngineStream::push(const float* samples, size_t n) {
 
 std::shared_ptr<EngineJob> EngineStream::finish() {
   if (finished_) return job_;
+  ex_.threads = engine_.starved_ ? engine_.compute_->threads : 1;
   speech_->finish();
   job_->feed_.put(speech_->take(), speech_->samples_seen());
   {
@@ -335,9 +339,11 @@ void Engine::run() {
   bool idle = false;  // the last step found nothing to do: every job waits for chunks
   uint64_t seen = 0;  // feed_events_ before that step
   for (;;) {
+    starved_ = idle && !running_.empty();
     cv_.wait(lk, [&] {
       return quit_ || !incoming_.empty() || (!running_.empty() && (!idle || feed_events_ != seen));
     });
+    starved_ = false;
     seen = feed_events_;
     while (!incoming_.empty()) {  // new jobs join between steps
       running_.push_back(std::move(incoming_.front()));

@@ -228,6 +228,9 @@ class Engine {
   size_t held_samples_ = 0;  // of the jobs queued or running (the budget of max_audio_seconds)
   int preparing_ = 0;        // jobs admitted but not queued: their speech being found, or running on a caller
   uint64_t feed_events_ = 0;  // chunks put or feeds closed, ever (the loop sleeps until the next)
+  // The loop sleeps until a finder puts chunks (every running job waits for its next): the finders may
+  // use the engine's threads meanwhile (EngineStream::push), to hand the first chunks over sooner.
+  std::atomic<bool> starved_{false};
   EngineStats stats_;
   std::thread thread_;
 };

@@ -1,6 +1,7 @@
 #include "pipeline/transcriber.h"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -164,6 +165,9 @@ struct Transcriber::Stream::State {
         live(live) {}
   backend::Workspace finder_workspace;
   backend::Exec finder_exec;
+  // The loop waits for chunks (Stream::run): meanwhile the finder may use every thread (the VAD's results
+  // do not depend on them), to hand the first chunks over sooner.
+  std::atomic<bool> loop_waiting{false};
   SpeechStream speech;
   ChunkFeed feed;
   BatchedJob job;
@@ -247,8 +251,9 @@ Transcript Transcriber::Stream::finish() {
 // Silero VAD's recurrence takes one window after another, so a second thread adds little to the speech
 // finding (wisp_vad_bench, 2-core Xeon: 1.27 → 1.00 s per hour of audio): the finder gets one core to itself
 // and the loop the rest, on which it encodes the chunks found so far (and decodes, once its slots are full)
-// until the recording is read; then the loop has every thread. The chunks, and so the transcript, are the
-// same.
+// until the recording is read; then the loop has every thread. While the loop has nothing to do but wait
+// for chunks (before the first), the finder takes every thread: what the second one adds is better than
+// an idle core. The chunks, and so the transcript, are the same.
 Transcript Transcriber::Stream::run(const AudioProducer& produce, backend::Exec& exec) {
   State& s = *s_;
   const int threads = exec.threads;
@@ -275,12 +280,14 @@ Transcript Transcriber::Stream::run(const AudioProducer& produce, backend::Exec&
       audio::SampleSink sink;
       sink.length = [&](size_t n) { s.feed.expect(n); };
       sink.block = [&](const float* samples, size_t n) {
+        s.finder_exec.threads = s.loop_waiting ? threads : 1;
         s.speech.push(samples, n);
         s.feed.put(s.speech.take(), s.speech.samples_seen());
         return s.feed.wait_for_room(s.ahead);  // false once the loop has let the job go
       };
       produce(sink);
       if (!s.feed.abandoned()) {
+        s.finder_exec.threads = s.loop_waiting ? threads : 1;
         s.speech.finish();
         s.feed.put(s.speech.take(), s.speech.samples_seen());
       }
@@ -296,8 +303,11 @@ Transcript Transcriber::Stream::run(const AudioProducer& produce, backend::Exec&
       if (s.loop.has_room() && waiting > 0 && s.loop.fill() > 0) continue;
       if (!s.loop.has_room())
         s.loop.step();  // every slot taken: decode on the loop's share of the threads
-      else
+      else {
+        s.loop_waiting = true;
         s.feed.wait_for_more(waiting);
+        s.loop_waiting = false;
+      }
     }
   } catch (...) {
     s.feed.abandon();  // the finder stops at its next block
