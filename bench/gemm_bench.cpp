@@ -7,7 +7,8 @@
 //
 // Shapes (M rows × K inputs → N outputs), per model width D (tiny 384, base 512, small 768; F = 4D):
 //   encoder, M = 1500: qkv (K = D, N = 3D), fc1 (K = D, N = F), fc2 (K = F, N = D); conv1: M = 3000, K = 240
-//   decoder, M = 1-5, 8 (beams): fc1 (K = D, N = F) and the vocabulary projection (K = D, N = 51865)
+//   decoder, M = 1-5, 8 (beams, windows), 32 and 40 (8 windows of 5 beams): fc1 (K = D, N = F) and the
+//   vocabulary projection (K = D, N = 51865)
 // Counters: GFLOP/s (a multiply-add counted as 2) and pct_peak, the share of the measured peak of the
 // variant's data type at its ISA level (peers: at the best level). Our timings include quantizing or
 // converting the activations and the fp32 epilogue; oneDNN's int8 and bf16 get their inputs already
@@ -63,7 +64,7 @@ std::vector<Shape> shapes() {
     out.push_back({m + "/enc_fc1", 1500, D, F});
     out.push_back({m + "/enc_fc2", 1500, F, D});
     out.push_back({m + "/conv1", 3000, 240, D});
-    for (int rows : {1, 2, 3, 4, 5, 8}) {
+    for (int rows : {1, 2, 3, 4, 5, 8, 32, 40}) {
       out.push_back({m + "/dec_fc1_M" + std::to_string(rows), rows, D, F});
       out.push_back({m + "/dec_proj_M" + std::to_string(rows), rows, D, 51865});
     }

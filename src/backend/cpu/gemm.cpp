@@ -61,15 +61,19 @@ void for_blocks(const Exec& ex, int M, int Np, Run&& run) {
 // Xeon, one thread, tiny's qkv shape: 1.66 → 2.64 TOP/s against 32-column strips). A band's columns are
 // capped so that their weights (read again for every band) stay in half of a 2 MB L2, and the bands of
 // one column range run one after another; columns are split further to leave each thread a few tasks.
-// A few rows (a decoder step: beams of several windows) go in one task per column range, every band of it
-// on the same thread: a step's weights come from memory (the vocabulary's 20 MB for tiny.en) and the
-// second band reads them from that core's L2 (as separate tasks on two cores, each read them from memory:
-// the vocabulary product of 40 rows took 0.89-1.04 ms against 0.57 for 32; in one task 0.72-0.89 ms).
+// A few rows (a decoder step: beams of several windows) times weights larger than the cores' L2 together
+// (the vocabulary projection: 20 MB for tiny.en) go in one task per column range, every band of it on the
+// same thread: the weights come from memory, and the later bands read them from that core's L2 (as
+// separate tasks on two cores, each read them from memory). wisp_gemm_bench, int8 AMX, 40 rows: tiny's
+// dec_proj 886-962 -> 809-833 us, base's 1121-1185 -> 1005-1037 us. Smaller weights stay in the caches,
+// and their 32-row tasks balance better (tiny's dec_fc1 at 40 rows in one task per range: 22.6-24.4 ->
+// 26.7-28.7 us).
 template <typename Run>
 void for_bands(const Exec& ex, int M, int Np, size_t column_bytes, Run&& run) {
   constexpr int kBandRows = 32, kSharedBandRows = 128, kTasksPerThread = 4;
-  constexpr size_t kBandWeightBytes = size_t{1} << 20;
-  const int task_rows = M <= kSharedBandRows ? std::max(M, 1) : kBandRows;
+  constexpr size_t kBandWeightBytes = size_t{1} << 20, kStreamedWeightBytes = size_t{4} << 20;
+  const bool streamed = static_cast<size_t>(Np) * column_bytes > kStreamedWeightBytes;
+  const int task_rows = streamed && M <= kSharedBandRows ? std::max(M, 1) : kBandRows;
   const int mb = (M + task_rows - 1) / task_rows, col_blocks = (Np + 31) / 32;
   const int fit = static_cast<int>(std::max<size_t>(1, kBandWeightBytes / (32 * column_bytes)));
   const int splits = std::clamp((kTasksPerThread * std::max(1, ex.threads) + mb - 1) / mb,
