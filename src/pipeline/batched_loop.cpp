@@ -145,7 +145,8 @@ std::unique_ptr<BatchedLoop::Chunk> BatchedLoop::open_chunk(JobState& j, ReadyCh
 }
 
 // One window per encoder call: the encoder takes windows one after another anyway, so a batch would only
-// grow its buffers (~3 MB per tiny window); and between windows the caller's thread share is looked at again.
+// grow its buffers (~3 MB per tiny window). The caller's thread share is looked at again by the encoder,
+// before each window's conv stem and each layer (reshare_ as its hook).
 void BatchedLoop::encode_new_windows() {
   const WhisperModel& m = model_;
   const int n_mels = m.dims().n_mels, D = m.dims().n_audio_state, T = m.dims().n_audio_ctx;
@@ -158,7 +159,6 @@ void BatchedLoop::encode_new_windows() {
   features_.resize(sizeof(float) * static_cast<size_t>(T) * D);
   for (Chunk* c : to_encode) {
     Chunk& s = *c;
-    if (reshare_) reshare_();
     audio::mel_window(s.mel, s.seek, std::min(audio::kChunkFrames, s.content_frames - s.seek),
                       mels_.as<float>());
     const auto te = Clock::now();
